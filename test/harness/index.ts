@@ -1,4 +1,5 @@
 export { freePort, freeClusterPort } from './free-port.js';
 export { RedisCluster } from './redis-cluster.js';
 export { hasRedisServerBinary, ping, RedisServer, waitForPing } from './redis-server.js';
+export { NodeProcess } from './node-process.js';
 export { redisUrl, uniquePrefix } from './redis.js';
