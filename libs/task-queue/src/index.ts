@@ -1,1 +1,32 @@
-export {};
+export { TaskHandler } from './decorators/task-handler.decorator.js';
+export {
+  DuplicateTaskHandlerError,
+  InvalidEnqueueOptionsError,
+  InvalidTaskQueueOptionsError,
+  NonRetryableError,
+  TaskAbortedError,
+  TaskEnqueueError,
+  TaskTimeoutError,
+  UnknownTaskError,
+  UnserializablePayloadError,
+} from './errors/index.js';
+export type {
+  BullMqWorkerTuning,
+  EnqueueManyItem,
+  EnqueueOptions,
+  TaskBackoffOptions,
+  TaskContext,
+  TaskDurationStats,
+  TaskErrorInfo,
+  TaskHandlerOptions,
+  TaskInfo,
+  TaskQueueConnection,
+  TaskQueueModuleOptions,
+  TaskQueueStats,
+  TaskRef,
+  TaskState,
+} from './interfaces/index.js';
+export { DEFAULT_QUEUE_NAME } from './task-queue.constants.js';
+export type { TaskQueueModuleExtras } from './task-queue.module-definition.js';
+export { TaskQueueModule } from './task-queue.module.js';
+export { TaskQueue } from './task-queue.service.js';

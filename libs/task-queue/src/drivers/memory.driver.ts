@@ -1,0 +1,319 @@
+import { Logger } from '@nestjs/common';
+import { NonRetryableError } from '../errors/non-retryable.error.js';
+import { TaskAbortedError } from '../errors/task-aborted.error.js';
+import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
+import type { TaskErrorInfo, TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
+import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
+import type { TaskRef } from '../interfaces/task-ref.interface.js';
+import { backoffDelay } from '../retry-backoff.js';
+import { TaskDeque } from '../task-deque.js';
+import { toTaskErrorInfo } from '../task-error-info.js';
+import { TaskHeap } from '../task-heap.js';
+import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue.messages.js';
+import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
+import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
+
+class MemoryTask {
+  state: TaskState = 'waiting';
+  failures = 0;
+  result: unknown;
+  error: TaskErrorInfo | undefined;
+  finishedAt: number | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly seq: number,
+    readonly name: string,
+    readonly payload: unknown,
+    readonly priority: number,
+    readonly attempts: number,
+    readonly backoff: Required<TaskBackoffOptions>,
+    readonly createdAt: number,
+  ) {}
+}
+
+class MemoryRun extends TaskRun {
+  constructor(
+    readonly task: MemoryTask,
+    private readonly driver: MemoryTaskQueueDriver,
+  ) {
+    super(task.id, task.name, task.failures + 1, task.payload);
+  }
+
+  settle(error: unknown, result: unknown, failed: boolean): void {
+    this.driver.settled(this.task, error, result, failed);
+  }
+}
+
+interface MemoryDriverOptions {
+  concurrency: number;
+  dedupWindowMs: number;
+  keepCompleted: number;
+}
+
+/**
+ * @internal In-process driver with BullMQ's semantics: tasks without priority first in first out, then prioritized
+ * ones (lower first); delays and retry backoff on timers (so fake timers drive them); dead tasks kept. Dispatch is
+ * O(1) and batched in a microtask, never on a timer.
+ */
+export class MemoryTaskQueueDriver extends TaskQueueDriver {
+  readonly kind = 'memory';
+  private readonly logger = new Logger('TaskQueue');
+  private readonly tasks = new Map<string, MemoryTask>();
+  private readonly ready = new TaskDeque<MemoryTask>();
+  private prioritized: TaskHeap<MemoryTask> | undefined;
+  private readonly delayed = new Set<MemoryTask>();
+  private readonly completed = new TaskDeque<MemoryTask>();
+  private readonly dead = new Map<string, MemoryTask>();
+  private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
+  private dedupInserts = 0;
+  private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
+  private seq = 0;
+  private active = 0;
+  private running = false;
+  private pumping = false;
+  private pumpScheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly pumpTask = () => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
+
+  constructor(
+    private readonly runner: TaskRunner,
+    private readonly options: MemoryDriverOptions,
+  ) {
+    super();
+  }
+
+  async start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void> {
+    this.handlers = handlers;
+    this.running = true;
+    this.schedulePump();
+  }
+
+  async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
+    const refs: TaskRef[] = [];
+    const now = Date.now();
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i];
+      if (t.dedupKey !== undefined) {
+        const seen = this.dedup.get(t.dedupKey);
+        if (seen !== undefined && seen.expiresAt > now) {
+          refs.push({ id: seen.id, name: seen.name });
+          continue;
+        }
+      }
+      const seq = ++this.seq;
+      const task = new MemoryTask(String(seq), seq, t.name, t.payload, t.priority, t.attempts, t.backoff, now);
+      this.tasks.set(task.id, task);
+      if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
+      if (t.delayMs > 0) this.delay(task, t.delayMs);
+      else this.makeReady(task);
+      refs.push({ id: task.id, name: task.name });
+    }
+    this.schedulePump();
+    return refs;
+  }
+
+  async getTask(id: string): Promise<TaskInfo | undefined> {
+    const task = this.tasks.get(id);
+    return task && info(task);
+  }
+
+  async listDead(offset: number, limit: number): Promise<TaskInfo[]> {
+    return [...this.dead.values()].toReversed().slice(offset, offset + limit).map(info);
+  }
+
+  async retryDead(ids: readonly string[] | 'all'): Promise<number> {
+    const chosen = ids === 'all' ? [...this.dead.values()] : ids.map((id) => this.dead.get(id)).filter((t) => t !== undefined);
+    for (const task of chosen) {
+      this.dead.delete(task.id);
+      task.failures = 0;
+      task.error = undefined;
+      task.finishedAt = undefined;
+      this.makeReady(task);
+    }
+    this.schedulePump();
+    return chosen.length;
+  }
+
+  async stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>> {
+    return {
+      driver: 'memory',
+      waiting: this.waitingCount(),
+      active: this.active,
+      delayed: this.delayed.size,
+      failed: this.dead.size,
+      completed: this.completed.length,
+    };
+  }
+
+  waitUntilIdle(timeoutMs?: number): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      };
+      this.idleWaiters.push(done);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+          reject(new Error(`The task queue was not idle after ${timeoutMs} ms: ${this.describeBusy()}.`));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  async drain(deadlineMs: number): Promise<void> {
+    this.running = false;
+    if (this.active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, deadlineMs);
+        const poll = setInterval(() => this.active === 0 && finish(), 10);
+        function finish() {
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve();
+        }
+      });
+    }
+    const aborted = this.runner.abortAll((run) => new TaskAbortedError(run.name, deadlineMs));
+    const waiting = this.waitingCount();
+    if (waiting > 0 || this.delayed.size > 0 || aborted.length > 0) {
+      this.logger.warn(TASKS_DISCARDED_AT_SHUTDOWN(waiting, this.delayed.size, aborted));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    for (const task of this.delayed) clearTimeout(task.timer);
+    this.delayed.clear();
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** @internal Outcome of one attempt (called by the runner through `MemoryRun.settle`). */
+  settled(task: MemoryTask, error: unknown, result: unknown, failed: boolean): void {
+    this.active--;
+    if (!failed) {
+      task.state = 'completed';
+      task.result = result;
+      task.finishedAt = Date.now();
+      this.retainCompleted(task);
+    } else if (error instanceof TaskAbortedError) {
+      task.error = toTaskErrorInfo(error);
+      this.bury(task);
+    } else {
+      task.failures++;
+      task.error = toTaskErrorInfo(error);
+      if (NonRetryableError.is(error) || task.failures >= task.attempts) this.bury(task);
+      else this.delay(task, backoffDelay(task.backoff, task.failures));
+    }
+    this.pump();
+    if (this.idleWaiters.length > 0 && this.isIdle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private pump(): void {
+    if (this.pumping || !this.running) return;
+    this.pumping = true;
+    try {
+      while (this.active < this.options.concurrency) {
+        const task = this.ready.shift() ?? this.prioritized?.pop();
+        if (task === undefined) break;
+        this.active++;
+        task.state = 'active';
+        const handler = this.handlers.get(task.name);
+        const run = new MemoryRun(task, this);
+        if (handler === undefined) run.settle(new NonRetryableError(NO_HANDLER_ON_WORKER(task.name)), undefined, true);
+        else this.runner.execute(handler, run);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || !this.running) return;
+    this.pumpScheduled = true;
+    queueMicrotask(this.pumpTask);
+  }
+
+  private makeReady(task: MemoryTask): void {
+    task.state = 'waiting';
+    if (task.priority === 0) {
+      this.ready.push(task);
+    } else {
+      this.prioritized ??= new TaskHeap((a, b) => a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq));
+      this.prioritized.push(task);
+    }
+  }
+
+  private delay(task: MemoryTask, ms: number): void {
+    task.state = 'delayed';
+    this.delayed.add(task);
+    task.timer = setTimeout(() => {
+      task.timer = undefined;
+      this.delayed.delete(task);
+      this.makeReady(task);
+      this.pump();
+    }, ms);
+  }
+
+  private bury(task: MemoryTask): void {
+    task.state = 'failed';
+    task.finishedAt = Date.now();
+    this.dead.set(task.id, task);
+  }
+
+  private retainCompleted(task: MemoryTask): void {
+    this.completed.push(task);
+    while (this.completed.length > this.options.keepCompleted) {
+      this.tasks.delete((this.completed.shift() as MemoryTask).id);
+    }
+  }
+
+  private remember(dedupKey: string, task: MemoryTask, now: number): void {
+    this.dedup.set(dedupKey, { id: task.id, name: task.name, expiresAt: now + this.options.dedupWindowMs });
+    // Expired keys are swept now and then, so the map stays bounded by what the window can hold.
+    if (++this.dedupInserts % 1024 === 0) {
+      for (const [key, seen] of this.dedup) if (seen.expiresAt <= now) this.dedup.delete(key);
+    }
+  }
+
+  private waitingCount(): number {
+    return this.ready.length + (this.prioritized?.length ?? 0);
+  }
+
+  private isIdle(): boolean {
+    return this.active === 0 && this.delayed.size === 0 && this.waitingCount() === 0;
+  }
+
+  private describeBusy(): string {
+    return `${this.waitingCount()} waiting, ${this.delayed.size} delayed, ${this.active} active` +
+      (this.running ? '' : ' (workers are not running on this instance)');
+  }
+}
+
+function info(task: MemoryTask): TaskInfo {
+  return {
+    id: task.id,
+    name: task.name,
+    state: task.state,
+    payload: task.payload,
+    failedAttempts: task.failures,
+    maxAttempts: task.attempts,
+    ...(task.state === 'completed' ? { result: task.result } : {}),
+    ...(task.error !== undefined ? { error: task.error } : {}),
+    createdAt: task.createdAt,
+    ...(task.finishedAt !== undefined ? { finishedAt: task.finishedAt } : {}),
+  };
+}

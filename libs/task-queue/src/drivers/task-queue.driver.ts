@@ -1,0 +1,50 @@
+import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
+import type { TaskInfo } from '../interfaces/task-info.interface.js';
+import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
+import type { TaskRef } from '../interfaces/task-ref.interface.js';
+import type { RegisteredTaskHandler } from '../task-runner.js';
+
+/** @internal A task ready for the driver: payload already validated and copied, every option resolved. */
+export interface NewTask {
+  name: string;
+  payload: unknown;
+  delayMs: number;
+  /** 0 = no priority. */
+  priority: number;
+  attempts: number;
+  backoff: Required<TaskBackoffOptions>;
+  dedupKey: string | undefined;
+}
+
+/**
+ * @internal What `TaskQueue` needs from a queue backend. Both implementations pass the same conformance suite
+ * (`drivers/driver.conformance.ts`), so `TaskQueue`'s behaviour does not depend on which one is configured.
+ */
+export abstract class TaskQueueDriver {
+  abstract readonly kind: 'memory' | 'bullmq';
+
+  /** Starts running `handlers` (only on instances with `workers: true`). */
+  abstract start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void>;
+
+  /** Adds tasks, all in one round trip; the result is in input order. */
+  abstract enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]>;
+
+  abstract getTask(id: string): Promise<TaskInfo | undefined>;
+
+  /** Dead tasks, most recent first. */
+  abstract listDead(offset: number, limit: number): Promise<TaskInfo[]>;
+
+  /** Moves dead tasks back to waiting with a fresh attempts budget; returns how many moved. */
+  abstract retryDead(ids: readonly string[] | 'all'): Promise<number>;
+
+  abstract stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>>;
+
+  /** Resolves when nothing is waiting, delayed or running. */
+  abstract waitUntilIdle(timeoutMs?: number): Promise<void>;
+
+  /** Stops taking tasks, lets running ones finish until `deadlineMs`, then aborts the rest. */
+  abstract drain(deadlineMs: number): Promise<void>;
+
+  /** Releases timers and connections. */
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,9 @@
+export { DuplicateTaskHandlerError } from './duplicate-task-handler.error.js';
+export { InvalidEnqueueOptionsError } from './invalid-enqueue-options.error.js';
+export { InvalidTaskQueueOptionsError } from './invalid-task-queue-options.error.js';
+export { NonRetryableError } from './non-retryable.error.js';
+export { TaskAbortedError } from './task-aborted.error.js';
+export { TaskEnqueueError } from './task-enqueue.error.js';
+export { TaskTimeoutError } from './task-timeout.error.js';
+export { UnknownTaskError } from './unknown-task.error.js';
+export { UnserializablePayloadError } from './unserializable-payload.error.js';

@@ -1,0 +1,27 @@
+/** @publicApi Where a task is in its life. `delayed` includes a task waiting for its next retry. */
+export type TaskState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/** @publicApi The last error of a task. */
+export interface TaskErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** @publicApi A task as returned by `getTask` and `listDead`. */
+export interface TaskInfo {
+  id: string;
+  name: string;
+  state: TaskState;
+  payload: unknown;
+  /** Failed runs so far (a completed task that succeeded on its first run has 0). */
+  failedAttempts: number;
+  /** The attempts budget of the task. */
+  maxAttempts: number;
+  /** The handler's return value, once completed. */
+  result?: unknown;
+  /** The last error, when an attempt failed. */
+  error?: TaskErrorInfo;
+  createdAt: number;
+  finishedAt?: number;
+}

@@ -1,0 +1,46 @@
+import type { RedisOptions } from 'ioredis';
+import type { TaskBackoffOptions } from './task-backoff-options.interface.js';
+
+/** @publicApi Redis for the BullMQ driver: a URL, or ioredis options. */
+export type TaskQueueConnection = { url: string } | RedisOptions;
+
+/** @publicApi BullMQ worker tuning (ignored by the memory driver). */
+export interface BullMqWorkerTuning {
+  /** How long a worker's lock on a running task lasts before it must be renewed (BullMQ default 30 000). */
+  lockDurationMs?: number;
+  /** How often a worker looks for tasks whose worker died (BullMQ default 30 000). */
+  stalledIntervalMs?: number;
+  /** How many times a task may be recovered from a dead worker before it fails (BullMQ default 1). */
+  maxStalledCount?: number;
+}
+
+/** @publicApi Options of `TaskQueueModule.forRoot` / the factory of `forRootAsync`. */
+export interface TaskQueueModuleOptions {
+  /** `memory` (default): in-process, nothing survives a restart. `bullmq`: Redis through BullMQ. */
+  driver?: 'memory' | 'bullmq';
+  /** Redis for `driver: 'bullmq'`: `{ url: 'redis://…' }` or ioredis options `{ host, port, … }`. */
+  connection?: TaskQueueConnection;
+  /** BullMQ key prefix (default `bull`). Use a hash tag such as `{tasks}` on a Redis Cluster. */
+  prefix?: string;
+  /** Most tasks this instance runs at once, all handlers together (default 10). */
+  concurrency?: number;
+  /** Default runs per task, the first included (default 3). */
+  attempts?: number;
+  /** Default retry delay (default exponential from 1 000 ms with 0.5 jitter). */
+  backoff?: TaskBackoffOptions;
+  /** Default per-attempt time limit (default none). */
+  timeoutMs?: number;
+  /** How long a `dedupKey` keeps deduplicating (default 24 h). */
+  dedupWindowMs?: number;
+  /** How long shutdown waits for running tasks before aborting them (default 10 000). */
+  shutdownDeadlineMs?: number;
+  /** Whether this instance runs handlers (default true). `false` gives a web-only instance that only enqueues. */
+  workers?: boolean;
+  /** Completed tasks kept for `getTask` (default 1 000, most recent first). Dead tasks are always kept. */
+  keepCompleted?: number;
+  /** BullMQ: an enqueue that Redis does not answer within this time fails with TaskEnqueueError (default 5 000). */
+  enqueueTimeoutMs?: number;
+  bullmq?: BullMqWorkerTuning;
+  /** Log a warning at boot when `app.enableShutdownHooks()` was not called (default true). */
+  warnWithoutShutdownHooks?: boolean;
+}

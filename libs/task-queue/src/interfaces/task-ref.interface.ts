@@ -1,0 +1,5 @@
+/** @publicApi What `enqueue` returns. */
+export interface TaskRef {
+  readonly id: string;
+  readonly name: string;
+}

@@ -1,0 +1,20 @@
+/** Metadata key under which `@TaskHandler` stores its name and options on a method. */
+export const TASK_HANDLER_METADATA = 'nest_scale:task_handler';
+
+/** Injection token of the resolved (validated, defaults applied) module options. @internal */
+export const RESOLVED_TASK_QUEUE_OPTIONS = 'nest_scale:task_queue:resolved_options';
+
+/** Injection token of the BullMQ queue name. @internal */
+export const TASK_QUEUE_NAME = 'nest_scale:task_queue:queue_name';
+
+export const DEFAULT_QUEUE_NAME = 'nest-scale-tasks';
+export const DEFAULT_CONCURRENCY = 10;
+export const DEFAULT_ATTEMPTS = 3;
+export const DEFAULT_BACKOFF_DELAY_MS = 1_000;
+export const DEFAULT_BACKOFF_JITTER = 0.5;
+export const DEFAULT_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1_000;
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+export const DEFAULT_KEEP_COMPLETED = 1_000;
+export const DEFAULT_ENQUEUE_TIMEOUT_MS = 5_000;
+/** BullMQ's own priority range: 0 means "no priority", larger numbers run later. */
+export const MAX_PRIORITY = 2_097_151;

@@ -1,0 +1,56 @@
+export const UNKNOWN_TASK = (name: string, known: readonly string[]) =>
+  `No @TaskHandler is registered for the task "${name}". ` +
+  (known.length > 0 ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. ` : 'No task handler was found at all. ') +
+  'Check the name, and that the provider declaring @TaskHandler("' +
+  name +
+  '") belongs to a module of this application (and that the application was initialised).';
+
+export const UNSERIALIZABLE_PAYLOAD = (name: string, path: string, reason: string) =>
+  `The payload of task "${name}" cannot be serialized: ${path} ${reason}. ` +
+  'Payloads travel as JSON; pass plain objects, arrays, strings, finite numbers, booleans and null ' +
+  '(convert BigInt, Map, Set and the like to strings, arrays or objects first).';
+
+export const DUPLICATE_TASK_HANDLER = (name: string, first: string, second: string) =>
+  `Two @TaskHandler methods are named "${name}": ${first} and ${second}. Task names must be unique in an ` +
+  'application; rename one of them.';
+
+export const INVALID_OPTION = (option: string, value: unknown, expected: string) =>
+  `Invalid task queue option ${option}: ${safeString(value)}. Expected ${expected}. Check your configuration.`;
+
+export const TASK_TIMEOUT = (name: string, timeoutMs: number) =>
+  `Task "${name}" did not finish within its timeoutMs of ${timeoutMs} ms; the attempt failed and context.signal ` +
+  'was aborted. Make the handler honour context.signal, or raise timeoutMs.';
+
+export const TASK_ABORTED_AT_SHUTDOWN = (name: string, deadlineMs: number) =>
+  `Task "${name}" was still running when the shutdown deadline of ${deadlineMs} ms passed; it was aborted. ` +
+  'Raise shutdownDeadlineMs, or make the handler honour context.signal.';
+
+export const ENQUEUE_FAILED = (names: readonly string[], cause: unknown) =>
+  `Could not enqueue ${names.length === 1 ? `task "${names[0]}"` : `${names.length} tasks`}: ` +
+  `${cause instanceof Error ? cause.message : safeString(cause)}. The queue backend (Redis) is unreachable or ` +
+  'too slow. Retry later; pass a dedupKey so that a retry cannot run the task twice.';
+
+export const NO_HANDLER_ON_WORKER = (name: string) =>
+  `This worker has no @TaskHandler for task "${name}" (the producing instance knows it). Deploy the same ` +
+  'handlers on every instance that runs workers.';
+
+export const MISSING_SHUTDOWN_HOOKS =
+  'Shutdown hooks are not enabled, so on SIGTERM the task queue cannot stop fetching, let running tasks finish ' +
+  'and close its connections in order. Call app.enableShutdownHooks() in main.ts (or set ' +
+  'warnWithoutShutdownHooks: false if you close the application yourself).';
+
+export const TASKS_DISCARDED_AT_SHUTDOWN = (waiting: number, delayed: number, aborted: readonly string[]) =>
+  `The in-memory task queue stopped with ${waiting} waiting and ${delayed} delayed task(s) that will not run` +
+  (aborted.length > 0 ? `, and aborted ${aborted.length} running task(s) (ids ${aborted.join(', ')})` : '') +
+  '. The memory driver keeps nothing across restarts; use driver: "bullmq" for durable tasks.';
+
+export const HANDLER_IGNORED = (where: string, reason: string) =>
+  `@TaskHandler on ${where} is ignored: ${reason}.`;
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    return String(value);
+  }
+}

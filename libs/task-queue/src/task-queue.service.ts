@@ -1,0 +1,176 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
+import { type NewTask, TaskQueueDriver } from './drivers/task-queue.driver.js';
+import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
+import { UnknownTaskError } from './errors/unknown-task.error.js';
+import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
+import type { TaskInfo } from './interfaces/task-info.interface.js';
+import type { TaskQueueStats } from './interfaces/task-queue-stats.interface.js';
+import type { TaskRef } from './interfaces/task-ref.interface.js';
+import { toTaskPayload } from './task-payload.js';
+import { MAX_PRIORITY, RESOLVED_TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
+import { TaskQueueExplorer } from './task-queue.explorer.js';
+import { INVALID_OPTION, MISSING_SHUTDOWN_HOOKS } from './task-queue.messages.js';
+import { resolveBackoff, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
+
+/**
+ * @publicApi Enqueue tasks and inspect the queue. Handlers are the `@TaskHandler` methods found at init; workers
+ * start in `onApplicationBootstrap`, drain (with `shutdownDeadlineMs`) in `beforeApplicationShutdown`, and
+ * connections close in `onApplicationShutdown`.
+ */
+@Injectable()
+export class TaskQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('TaskQueue');
+  private handlers: Map<string, RegisteredTaskHandler> | undefined;
+  private hooksCheck: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    @Inject(RESOLVED_TASK_QUEUE_OPTIONS) private readonly options: ResolvedTaskQueueOptions,
+    private readonly driver: TaskQueueDriver,
+    private readonly runner: TaskRunner,
+    private readonly explorer: TaskQueueExplorer,
+  ) {}
+
+  /**
+   * Adds a task. Rejects at once with `UnknownTaskError` for a name no `@TaskHandler` declares,
+   * `UnserializablePayloadError` for a payload JSON cannot carry, `InvalidEnqueueOptionsError` for a bad option,
+   * and `TaskEnqueueError` when Redis does not take it (bounded by `enqueueTimeoutMs`).
+   */
+  async enqueue<P = unknown>(name: string, payload?: P, options?: EnqueueOptions): Promise<TaskRef> {
+    const [ref] = await this.driver.enqueue([this.prepare(name, payload, options)]);
+    return ref;
+  }
+
+  /** Adds several tasks in one round trip. Every item is validated first: one bad item enqueues nothing. */
+  async enqueueMany(items: readonly EnqueueManyItem[]): Promise<TaskRef[]> {
+    if (items.length === 0) return [];
+    return this.driver.enqueue(items.map((item) => this.prepare(item.name, item.payload, item.options)));
+  }
+
+  /** A task by id: waiting, delayed, active, failed (dead), or completed while still retained (`keepCompleted`). */
+  getTask(id: string): Promise<TaskInfo | undefined> {
+    return this.driver.getTask(id);
+  }
+
+  /** Dead tasks (attempts exhausted or non-retryable), most recent first, with payload, last error and attempts. */
+  listDead(options: { offset?: number; limit?: number } = {}): Promise<TaskInfo[]> {
+    return this.driver.listDead(options.offset ?? 0, options.limit ?? 100);
+  }
+
+  /** Moves dead tasks back to waiting with a fresh attempts budget. Returns how many were moved. */
+  retryDead(ids: string | readonly string[]): Promise<number> {
+    return this.driver.retryDead(typeof ids === 'string' ? [ids] : ids);
+  }
+
+  retryAllDead(): Promise<number> {
+    return this.driver.retryDead('all');
+  }
+
+  async stats(): Promise<TaskQueueStats> {
+    const counts = await this.driver.stats();
+    return {
+      ...counts,
+      processed: this.runner.processed,
+      failedAttempts: this.runner.failedAttempts,
+      durations: this.runner.durationStats(),
+    };
+  }
+
+  /**
+   * Resolves once nothing is waiting, delayed (including retries in backoff) or running. With the memory driver
+   * and fake timers, advance the clock for delayed tasks. Rejects after `timeoutMs` when given.
+   */
+  waitUntilIdle(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.driver.waitUntilIdle(options.timeoutMs);
+  }
+
+  /** The BullMQ queue behind the `bullmq` driver (for bull-board or raw BullMQ calls); undefined with `memory`. */
+  get bullQueue(): Queue | undefined {
+    return this.driver instanceof BullMqTaskQueueDriver ? this.driver.queue : undefined;
+  }
+
+  /** Names of the discovered task handlers. */
+  taskNames(): string[] {
+    return [...this.handlerMap().keys()];
+  }
+
+  onModuleInit(): void {
+    this.handlerMap();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.workers) await this.driver.start(this.handlerMap());
+    if (this.options.warnWithoutShutdownHooks) {
+      // enableShutdownHooks() is often called right after init/listen, so look a moment later.
+      this.hooksCheck = setTimeout(() => {
+        if (process.listenerCount('SIGTERM') === 0) this.logger.warn(MISSING_SHUTDOWN_HOOKS);
+      }, 1_000);
+      this.hooksCheck.unref();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.hooksCheck);
+    await this.driver.drain(this.options.shutdownDeadlineMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.driver.close();
+  }
+
+  private handlerMap(): Map<string, RegisteredTaskHandler> {
+    return (this.handlers ??= this.explorer.explore());
+  }
+
+  private prepare(name: string, payload: unknown, options: EnqueueOptions | undefined): NewTask {
+    const handler = this.handlerMap().get(name);
+    if (handler === undefined) throw new UnknownTaskError(name, [...this.handlerMap().keys()]);
+    const value = toTaskPayload(name, payload);
+    if (options === undefined) {
+      return {
+        name,
+        payload: value,
+        delayMs: 0,
+        priority: 0,
+        attempts: handler.attempts ?? this.options.attempts,
+        backoff: handler.backoff ?? this.options.backoff,
+        dedupKey: undefined,
+      };
+    }
+    const { delayMs = 0, priority = 0, attempts, backoff, dedupKey } = options;
+    if (!Number.isInteger(delayMs) || delayMs < 0) invalid('delayMs', delayMs, 'an integer ≥ 0 (milliseconds)');
+    if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
+      invalid('priority', priority, `an integer from 1 (first) to ${MAX_PRIORITY} (last), or 0 for none`);
+    }
+    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) invalid('attempts', attempts, 'an integer ≥ 1');
+    if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0)) {
+      invalid('dedupKey', dedupKey, 'a non-empty string');
+    }
+    return {
+      name,
+      payload: value,
+      delayMs,
+      priority,
+      attempts: attempts ?? handler.attempts ?? this.options.attempts,
+      backoff:
+        resolveBackoff(`enqueue("${name}") backoff`, backoff, (m) => new InvalidEnqueueOptionsError(m)) ??
+        handler.backoff ??
+        this.options.backoff,
+      dedupKey,
+    };
+  }
+}
+
+function invalid(option: string, value: unknown, expected: string): never {
+  throw new InvalidEnqueueOptionsError(INVALID_OPTION(`enqueue option ${option}`, value, expected));
+}

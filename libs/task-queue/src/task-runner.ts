@@ -1,0 +1,157 @@
+import { TaskTimeoutError } from './errors/task-timeout.error.js';
+import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
+import type { TaskContext } from './interfaces/task-context.interface.js';
+import type { TaskDurationStats } from './interfaces/task-queue-stats.interface.js';
+import { TaskDeque } from './task-deque.js';
+
+/** @internal A discovered `@TaskHandler`, with its options resolved and its per-instance concurrency gate. */
+export class RegisteredTaskHandler {
+  active = 0;
+  readonly parked = new TaskDeque<TaskRun>();
+
+  constructor(
+    readonly name: string,
+    /** `Class.method`, for messages. */
+    readonly where: string,
+    readonly invoke: (payload: unknown, context: TaskContext) => unknown,
+    readonly concurrency: number,
+    readonly attempts: number | undefined,
+    readonly backoff: Required<TaskBackoffOptions> | undefined,
+    readonly timeoutMs: number | undefined,
+  ) {}
+}
+
+/**
+ * @internal One attempt of one task. It is also the `context` handed to the handler; its signal is created only
+ * when the handler reads it, so attempts that never look at it cost no AbortController.
+ */
+export abstract class TaskRun implements TaskContext {
+  /** Set once the attempt has an outcome; later outcomes (a handler finishing after its timeout) are ignored. */
+  done = false;
+  started = false;
+  startedAt = 0;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  handler: RegisteredTaskHandler | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly attempt: number,
+    readonly payload: unknown,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Called exactly once with the attempt's outcome. */
+  abstract settle(error: unknown, result: unknown, failed: boolean): void;
+}
+
+const DURATION_WINDOW = 1024;
+
+/**
+ * @internal Runs attempts through their handler: per-handler concurrency gate, per-attempt timeout, duration
+ * statistics. Both drivers use it, so handler semantics are identical whatever the queue behind them.
+ */
+export class TaskRunner {
+  /** Attempts handed to `execute` and not yet settled (started or waiting at their handler's gate). */
+  readonly inFlight = new Set<TaskRun>();
+  processed = 0;
+  failedAttempts = 0;
+  private readonly durations = new Float64Array(DURATION_WINDOW);
+  private durationCount = 0;
+
+  constructor(private readonly defaultTimeoutMs: number | undefined) {}
+
+  execute(handler: RegisteredTaskHandler, run: TaskRun): void {
+    run.handler = handler;
+    this.inFlight.add(run);
+    if (handler.active < handler.concurrency) this.start(handler, run);
+    else handler.parked.push(run);
+  }
+
+  /** Aborts every attempt in flight, settling each as failed with `reason(run)`. Returns their task ids. */
+  abortAll(reason: (run: TaskRun) => unknown): string[] {
+    const ids: string[] = [];
+    // Deleting the current entry while iterating a Set is safe.
+    for (const run of this.inFlight) {
+      const error = reason(run);
+      ids.push(run.id);
+      run.abort(error);
+      this.finish(run, error, undefined, true);
+    }
+    return ids;
+  }
+
+  durationStats(): TaskDurationStats {
+    const n = Math.min(this.durationCount, DURATION_WINDOW);
+    if (n === 0) return { count: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 };
+    const sorted = this.durations.subarray(0, n).toSorted();
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += sorted[i];
+    const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
+    return { count: this.durationCount, meanMs: sum / n, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99), maxMs: sorted[n - 1] };
+  }
+
+  private start(handler: RegisteredTaskHandler, run: TaskRun): void {
+    handler.active++;
+    run.started = true;
+    run.startedAt = performance.now();
+    const timeoutMs = handler.timeoutMs ?? this.defaultTimeoutMs;
+    if (timeoutMs !== undefined) {
+      run.timer = setTimeout(() => {
+        const error = new TaskTimeoutError(run.name, timeoutMs);
+        run.abort(error);
+        this.finish(run, error, undefined, true);
+      }, timeoutMs);
+    }
+    let returned: unknown;
+    try {
+      returned = handler.invoke(run.payload, run);
+    } catch (error) {
+      this.finish(run, error, undefined, true);
+      return;
+    }
+    if (returned !== null && typeof (returned as PromiseLike<unknown>)?.then === 'function') {
+      (returned as PromiseLike<unknown>).then(
+        (result) => this.finish(run, undefined, result, false),
+        (error: unknown) => this.finish(run, error, undefined, true),
+      );
+    } else {
+      this.finish(run, undefined, returned, false);
+    }
+  }
+
+  private finish(run: TaskRun, error: unknown, result: unknown, failed: boolean): void {
+    if (run.done) return;
+    run.done = true;
+    this.inFlight.delete(run);
+    const handler = run.handler as RegisteredTaskHandler;
+    if (run.started) {
+      if (run.timer !== undefined) clearTimeout(run.timer);
+      handler.active--;
+      this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = performance.now() - run.startedAt;
+    } else {
+      handler.parked.remove(run);
+    }
+    if (failed) this.failedAttempts++;
+    else this.processed++;
+    run.settle(error, result, failed);
+    if (handler.parked.length > 0 && handler.active < handler.concurrency) {
+      this.start(handler, handler.parked.shift() as TaskRun);
+    }
+  }
+}
