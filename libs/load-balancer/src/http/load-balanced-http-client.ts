@@ -1,0 +1,130 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'undici';
+import { UpstreamStatusError } from '../errors/upstream-status.error.js';
+import type { LoadBalancedHttpClientOptions } from '../interfaces/http-client-options.interface.js';
+import type { LoadBalancedRequestOptions } from '../interfaces/http-request-options.interface.js';
+import type { LoadBalancer } from '../load-balancer.service.js';
+import type { UpstreamNode } from '../node/upstream-node.js';
+import { LoadBalancedHttpResponse } from './load-balanced-http-response.js';
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Errors raised before a request reached the upstream: safe to retry whatever the method. */
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * An HTTP client (undici, one connection Pool per node) whose requests go through a balancer: each try picks a node,
+ * 5xx answers and connection errors count as node failures and are retried on another node (idempotent methods, or
+ * connect errors for any method), and the latency of every try feeds the balancer's health model.
+ * Inject with `@InjectLoadBalancedHttpClient(name)`.
+ * @publicApi
+ */
+export class LoadBalancedHttpClient implements OnApplicationShutdown {
+  private readonly pools = new Map<string, { node: UpstreamNode; pool: Pool }>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly balancer: LoadBalancer,
+    private readonly options: LoadBalancedHttpClientOptions = {},
+  ) {
+    this.unsubscribe = balancer.on('node-removed', ({ node }) => void this.closePool(node.id));
+  }
+
+  /**
+   * Sends `method path` to a node picked by the balancer and reads the whole response. Resolves with any response
+   * below 500; when every try ends in a 5xx, resolves with the last one. Rejects with the last connection or timeout
+   * error, or `NoAvailableNodeError`.
+   */
+  async request(path: string, options: LoadBalancedRequestOptions = {}): Promise<LoadBalancedHttpResponse> {
+    const method = (options.method ?? 'GET').toUpperCase();
+    const fullPath = withQuery(path.startsWith('/') ? path : `/${path}`, options.query);
+    const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
+    let body: string | Buffer | Uint8Array | undefined;
+    if (options.body === undefined || typeof options.body === 'string' || options.body instanceof Uint8Array) {
+      body = options.body;
+    } else {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    const balancerDefaults = this.balancer.options;
+    const retries = options.retries ?? this.options.retries ?? balancerDefaults.retries ?? 0;
+    try {
+      return await this.balancer.execute(
+        async (node, signal) => {
+          const response = await this.pool(node).request({ path: fullPath, method, headers, body, signal });
+          const bytes = Buffer.from(await response.body.arrayBuffer());
+          const result = new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
+          if (response.statusCode >= 500) throw new UpstreamStatusError(result, method, fullPath);
+          return result;
+        },
+        {
+          key: options.key,
+          retries,
+          timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? balancerDefaults.timeoutMs ?? 10_000,
+          signal: options.signal,
+          retryOn: idempotent ? undefined : isConnectError,
+        },
+      );
+    } catch (error) {
+      if (error instanceof UpstreamStatusError) return error.response;
+      throw error;
+    }
+  }
+
+  get(path: string, options?: Omit<LoadBalancedRequestOptions, 'method'>): Promise<LoadBalancedHttpResponse> {
+    return this.request(path, { ...options, method: 'GET' });
+  }
+
+  post(path: string, body: unknown, options?: Omit<LoadBalancedRequestOptions, 'method' | 'body'>): Promise<LoadBalancedHttpResponse> {
+    return this.request(path, { ...options, method: 'POST', body });
+  }
+
+  /** Closes every connection pool. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await Promise.all([...this.pools.keys()].map((id) => this.closePool(id)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  private pool(node: UpstreamNode): Pool {
+    const entry = this.pools.get(node.id);
+    if (entry !== undefined && entry.node === node) return entry.pool;
+    if (entry !== undefined) void entry.pool.close();
+    const host = node.host.includes(':') ? `[${node.host}]` : node.host;
+    const pool = new Pool(`${this.options.protocol ?? 'http'}://${host}:${node.port}`, {
+      connections: this.options.connections ?? 64,
+      connect: { timeout: this.options.connectTimeoutMs ?? 5_000 },
+    });
+    this.pools.set(node.id, { node, pool });
+    return pool;
+  }
+
+  private async closePool(id: string): Promise<void> {
+    const entry = this.pools.get(id);
+    if (entry === undefined) return;
+    this.pools.delete(id);
+    await entry.pool.destroy();
+  }
+}
+
+function isConnectError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECT_ERROR_CODES.has(code);
+}
+
+function withQuery(path: string, query: LoadBalancedRequestOptions['query']): string {
+  if (query === undefined) return path;
+  const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  if (search.length === 0) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${search}`;
+}

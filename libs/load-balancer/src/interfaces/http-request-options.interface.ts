@@ -1,0 +1,19 @@
+/** Options of one `LoadBalancedHttpClient.request`. @publicApi */
+export interface LoadBalancedRequestOptions {
+  /** Default `GET`. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** A string or bytes are sent as is; any other value is sent as JSON with `content-type: application/json`. */
+  body?: unknown;
+  /** Appended to the path as a query string. */
+  query?: Record<string, string | number | boolean>;
+  /** Routing key for the consistent-hash strategy. */
+  key?: string;
+  /** Further tries on other nodes. Default: the client's `retries` for idempotent methods, else 0. */
+  retries?: number;
+  /** Per-try timeout in ms. */
+  timeoutMs?: number;
+  /** Allow retrying a non-idempotent method (POST, PATCH) after a response error, not only after a connect error. */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
