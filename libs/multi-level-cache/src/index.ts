@@ -1,1 +1,18 @@
-export {};
+export { cachedMethodKey } from './codec/cached-method-key.js';
+export { CacheEvict, Cached } from './decorators/index.js';
+export { CachedMethodError, CacheSerializationError, InvalidCacheOptionsError } from './errors/index.js';
+export type {
+  CachedOptions,
+  CacheEvictOptions,
+  CacheSetOptions,
+  CacheWrapOptions,
+  L1Options,
+  L2BreakerState,
+  L2Options,
+  LeaseOptions,
+  MultiLevelCacheModuleOptions,
+  MultiLevelCacheStats,
+} from './interfaces/index.js';
+export { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
+export { MultiLevelCacheModule } from './multi-level-cache.module.js';
+export { MultiLevelCache } from './multi-level-cache.service.js';

@@ -1,0 +1,17 @@
+/** State of the Redis circuit breaker, or `'disabled'` without `l2`. @publicApi */
+export type L2BreakerState = 'closed' | 'open' | 'half-open' | 'isolated' | 'disabled';
+
+/** Counters since start (monotonic) plus current state; suitable for Prometheus counters and gauges. @publicApi */
+export interface MultiLevelCacheStats {
+  hits: { l1: number; l2: number };
+  /** Stale values served during a grace period. */
+  staleHits: number;
+  misses: number;
+  loaderCalls: number;
+  loaderErrors: number;
+  /** Redis operations that failed, timed out or were refused by the open breaker. */
+  l2Errors: number;
+  breaker: L2BreakerState;
+  l1Entries: number;
+  bus: { enabled: boolean; connected: boolean; received: number; published: number };
+}

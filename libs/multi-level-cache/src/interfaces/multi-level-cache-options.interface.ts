@@ -1,0 +1,60 @@
+/** In-process tier. @publicApi */
+export interface L1Options {
+  /** Most entries kept (LRU eviction). Default 10 000. */
+  maxEntries?: number;
+  /** Optional bound on the approximate bytes held (size of each entry's encoded form). */
+  maxSizeBytes?: number;
+  /** Upper bound on how long an entry stays in L1, whatever its own TTL (ms). Default: the entry's TTL. */
+  ttl?: number;
+  /**
+   * While the invalidation bus is disconnected from Redis, L1 entries live at most this long (ms), because writes made
+   * on other instances cannot reach this one. Default 1 000.
+   */
+  offlineTtl?: number;
+}
+
+/** Redis tier. @publicApi */
+export interface L2Options {
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…`. */
+  url: string;
+  /** Time budget of every Redis operation (ms); past it the operation counts as failed. Default 50. */
+  timeoutMs?: number;
+  /** Consecutive failed operations that open the circuit breaker. Default 5. */
+  breakerThreshold?: number;
+  /** How long the breaker stays open before one trial operation (ms). Default 1 000. */
+  breakerHalfOpenAfterMs?: number;
+  /** How long start-up waits for the first connection before going on without L2 (ms). Default 2 000. */
+  connectTimeoutMs?: number;
+  /** Cross-instance L1 invalidation over Redis pub/sub. Default true. */
+  bus?: boolean;
+}
+
+/** Cluster-wide single-flight: one instance loads a missing key under a Redis lease, the others wait for its value. */
+export interface LeaseOptions {
+  /** Lease lifetime (ms): a crashed holder blocks others at most this long. Default 5 000. */
+  ttlMs?: number;
+  /** Longest a waiter waits for another instance's value before loading itself (ms). Default 5 000. */
+  waitMs?: number;
+  /** Polling interval while waiting, in case the wake-up message is lost (ms). Default 50. */
+  pollMs?: number;
+}
+
+/** @publicApi */
+export interface MultiLevelCacheModuleOptions {
+  /** Key prefix in Redis and name of the invalidation channel. Instances sharing it share entries. Default `'cache'`. */
+  namespace?: string;
+  /** Default TTL in milliseconds. Default 60 000. */
+  ttl?: number;
+  /** In-process LRU, or `false` to go straight to Redis. */
+  l1?: L1Options | false;
+  /** Redis, or `false`/omitted for an in-process cache only. */
+  l2?: L2Options | false;
+  /** TTL (ms) of cached `null` results (negative caching). Default: `ttl`. */
+  nullTtl?: number;
+  /** Each stored TTL is shortened by a random part of up to this fraction (0–1), so entries do not expire together. */
+  jitter?: number;
+  /** Default grace period after expiry (ms) during which a stale value is served while one refresh runs. Default 0. */
+  grace?: number;
+  /** Cluster-wide single-flight settings (used by `@Cached` by default, by `wrap` with `{ lease: true }`). */
+  lease?: LeaseOptions;
+}

@@ -1,0 +1,29 @@
+/** Message factories: each says what is wrong and how to fix it. @internal */
+
+export const INVALID_OPTION = (option: string, value: unknown, expected: string) =>
+  `MultiLevelCacheModule option "${option}" is invalid (got ${describe(value)}): expected ${expected}. Check the options passed to MultiLevelCacheModule.forRoot/forRootAsync (or to the call).`;
+
+export const NOT_A_PROMISE = (method: string, got: unknown) =>
+  `@Cached/@CacheEvict on ${method} needs a method that returns a Promise, but it returned ${describe(got)}. Make the method async (or return a Promise), or remove the decorator. Nothing was cached.`;
+
+export const DECLARED_NOT_A_PROMISE = (method: string, type: string) =>
+  `@Cached/@CacheEvict on ${method} needs a method that returns a Promise, but its declared return type is ${type}. Make the method async, or remove the decorator.`;
+
+export const REQUEST_SCOPED = (method: string) =>
+  `@Cached/@CacheEvict on ${method} is not supported: the provider is request-scoped (or depends on one), so its instances are created per request and never wrapped. Move the cached method to a singleton provider, or call MultiLevelCache.wrap() in the method.`;
+
+export const CACHED_AND_EVICT = (method: string) =>
+  `${method} has both @Cached and @CacheEvict. A method either reads through the cache or invalidates it; split it in two.`;
+
+export const DUPLICATE_CLASS_NAME = (name: string, method: string) =>
+  `Two different classes named ${name} use @Cached on "${method}" with the default key, so their entries would collide. Give one of them a custom key: @Cached({ key: (...args) => '…' }), or rename a class.`;
+
+export const BAD_KEY = (method: string, got: unknown) =>
+  `The key function of @Cached on ${method} returned ${describe(got)}; it must return a non-empty string.`;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'no prototype'})`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,114 @@
+import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
+import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
+import { INVALID_OPTION } from './multi-level-cache.messages.js';
+
+/** Options with every default filled in. @internal */
+export interface ResolvedOptions {
+  namespace: string;
+  ttl: number;
+  nullTtl: number | undefined;
+  jitter: number;
+  grace: number;
+  l1: { maxEntries: number; maxSizeBytes: number | undefined; ttl: number; offlineTtl: number } | undefined;
+  l2:
+    | {
+        url: string;
+        timeoutMs: number;
+        breakerThreshold: number;
+        breakerHalfOpenAfterMs: number;
+        connectTimeoutMs: number;
+        bus: boolean;
+      }
+    | undefined;
+  lease: { ttlMs: number; waitMs: number; pollMs: number };
+}
+
+const KNOWN = ['namespace', 'ttl', 'l1', 'l2', 'nullTtl', 'jitter', 'grace', 'lease', 'isGlobal'];
+
+/** Validates module options at boot and fills defaults; throws `InvalidCacheOptionsError` naming the bad option. */
+export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): ResolvedOptions {
+  const o = (raw ?? {}) as MultiLevelCacheModuleOptions & Record<string, unknown>;
+  if (typeof o !== 'object') fail('options', o, 'an object');
+  for (const key of Object.keys(o)) if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
+  const namespace = o.namespace ?? 'cache';
+  if (typeof namespace !== 'string' || namespace.length === 0) fail('namespace', namespace, 'a non-empty string');
+  const ttl = positive('ttl', o.ttl, 60_000);
+  const l1 =
+    o.l1 === false
+      ? undefined
+      : {
+          maxEntries: positiveInt('l1.maxEntries', o.l1?.maxEntries, 10_000),
+          maxSizeBytes: o.l1?.maxSizeBytes === undefined ? undefined : positiveInt('l1.maxSizeBytes', o.l1.maxSizeBytes, 0),
+          ttl: positive('l1.ttl', o.l1?.ttl, Number.POSITIVE_INFINITY),
+          offlineTtl: positive('l1.offlineTtl', o.l1?.offlineTtl, 1_000),
+        };
+  if (o.l1 !== undefined && o.l1 !== false && (typeof o.l1 !== 'object' || o.l1 === null)) {
+    fail('l1', o.l1, '{ maxEntries?, maxSizeBytes?, ttl?, offlineTtl? } or false');
+  }
+  let l2: ResolvedOptions['l2'];
+  if (o.l2 !== undefined && o.l2 !== false) {
+    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url } or false');
+    if (typeof o.l2.url !== 'string' || !/^rediss?:\/\//.test(o.l2.url)) fail('l2.url', o.l2.url, 'a redis:// or rediss:// URL');
+    l2 = {
+      url: o.l2.url,
+      timeoutMs: positive('l2.timeoutMs', o.l2.timeoutMs, 50),
+      breakerThreshold: positiveInt('l2.breakerThreshold', o.l2.breakerThreshold, 5),
+      breakerHalfOpenAfterMs: positive('l2.breakerHalfOpenAfterMs', o.l2.breakerHalfOpenAfterMs, 1_000),
+      connectTimeoutMs: positive('l2.connectTimeoutMs', o.l2.connectTimeoutMs, 2_000),
+      bus: o.l2.bus ?? true,
+    };
+    if (typeof l2.bus !== 'boolean') fail('l2.bus', l2.bus, 'a boolean');
+  }
+  if (!l1 && !l2) fail('l1', o.l1, 'an L1 or an L2 tier (both are off)');
+  const jitter = o.jitter ?? 0;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) fail('jitter', jitter, 'a number from 0 (inclusive) to 1 (exclusive)');
+  return {
+    namespace,
+    ttl,
+    nullTtl: o.nullTtl === undefined ? undefined : positive('nullTtl', o.nullTtl, ttl),
+    jitter,
+    grace: nonNegative('grace', o.grace, 0),
+    l1,
+    l2,
+    lease: {
+      ttlMs: positive('lease.ttlMs', o.lease?.ttlMs, 5_000),
+      waitMs: nonNegative('lease.waitMs', o.lease?.waitMs, 5_000),
+      pollMs: positive('lease.pollMs', o.lease?.pollMs, 50),
+    },
+  };
+}
+
+/** Validates a per-call TTL-like option. @internal */
+export function checkCallMs(option: string, value: unknown, allowZero: boolean): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(option, value, allowZero ? 'a number of milliseconds ≥ 0' : 'a number of milliseconds > 0');
+  }
+}
+
+function positive(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) fail(option, value, 'a number of milliseconds > 0');
+  return value;
+}
+
+function nonNegative(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) fail(option, value, 'a finite number ≥ 0');
+  return value;
+}
+
+function positiveInt(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(option, value, 'an integer ≥ 1');
+  return value;
+}
+
+/** Throws `InvalidCacheOptionsError` for a bad option. @internal */
+export function invalidOption(option: string, value: unknown, expected: string): never {
+  return fail(option, value, expected);
+}
+
+function fail(option: string, value: unknown, expected: string): never {
+  throw new InvalidCacheOptionsError(INVALID_OPTION(option, value, expected), option);
+}

@@ -1,0 +1,465 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { encodeValue } from './codec/value-codec.js';
+import type { CacheSetOptions, CacheWrapOptions } from './interfaces/cache-call-options.interface.js';
+import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
+import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
+import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
+import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
+import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
+import { RedisTier, type StoredEntry } from './redis/redis-tier.js';
+
+/** An L1 entry: the decoded value itself (returned by reference), with its freshness. @internal */
+interface L1Entry {
+  value: unknown;
+  freshUntil: number;
+  /** Later than `freshUntil` only for entries with a grace period. */
+  staleUntil: number;
+  tags: readonly string[] | undefined;
+}
+
+/** Per-call options after defaults. */
+interface CallOptions {
+  ttl: number | undefined;
+  nullTtl: number | undefined;
+  tags: readonly string[] | undefined;
+  grace: number;
+  lease: boolean;
+}
+
+const SHUTDOWN_DRAIN_MS = 2_000;
+
+/**
+ * The multi-level cache: L1 in-process LRU → L2 Redis → loader. Values keep their type through both tiers, L1 hits
+ * return the stored reference, Redis failures never reach the caller, and concurrent misses of a key share one loader
+ * call (in the process, and across instances with a lease).
+ * @publicApi
+ */
+@Injectable()
+export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly options: ResolvedOptions;
+  private readonly l1: LRUCache<string, L1Entry> | undefined;
+  private readonly tagIndex = new Map<string, Set<string>>();
+  private readonly l2: RedisTier | undefined;
+  private readonly bus: InvalidationBus | undefined;
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly refreshing = new Map<string, Promise<unknown>>();
+  private readonly fillWaiters = new Map<string, Set<() => void>>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly logger = new Logger('MultiLevelCache');
+  /** Bumped by every invalidation that reaches this instance; a load that saw it change does not fill L1. */
+  private generation = 0;
+  private leaseSeq = 0;
+  private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0 };
+
+  constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
+    this.options = resolveOptions(options);
+    const l1 = this.options.l1;
+    if (l1) {
+      this.l1 = new LRUCache<string, L1Entry>({
+        max: l1.maxEntries,
+        ...(l1.maxSizeBytes === undefined ? {} : { maxSize: l1.maxSizeBytes }),
+        dispose: (entry, key) => this.unindex(key, entry),
+      });
+    }
+    if (this.options.l2) {
+      this.l2 = new RedisTier(this.options.l2, this.options.namespace);
+      if (this.options.l2.bus) {
+        this.bus = new InvalidationBus(this.l2, `${this.options.namespace}:bus`, {
+          onMessage: (message) => this.onBusMessage(message),
+          onGap: () => this.flushL1(),
+          onLive: () => this.flushL1(),
+        });
+      }
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.l2) return;
+    await this.l2.start();
+    await this.bus?.start(this.options.l2?.connectTimeoutMs ?? 0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.background.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.background),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_DRAIN_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus?.close();
+    await this.l2?.close();
+    for (const waiters of this.fillWaiters.values()) for (const wake of waiters) wake();
+  }
+
+  /** The value under `key`, or `undefined` on a miss (a cached `null` is a hit and returns `null`). */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit.value as T;
+    if (this.l2) {
+      const entry = await this.l2.read(key);
+      if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, undefined, undefined))) {
+        this.counters.l2++;
+        this.backfill(key, entry);
+        return entry.value as T;
+      }
+    }
+    this.counters.misses++;
+    return undefined;
+  }
+
+  /**
+   * Stores a value in both tiers and drops the key from every other instance's L1. Rejects with
+   * `CacheSerializationError` (and writes nothing) when the value cannot be encoded faithfully.
+   */
+  async set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+    const call = this.callOptions(options, false);
+    const text = encodeValue(value);
+    this.generation++;
+    const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined;
+    await this.store(key, value, text, call, versions, this.generation);
+    await this.bus?.publish({ k: [key] });
+  }
+
+  /** Deletes keys from both tiers and from every other instance's L1. */
+  async del(key: string | readonly string[]): Promise<void> {
+    const keys = typeof key === 'string' ? [key] : [...key];
+    if (keys.length === 0) return;
+    this.generation++;
+    for (const k of keys) this.l1?.delete(k);
+    await this.l2?.remove(keys);
+    await this.bus?.publish({ k: keys });
+  }
+
+  /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    this.dropTagged(tags);
+    await this.l2?.bumpTags(tags);
+    await this.bus?.publish({ t: [...tags] });
+  }
+
+  /**
+   * Returns the cached value, or runs `loader` once for all concurrent callers of this key, caches and returns its
+   * result. A loader error reaches every waiter and nothing is cached.
+   */
+  async wrap<T>(key: string, loader: () => Promise<T> | T, options: CacheWrapOptions = {}): Promise<T> {
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit.value as T;
+    return this.resolve(key, loader, this.callOptions(options, false)) as Promise<T>;
+  }
+
+  stats(): MultiLevelCacheStats {
+    const c = this.counters;
+    return {
+      hits: { l1: c.l1, l2: c.l2 },
+      staleHits: c.stale,
+      misses: c.misses,
+      loaderCalls: c.loaderCalls,
+      loaderErrors: c.loaderErrors,
+      l2Errors: this.l2?.errors ?? 0,
+      breaker: this.l2?.breakerState ?? 'disabled',
+      l1Entries: this.l1?.size ?? 0,
+      bus: {
+        enabled: this.bus !== undefined,
+        connected: this.bus?.live ?? false,
+        received: this.bus?.received ?? 0,
+        published: this.bus?.published ?? 0,
+      },
+    };
+  }
+
+  /**
+   * Hot path: a fresh L1 entry or undefined. Used by `@Cached` wrappers to answer without an extra async hop.
+   * @internal
+   */
+  peek(key: string): L1Entry | undefined {
+    const entry = this.l1?.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.staleUntil !== entry.freshUntil && entry.freshUntil < Date.now()) return undefined;
+    this.counters.l1++;
+    return entry;
+  }
+
+  /** Slow path of `wrap`, shared by concurrent callers of a key. @internal */
+  resolve(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const flight = this.resolveOnce(key, loader, call);
+    this.pending.set(key, flight);
+    const clear = () => {
+      if (this.pending.get(key) === flight) this.pending.delete(key);
+    };
+    flight.then(clear, clear);
+    return flight;
+  }
+
+  /** Validates and fills per-call options. @internal */
+  callOptions(options: CacheWrapOptions, leaseByDefault: boolean): CallOptions {
+    checkCallMs('ttl', options.ttl, false);
+    checkCallMs('grace', options.grace, true);
+    checkCallMs('nullTtl', options.nullTtl, false);
+    if (options.tags !== undefined && !isStringArray(options.tags)) invalidOption('tags', options.tags, 'an array of strings');
+    return {
+      ttl: options.ttl,
+      nullTtl: options.nullTtl,
+      tags: options.tags && options.tags.length > 0 ? options.tags : undefined,
+      grace: options.grace ?? this.options.grace,
+      lease: options.lease ?? leaseByDefault,
+    };
+  }
+
+  private async resolveOnce(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
+    const local = this.l1?.get(key);
+    if (local !== undefined) {
+      if (local.freshUntil >= Date.now()) {
+        this.counters.l1++;
+        return local.value;
+      }
+      this.counters.stale++;
+      this.refreshInBackground(key, loader, call);
+      return local.value;
+    }
+    let versions: number[] | undefined;
+    if (this.l2) {
+      const [entry, current] = await Promise.all([
+        this.l2.read(key),
+        call.tags ? this.l2.tagVersions(call.tags) : undefined,
+      ]);
+      versions = current;
+      if (entry !== undefined && (await this.tagsCurrent(entry, call.tags, current))) {
+        const now = Date.now();
+        if (entry.freshUntil >= now) {
+          this.counters.l2++;
+          this.backfill(key, entry);
+          return entry.value;
+        }
+        if (entry.staleUntil > now) {
+          this.counters.stale++;
+          this.backfill(key, entry);
+          this.refreshInBackground(key, loader, call);
+          return entry.value;
+        }
+      }
+    }
+    this.counters.misses++;
+    const refresh = this.refreshing.get(key);
+    if (refresh) return refresh;
+    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions);
+    return this.load(key, loader, call, versions, false);
+  }
+
+  /** Runs the loader and stores its result; `awaitL2` makes the Redis write part of the call (lease holders). */
+  private async load(
+    key: string,
+    loader: () => unknown,
+    call: CallOptions,
+    knownVersions: number[] | undefined,
+    awaitL2: boolean,
+  ): Promise<unknown> {
+    const generation = this.generation;
+    const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined);
+    this.counters.loaderCalls++;
+    let value: unknown;
+    try {
+      value = await loader();
+    } catch (error) {
+      this.counters.loaderErrors++;
+      throw error;
+    }
+    const text = encodeValue(value);
+    const stored = this.store(key, value, text, call, versions, generation);
+    if (awaitL2) await stored;
+    else this.track(stored);
+    return value;
+  }
+
+  private async loadUnderLease(key: string, loader: () => unknown, call: CallOptions, versions: number[] | undefined): Promise<unknown> {
+    const l2 = this.l2 as RedisTier;
+    const { ttlMs, waitMs, pollMs } = this.options.lease;
+    const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const got = await l2.tryLease(key, token, ttlMs);
+      if (got === undefined) return this.load(key, loader, call, versions, false);
+      if (got) {
+        try {
+          // Another instance may have filled the key between our read and the lease.
+          const entry = await l2.read(key);
+          if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, versions))) {
+            this.backfill(key, entry);
+            return entry.value;
+          }
+          return await this.load(key, loader, call, versions, true);
+        } finally {
+          await l2.releaseLease(key, token);
+          await this.bus?.publish({ f: key });
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return this.load(key, loader, call, versions, false);
+      await this.waitForFill(key, Math.min(pollMs, left));
+      const entry = await l2.read(key);
+      if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, undefined))) {
+        this.counters.l2++;
+        this.backfill(key, entry);
+        return entry.value;
+      }
+    }
+  }
+
+  private refreshInBackground(key: string, loader: () => unknown, call: CallOptions): void {
+    if (this.refreshing.has(key)) return;
+    const refresh = this.load(key, loader, call, undefined, true).then(
+      async (value) => {
+        await this.bus?.publish({ k: [key] });
+        return value;
+      },
+      (error: unknown) => {
+        this.logger.debug?.(`Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`);
+        throw error;
+      },
+    );
+    this.refreshing.set(key, refresh);
+    const done = () => this.refreshing.delete(key);
+    refresh.then(done, done);
+    this.track(refresh);
+  }
+
+  private async store(
+    key: string,
+    value: unknown,
+    text: string,
+    call: CallOptions,
+    versions: number[] | undefined,
+    generation: number,
+  ): Promise<void> {
+    const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
+    const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
+    const ttl = this.options.jitter > 0 ? baseTtl * (1 - Math.random() * this.options.jitter) : baseTtl;
+    const now = Date.now();
+    const freshUntil = now + ttl;
+    const staleUntil = freshUntil + call.grace;
+    if (generation === this.generation) this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
+    if (!this.l2) return;
+    // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
+    if (call.tags && versions === undefined) return;
+    await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions);
+  }
+
+  private backfill(key: string, entry: StoredEntry): void {
+    this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, 0);
+  }
+
+  private setL1(key: string, value: unknown, freshUntil: number, staleUntil: number, tags: readonly string[] | undefined, size: number): void {
+    const l1 = this.options.l1;
+    if (!this.l1 || !l1) return;
+    const now = Date.now();
+    let lifetime = Math.min(staleUntil - now, l1.ttl);
+    if (this.bus && !this.bus.live) lifetime = Math.min(lifetime, l1.offlineTtl);
+    if (!(lifetime >= 1)) return;
+    const entry: L1Entry = {
+      value,
+      freshUntil: Math.min(freshUntil, now + lifetime),
+      staleUntil: Math.min(staleUntil, now + lifetime),
+      tags,
+    };
+    this.l1.set(key, entry, { ttl: Math.ceil(lifetime), ...(l1.maxSizeBytes === undefined ? {} : { size: Math.max(1, size * 2) }) });
+    if (tags) {
+      for (const tag of tags) {
+        let keys = this.tagIndex.get(tag);
+        if (!keys) this.tagIndex.set(tag, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  private unindex(key: string, entry: L1Entry): void {
+    if (!entry.tags) return;
+    for (const tag of entry.tags) {
+      const keys = this.tagIndex.get(tag);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.tagIndex.delete(tag);
+    }
+  }
+
+  private dropTagged(tags: readonly string[]): void {
+    this.generation++;
+    for (const tag of tags) {
+      const keys = this.tagIndex.get(tag);
+      if (!keys) continue;
+      for (const key of Array.from(keys)) this.l1?.delete(key);
+    }
+  }
+
+  private async tagsCurrent(entry: StoredEntry, tags: readonly string[] | undefined, current: number[] | undefined): Promise<boolean> {
+    if (!entry.tags || entry.tags.length === 0) return true;
+    const versions = current && tags && sameTags(tags, entry.tags) ? current : await this.l2?.tagVersions(entry.tags);
+    if (!versions || !entry.versions) return false;
+    return versions.every((v, i) => entry.versions?.[i] === v);
+  }
+
+  private onBusMessage(message: BusMessage): void {
+    if (message.k) {
+      this.generation++;
+      for (const key of message.k) this.l1?.delete(key);
+    }
+    if (message.t) this.dropTagged(message.t);
+    if (message.f !== undefined) {
+      const waiters = this.fillWaiters.get(message.f);
+      if (waiters) for (const wake of Array.from(waiters)) wake();
+    }
+  }
+
+  private flushL1(): void {
+    this.generation++;
+    this.l1?.clear();
+    this.tagIndex.clear();
+  }
+
+  private waitForFill(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.fillWaiters.get(key);
+      if (!waiters) this.fillWaiters.set(key, (waiters = new Set()));
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.fillWaiters.get(key) === waiters) this.fillWaiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      waiters.add(wake);
+    });
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(settled);
+    void settled.then(() => this.background.delete(settled));
+  }
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}

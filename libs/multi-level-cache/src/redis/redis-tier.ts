@@ -1,0 +1,215 @@
+import { Logger } from '@nestjs/common';
+import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
+import {
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleAll,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+  type CircuitBreakerPolicy,
+  type IPolicy,
+} from 'cockatiel';
+import { decodeValue } from '../codec/value-codec.js';
+import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
+import type { ResolvedOptions } from '../multi-level-cache.options.js';
+
+/** An entry as stored in Redis. @internal */
+export interface StoredEntry {
+  value: unknown;
+  /** Absolute time (ms) until which the value is fresh. */
+  freshUntil: number;
+  /** Absolute time (ms) until which a stale value may still be served (grace); equals `freshUntil` without grace. */
+  staleUntil: number;
+  /** Absolute time (ms) at which Redis drops it. */
+  expires: number;
+  tags?: string[];
+  /** Versions of `tags` when the value was loaded; the entry is valid while they are current. */
+  versions?: number[];
+}
+
+interface Envelope {
+  v: unknown;
+  f: number;
+  s?: number;
+  t?: string[];
+  n?: number[];
+}
+
+/** Returned by guarded operations that failed, timed out or were refused by the breaker. */
+export const FAILED = Symbol('l2-failed');
+
+const RELEASE_LEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * Redis through Keyv + @keyv/redis (the cache-manager 7 store stack). Entries are read with Keyv's raw get, which
+ * gives the value and its expiry in one round trip, and encoded with our type-tagged codec. Every operation runs
+ * under a time budget behind a circuit breaker; the client never queues commands while offline and reconnects by itself.
+ * @internal
+ */
+export class RedisTier {
+  readonly client: ReturnType<typeof createClient>;
+  private readonly keyv: Keyv;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly policy: IPolicy;
+  private readonly logger = new Logger('MultiLevelCache');
+  private connectedOnce = false;
+  private down = false;
+  errors = 0;
+
+  constructor(
+    private readonly options: NonNullable<ResolvedOptions['l2']>,
+    private readonly namespace: string,
+  ) {
+    this.client = createClient({
+      url: options.url,
+      // Commands issued while disconnected fail at once instead of waiting in a queue (the 40 s hangs of the anchors).
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: Math.max(options.connectTimeoutMs, 1_000),
+        reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, 1_000) + Math.floor(Math.random() * 25),
+      },
+    });
+    this.client.on('error', (error: Error) => this.onConnectionError(error));
+    this.client.on('ready', () => this.onReady());
+    const store = new KeyvRedis(this.client, { namespace, throwOnConnectError: true, throwOnErrors: true });
+    this.keyv = new Keyv({
+      store,
+      namespace,
+      useKeyPrefix: false,
+      throwOnErrors: true,
+      serialize: (data) => `{"expires":${data.expires ?? 'null'},"value":${data.value as string}}`,
+      deserialize: <Value>(text: string) => decodeValue(text) as { value: Value; expires?: number },
+    });
+    // Failures are counted where the operation fails; Keyv also emits them, and an unheard 'error' would throw.
+    this.keyv.on('error', () => undefined);
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.breakerHalfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold),
+    });
+    this.policy = wrap(this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+  }
+
+  /** Starts connecting; resolves when connected or after `connectTimeoutMs` (the client keeps retrying). */
+  async start(): Promise<void> {
+    const connecting = this.client.connect().then(
+      () => true,
+      () => false,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
+    });
+    const connected = await Promise.race([connecting, gaveUp]);
+    clearTimeout(timer);
+    if (!connected) this.logger.warn(`Redis at ${redact(this.options.url)} is not reachable; serving from L1 and loaders until it is.`);
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  get breakerState(): L2BreakerState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'isolated';
+    }
+  }
+
+  async read(key: string): Promise<StoredEntry | undefined> {
+    const raw = await this.run(() => this.keyv.get<Envelope>(key, { raw: true }));
+    if (raw === FAILED || raw === undefined || raw.value === undefined) return undefined;
+    const e = raw.value;
+    return { value: e.v, freshUntil: e.f, staleUntil: e.s ?? e.f, expires: raw.expires ?? Number.POSITIVE_INFINITY, tags: e.t, versions: e.n };
+  }
+
+  /** Writes an entry; `valueText` is the codec encoding of the value. Resolves false when Redis failed. */
+  async write(
+    key: string,
+    valueText: string,
+    freshUntil: number,
+    staleUntil: number,
+    ttlMs: number,
+    tags?: readonly string[],
+    versions?: number[],
+  ): Promise<boolean> {
+    let envelope = `{"v":${valueText},"f":${freshUntil}`;
+    if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
+    if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? tags.map(() => 0))}`;
+    envelope += '}';
+    const done = await this.run(() => this.keyv.set(key, envelope, Math.max(1, Math.ceil(ttlMs))));
+    return done !== FAILED && done;
+  }
+
+  async remove(keys: readonly string[]): Promise<boolean> {
+    const done = await this.run(() => Promise.all(keys.map((k) => this.keyv.delete(k))));
+    return done !== FAILED;
+  }
+
+  /** Current versions of the tags (0 for a tag never invalidated), or undefined when Redis failed. */
+  async tagVersions(tags: readonly string[]): Promise<number[] | undefined> {
+    if (tags.length === 0) return [];
+    const got = await this.run(() => this.client.mGet(tags.map((t) => this.tagKey(t))));
+    return got === FAILED ? undefined : got.map((v) => (v === null ? 0 : Number(v)));
+  }
+
+  async bumpTags(tags: readonly string[]): Promise<boolean> {
+    const done = await this.run(() => Promise.all(tags.map((t) => this.client.incr(this.tagKey(t)))));
+    return done !== FAILED;
+  }
+
+  /** true: lease taken; false: held by someone else; undefined: Redis failed. */
+  async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
+    const got = await this.run(() => this.client.set(this.leaseKey(key), token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+    return got === FAILED ? undefined : got === 'OK';
+  }
+
+  async releaseLease(key: string, token: string): Promise<void> {
+    await this.run(() => this.client.eval(RELEASE_LEASE, { keys: [this.leaseKey(key)], arguments: [token] }));
+  }
+
+  async publish(channel: string, message: string): Promise<boolean> {
+    const done = await this.run(() => this.client.publish(channel, message));
+    return done !== FAILED;
+  }
+
+  private tagKey(tag: string): string {
+    return `${this.namespace}:tag:${tag}`;
+  }
+
+  private leaseKey(key: string): string {
+    return `${this.namespace}:lease:${key}`;
+  }
+
+  private async run<T>(fn: () => PromiseLike<T>): Promise<T | typeof FAILED> {
+    try {
+      return await this.policy.execute(fn);
+    } catch {
+      this.errors++;
+      return FAILED;
+    }
+  }
+
+  private onConnectionError(error: Error): void {
+    if (this.down) return;
+    this.down = true;
+    this.logger.warn(`Redis connection lost (${error.message}); L2 is bypassed until it comes back.`);
+  }
+
+  private onReady(): void {
+    if (this.connectedOnce && this.down) this.logger.log('Redis connection restored; L2 is back.');
+    this.connectedOnce = true;
+    this.down = false;
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
