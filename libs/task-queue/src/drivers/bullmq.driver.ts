@@ -243,7 +243,7 @@ function info(job: Job, state: TaskState): TaskInfo {
     name: job.name,
     state,
     payload: job.data,
-    failedAttempts: job.attemptsMade,
+    attemptsMade: job.attemptsMade,
     maxAttempts: job.opts.attempts ?? 1,
     ...(state === 'completed' ? { result: job.returnvalue } : {}),
     ...(job.failedReason

@@ -309,7 +309,7 @@ function info(task: MemoryTask): TaskInfo {
     name: task.name,
     state: task.state,
     payload: task.payload,
-    failedAttempts: task.failures,
+    attemptsMade: task.failures + (task.state === 'completed' ? 1 : 0),
     maxAttempts: task.attempts,
     ...(task.state === 'completed' ? { result: task.result } : {}),
     ...(task.error !== undefined ? { error: task.error } : {}),

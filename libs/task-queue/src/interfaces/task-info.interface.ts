@@ -14,8 +14,8 @@ export interface TaskInfo {
   name: string;
   state: TaskState;
   payload: unknown;
-  /** Failed runs so far (a completed task that succeeded on its first run has 0). */
-  failedAttempts: number;
+  /** Runs that have finished, failed or not (a task that succeeded at its first run has 1; as in BullMQ). */
+  attemptsMade: number;
   /** The attempts budget of the task. */
   maxAttempts: number;
   /** The handler's return value, once completed. */

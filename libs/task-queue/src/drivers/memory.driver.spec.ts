@@ -1,0 +1,3 @@
+import { describeTaskQueueConformance } from './driver.conformance.js';
+
+describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
