@@ -23,6 +23,8 @@ interface L1Entry {
   /** Later than `freshUntil` only for entries with a grace period. */
   staleUntil: number;
   tags: readonly string[] | undefined;
+  /** Approximate bytes (UTF-16 length of the encoded value), counted only when `l1.maxSizeBytes` is set. */
+  size: number;
 }
 
 /** Per-call options after defaults. */
@@ -65,7 +67,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (l1) {
       this.l1 = new LRUCache<string, L1Entry>({
         max: l1.maxEntries,
-        ...(l1.maxSizeBytes === undefined ? {} : { maxSize: l1.maxSizeBytes }),
+        ...(l1.maxSizeBytes === undefined ? {} : { maxSize: l1.maxSizeBytes, sizeCalculation: (entry) => entry.size }),
         dispose: (entry, key) => this.unindex(key, entry),
       });
     }
@@ -74,7 +76,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       if (this.options.l2.bus) {
         this.bus = new InvalidationBus(this.l2, `${this.options.namespace}:bus`, {
           onMessage: (message) => this.onBusMessage(message),
-          onGap: () => this.flushL1(),
+          onGap: () => this.shortenL1(),
           onLive: () => this.flushL1(),
         });
       }
@@ -361,7 +363,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private backfill(key: string, entry: StoredEntry): void {
-    this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, 0);
+    const size = this.options.l1?.maxSizeBytes === undefined ? 0 : encodeValue(entry.value).length;
+    this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, size);
   }
 
   private setL1(key: string, value: unknown, freshUntil: number, staleUntil: number, tags: readonly string[] | undefined, size: number): void {
@@ -376,8 +379,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       freshUntil: Math.min(freshUntil, now + lifetime),
       staleUntil: Math.min(staleUntil, now + lifetime),
       tags,
+      size: Math.max(1, size * 2),
     };
-    this.l1.set(key, entry, { ttl: Math.ceil(lifetime), ...(l1.maxSizeBytes === undefined ? {} : { size: Math.max(1, size * 2) }) });
+    this.l1.set(key, entry, { ttl: Math.ceil(lifetime) });
     if (tags) {
       for (const tag of tags) {
         let keys = this.tagIndex.get(tag);
@@ -422,6 +426,20 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (message.f !== undefined) {
       const waiters = this.fillWaiters.get(message.f);
       if (waiters) for (const wake of Array.from(waiters)) wake();
+    }
+  }
+
+  /** While the bus is down, writes elsewhere cannot reach us: what L1 holds lives at most `offlineTtl` more. */
+  private shortenL1(): void {
+    const l1 = this.options.l1;
+    if (!this.l1 || !l1) return;
+    const until = Date.now() + l1.offlineTtl;
+    for (const [key, entry] of this.l1.entries()) {
+      if (entry.staleUntil <= until) continue;
+      entry.freshUntil = Math.min(entry.freshUntil, until);
+      entry.staleUntil = until;
+      // Same entry object: lru-cache only updates its TTL (no dispose).
+      this.l1.set(key, entry, { ttl: l1.offlineTtl });
     }
   }
 

@@ -1,0 +1,215 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { redisUrl, uniquePrefix } from '../../../test/harness/index.js';
+import { CacheSerializationError } from './errors/cache-serialization.error.js';
+import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
+import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
+import { MultiLevelCacheModule } from './multi-level-cache.module.js';
+import { MultiLevelCache } from './multi-level-cache.service.js';
+
+const open: TestingModule[] = [];
+
+async function start(options: MultiLevelCacheModuleOptions): Promise<MultiLevelCache> {
+  const mod = await Test.createTestingModule({ imports: [MultiLevelCacheModule.forRoot(options)] }).compile();
+  open.push(mod);
+  await mod.init();
+  return mod.get(MultiLevelCache);
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.close()));
+});
+
+const typeTable: [string, unknown][] = [
+  ['Date', new Date('2020-01-02T03:04:05.006Z')],
+  ['BigInt', 2n ** 80n],
+  ['Map', new Map<unknown, unknown>([['a', 1], [2, new Date(7)]])],
+  ['Set', new Set(['x', 1, 3n])],
+  ['Buffer', Buffer.from('héllo')],
+  ['nested', { a: [{ b: new Map([['c', new Set([new Date(1)])]]) }], u: undefined, n: null }],
+  ['null', null],
+  ['NaN', Number.NaN],
+  ['string', 'plain'],
+];
+
+describe('MultiLevelCache (real Redis)', () => {
+  let namespace: string;
+  beforeEach(() => {
+    namespace = uniquePrefix('mlc');
+  });
+
+  it.each(typeTable)('returns %s with its type from L1 and from L2', async (_label, value) => {
+    const writer = await start({ namespace, l2: { url: redisUrl() } });
+    await writer.set('k', value);
+    const fromL1 = await writer.get('k');
+    expect(fromL1).toStrictEqual(value);
+    expect(writer.stats().hits.l1).toBe(1);
+
+    const l2Only = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    const fromL2 = await l2Only.get('k');
+    expect(fromL2).toStrictEqual(value);
+    expect(l2Only.stats().hits.l2).toBe(1);
+  });
+
+  it('returns the stored reference on an L1 hit (no copy) and undefined on a miss', async () => {
+    const cache = await start({ namespace, l2: false });
+    const value = { list: [1, 2, 3] };
+    await cache.set('obj', value);
+    expect(await cache.get('obj')).toBe(value);
+    expect(await cache.get('absent')).toBeUndefined();
+    expect(cache.stats().misses).toBe(1);
+  });
+
+  it('caches null as a hit, with its own TTL', async () => {
+    const cache = await start({ namespace, nullTtl: 80, ttl: 10_000, l2: { url: redisUrl() } });
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      return null;
+    };
+    expect(await cache.wrap('none', loader)).toBeNull();
+    expect(await cache.wrap('none', loader)).toBeNull();
+    expect(await cache.get('none')).toBeNull();
+    expect(calls).toBe(1);
+    await sleep(150);
+    expect(await cache.get('none')).toBeUndefined();
+    expect(await cache.wrap('none', loader)).toBeNull();
+    expect(calls).toBe(2);
+  });
+
+  it('runs one loader for 1,000 concurrent misses of a key', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await sleep(30);
+      return { at: new Date(1) };
+    };
+    const results = await Promise.all(Array.from({ length: 1000 }, () => cache.wrap('hot', loader)));
+    expect(calls).toBe(1);
+    expect(cache.stats().loaderCalls).toBe(1);
+    for (const r of results) expect(r).toStrictEqual({ at: new Date(1) });
+    // All waiters share the one loaded object.
+    expect(new Set(results).size).toBe(1);
+  });
+
+  it('delivers a loader error to every waiter and caches nothing', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      await sleep(20);
+      throw new Error('db down');
+    };
+    const settled = await Promise.allSettled(Array.from({ length: 50 }, () => cache.wrap('bad', failing)));
+    expect(calls).toBe(1);
+    expect(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'db down')).toBe(true);
+    expect(await cache.get('bad')).toBeUndefined();
+    const other = await start({ namespace, l2: { url: redisUrl() } });
+    expect(await other.get('bad')).toBeUndefined();
+    expect(await cache.wrap('bad', async () => 'ok')).toBe('ok');
+    expect(cache.stats().loaderErrors).toBe(1);
+  });
+
+  it('expires entries after their TTL on both tiers', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    await cache.set('short', 'v', { ttl: 100 });
+    expect(await cache.get('short')).toBe('v');
+    await sleep(160);
+    expect(await cache.get('short')).toBeUndefined();
+    const other = await start({ namespace, l2: { url: redisUrl() } });
+    expect(await other.get('short')).toBeUndefined();
+  });
+
+  it("back-fills L1 from L2 with the entry's remaining TTL, not a fresh one", async () => {
+    const writer = await start({ namespace, l2: { url: redisUrl() } });
+    await writer.set('bf', 'value', { ttl: 600 });
+    await sleep(300);
+    const reader = await start({ namespace, l2: { url: redisUrl() } });
+    expect(await reader.get('bf')).toBe('value');
+    expect(reader.stats().hits.l2).toBe(1);
+    expect(await reader.get('bf')).toBe('value');
+    expect(reader.stats().hits.l1).toBe(1);
+    await sleep(400);
+    // A full-TTL back-fill would still hold it in L1 here.
+    expect(await reader.get('bf')).toBeUndefined();
+    expect(reader.stats().hits.l1).toBe(1);
+  });
+
+  it('caps the L1 lifetime with l1.ttl and then reads L2 again', async () => {
+    const cache = await start({ namespace, l1: { ttl: 50 }, l2: { url: redisUrl() } });
+    await cache.set('capped', 1, { ttl: 10_000 });
+    await sleep(100);
+    expect(await cache.get('capped')).toBe(1);
+    expect(cache.stats().hits).toEqual({ l1: 0, l2: 1 });
+  });
+
+  it('bounds L1 by entries (LRU)', async () => {
+    const cache = await start({ namespace, l1: { maxEntries: 2 }, l2: false });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    await cache.get('a');
+    await cache.set('c', 3);
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('a')).toBe(1);
+    expect(cache.stats().l1Entries).toBe(2);
+  });
+
+  it('deletes from both tiers', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    await cache.set('d1', 1);
+    await cache.set('d2', 2);
+    await cache.del(['d1', 'd2']);
+    expect(await cache.get('d1')).toBeUndefined();
+    const other = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    expect(await other.get('d2')).toBeUndefined();
+  });
+
+  it('refuses an unserializable value and writes nothing', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    await cache.set('keep', { v: 1 });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(cache.set('keep', { fn: () => 1 })).rejects.toThrow(CacheSerializationError);
+    await expect(cache.set('keep', cyclic)).rejects.toThrow(/circular/);
+    await expect(cache.set('keep', { s: Symbol('s') })).rejects.toThrow(/\$\.s/);
+    expect(await cache.get('keep')).toStrictEqual({ v: 1 });
+    const other = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    expect(await other.get('keep')).toStrictEqual({ v: 1 });
+    await expect(cache.wrap('fresh', async () => ({ f: () => 1 }))).rejects.toThrow(CacheSerializationError);
+    expect(await other.get('fresh')).toBeUndefined();
+  });
+
+  it.each([
+    [{ ttl: -5 }, 'ttl'],
+    [{ l1: { maxEntries: 0 } }, 'l1.maxEntries'],
+    [{ l2: { url: 'localhost:6379' } }, 'l2.url'],
+    [{ l2: { url: 'redis://x', timeoutMs: 0 } }, 'l2.timeoutMs'],
+    [{ l1: false, l2: false }, 'l1'],
+    [{ jitter: 2 }, 'jitter'],
+    [{ ttlSeconds: 5 }, 'ttlSeconds'],
+  ] as [MultiLevelCacheModuleOptions, string][])('rejects bad options %j naming %s', async (options, option) => {
+    const error = await start(options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidCacheOptionsError);
+    expect((error as InvalidCacheOptionsError).option).toBe(option);
+    expect((error as Error).message).toContain(`"${option}"`);
+  });
+
+  it('rejects bad per-call options', async () => {
+    const cache = await start({ namespace, l2: false });
+    await expect(cache.set('x', 1, { ttl: -1 })).rejects.toThrow(InvalidCacheOptionsError);
+    await expect(cache.wrap('x', async () => 1, { tags: [1 as unknown as string] })).rejects.toThrow(/"tags"/);
+  });
+
+  it('works through forRootAsync', async () => {
+    const mod = await Test.createTestingModule({
+      imports: [MultiLevelCacheModule.forRootAsync({ useFactory: async () => ({ namespace, ttl: 1000, l2: false }) })],
+    }).compile();
+    open.push(mod);
+    await mod.init();
+    const cache = mod.get(MultiLevelCache);
+    await cache.set('a', new Date(3));
+    expect(await cache.get('a')).toStrictEqual(new Date(3));
+    expect(cache.stats().breaker).toBe('disabled');
+  });
+});
