@@ -82,6 +82,17 @@ class ItemsController {
 @Module({ providers: [UsersRepo, OrdersRepo, SyncService], controllers: [ItemsController] })
 class FeatureModule {}
 
+function makeTwin(): Type {
+  @Injectable()
+  class Twin {
+    @Cached()
+    async get(): Promise<number> {
+      return 1;
+    }
+  }
+  return Twin;
+}
+
 const open: TestingModule[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((m) => m.close()));
@@ -227,17 +238,7 @@ describe('@Cached / @CacheEvict', () => {
   });
 
   it('fails at boot when two classes with the same name would share default keys', async () => {
-    const make = () => {
-      @Injectable()
-      class Twin {
-        @Cached()
-        async get(): Promise<number> {
-          return 1;
-        }
-      }
-      return Twin;
-    };
-    const [A, B] = [make(), make()];
+    const [A, B] = [makeTwin(), makeTwin()];
     @Module({ providers: [{ provide: 'a', useClass: A }, { provide: 'b', useClass: B }] })
     class TwinModule {}
     await expect(boot({ namespace, l2: false }, [TwinModule])).rejects.toThrow(/Two different classes named Twin/);

@@ -7,6 +7,10 @@ import { MultiLevelCacheModule } from './multi-level-cache.module.js';
 import { MultiLevelCache } from './multi-level-cache.service.js';
 
 const open: TestingModule[] = [];
+const loader = async () => {
+  await sleep(20);
+  return 'loaded';
+};
 let server: RedisServer;
 
 beforeAll(async () => {
@@ -102,10 +106,6 @@ describe('Redis outage (fail-open)', () => {
     expect(hit.value).toBe(before);
 
     // A miss costs the loader plus at most the budget, many times over, and nothing throws.
-    const loader = async () => {
-      await sleep(20);
-      return 'loaded';
-    };
     for (let i = 0; i < 20; i++) {
       const miss = await timed(() => cache.wrap(`cold:${i}`, loader));
       expect(miss.value).toBe('loaded');
