@@ -8,8 +8,16 @@ import { UnserializablePayloadError } from './errors/unserializable-payload.erro
  */
 export function toTaskPayload(taskName: string, payload: unknown): unknown {
   if (payload === undefined) return null;
-  return copy(taskName, payload, 'payload', []);
+  // The copy is synchronous and not re-entrant, so one stack of ancestors serves every call.
+  sharedAncestors.length = 0;
+  try {
+    return copy(taskName, payload, 'payload', sharedAncestors);
+  } finally {
+    sharedAncestors.length = 0;
+  }
 }
+
+const sharedAncestors: object[] = [];
 
 function copy(taskName: string, value: unknown, path: string, ancestors: object[]): unknown {
   switch (typeof value) {

@@ -46,9 +46,14 @@ export class TaskQueue implements OnModuleInit, OnApplicationBootstrap, BeforeAp
    * `UnserializablePayloadError` for a payload JSON cannot carry, `InvalidEnqueueOptionsError` for a bad option,
    * and `TaskEnqueueError` when Redis does not take it (bounded by `enqueueTimeoutMs`).
    */
-  async enqueue<P = unknown>(name: string, payload?: P, options?: EnqueueOptions): Promise<TaskRef> {
-    const [ref] = await this.driver.enqueue([this.prepare(name, payload, options)]);
-    return ref;
+  enqueue<P = unknown>(name: string, payload?: P, options?: EnqueueOptions): Promise<TaskRef> {
+    let task: NewTask;
+    try {
+      task = this.prepare(name, payload, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.driver.enqueueOne(task);
   }
 
   /** Adds several tasks in one round trip. Every item is validated first: one bad item enqueues nothing. */

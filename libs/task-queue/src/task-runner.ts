@@ -32,6 +32,9 @@ export abstract class TaskRun implements TaskContext {
   startedAt = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   handler: RegisteredTaskHandler | undefined;
+  /** Links in the runner's list of attempts in flight (intrusive: no hashing on the hot path). */
+  prev: TaskRun | undefined;
+  next: TaskRun | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
 
@@ -68,7 +71,7 @@ const DURATION_WINDOW = 1024;
  */
 export class TaskRunner {
   /** Attempts handed to `execute` and not yet settled (started or waiting at their handler's gate). */
-  readonly inFlight = new Set<TaskRun>();
+  private head: TaskRun | undefined;
   processed = 0;
   failedAttempts = 0;
   private readonly durations = new Float64Array(DURATION_WINDOW);
@@ -78,7 +81,9 @@ export class TaskRunner {
 
   execute(handler: RegisteredTaskHandler, run: TaskRun): void {
     run.handler = handler;
-    this.inFlight.add(run);
+    run.next = this.head;
+    if (this.head !== undefined) this.head.prev = run;
+    this.head = run;
     if (handler.active < handler.concurrency) this.start(handler, run);
     else handler.parked.push(run);
   }
@@ -86,8 +91,9 @@ export class TaskRunner {
   /** Aborts every attempt in flight, settling each as failed with `reason(run)`. Returns their task ids. */
   abortAll(reason: (run: TaskRun) => unknown): string[] {
     const ids: string[] = [];
-    // Deleting the current entry while iterating a Set is safe.
-    for (const run of this.inFlight) {
+    const runs: TaskRun[] = [];
+    for (let run = this.head; run !== undefined; run = run.next) runs.push(run);
+    for (const run of runs) {
       const error = reason(run);
       ids.push(run.id);
       run.abort(error);
@@ -138,7 +144,10 @@ export class TaskRunner {
   private finish(run: TaskRun, error: unknown, result: unknown, failed: boolean): void {
     if (run.done) return;
     run.done = true;
-    this.inFlight.delete(run);
+    if (run.prev !== undefined) run.prev.next = run.next;
+    else this.head = run.next;
+    if (run.next !== undefined) run.next.prev = run.prev;
+    run.prev = run.next = undefined;
     const handler = run.handler as RegisteredTaskHandler;
     if (run.started) {
       if (run.timer !== undefined) clearTimeout(run.timer);

@@ -60,7 +60,8 @@ interface MemoryDriverOptions {
 export class MemoryTaskQueueDriver extends TaskQueueDriver {
   readonly kind = 'memory';
   private readonly logger = new Logger('TaskQueue');
-  private readonly tasks = new Map<string, MemoryTask>();
+  /** Every task still known, by sequence number (small integer keys hash much faster than strings). */
+  private readonly tasks = new Map<number, MemoryTask>();
   private readonly ready = new TaskDeque<MemoryTask>();
   private prioritized: TaskHeap<MemoryTask> | undefined;
   private readonly delayed = new Set<MemoryTask>();
@@ -94,31 +95,20 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
-    const refs: TaskRef[] = [];
     const now = Date.now();
-    for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i];
-      if (t.dedupKey !== undefined) {
-        const seen = this.dedup.get(t.dedupKey);
-        if (seen !== undefined && seen.expiresAt > now) {
-          refs.push({ id: seen.id, name: seen.name });
-          continue;
-        }
-      }
-      const seq = ++this.seq;
-      const task = new MemoryTask(String(seq), seq, t.name, t.payload, t.priority, t.attempts, t.backoff, now);
-      this.tasks.set(task.id, task);
-      if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
-      if (t.delayMs > 0) this.delay(task, t.delayMs);
-      else this.makeReady(task);
-      refs.push({ id: task.id, name: task.name });
-    }
+    const refs = tasks.map((t) => this.add(t, now));
     this.schedulePump();
     return refs;
   }
 
+  override enqueueOne(task: NewTask): Promise<TaskRef> {
+    const ref = this.add(task, Date.now());
+    this.schedulePump();
+    return Promise.resolve(ref);
+  }
+
   async getTask(id: string): Promise<TaskInfo | undefined> {
-    const task = this.tasks.get(id);
+    const task = this.tasks.get(Number(id));
     return task && info(task);
   }
 
@@ -222,6 +212,20 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     }
   }
 
+  private add(t: NewTask, now: number): TaskRef {
+    if (t.dedupKey !== undefined) {
+      const seen = this.dedup.get(t.dedupKey);
+      if (seen !== undefined && seen.expiresAt > now) return { id: seen.id, name: seen.name };
+    }
+    const seq = ++this.seq;
+    const task = new MemoryTask(String(seq), seq, t.name, t.payload, t.priority, t.attempts, t.backoff, now);
+    this.tasks.set(seq, task);
+    if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
+    if (t.delayMs > 0) this.delay(task, t.delayMs);
+    else this.makeReady(task);
+    return { id: task.id, name: task.name };
+  }
+
   private pump(): void {
     if (this.pumping || !this.running) return;
     this.pumping = true;
@@ -277,7 +281,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private retainCompleted(task: MemoryTask): void {
     this.completed.push(task);
     while (this.completed.length > this.options.keepCompleted) {
-      this.tasks.delete((this.completed.shift() as MemoryTask).id);
+      this.tasks.delete((this.completed.shift() as MemoryTask).seq);
     }
   }
 

@@ -29,6 +29,12 @@ export abstract class TaskQueueDriver {
   /** Adds tasks, all in one round trip; the result is in input order. */
   abstract enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]>;
 
+  /** Adds one task (drivers may override it with a cheaper path). */
+  async enqueueOne(task: NewTask): Promise<TaskRef> {
+    const [ref] = await this.enqueue([task]);
+    return ref;
+  }
+
   abstract getTask(id: string): Promise<TaskInfo | undefined>;
 
   /** Dead tasks, most recent first. */

@@ -1,0 +1,192 @@
+// Task queue: memory driver vs fastq vs p-queue (100k no-op tasks), BullMQ driver vs raw BullMQ (20k no-op jobs,
+// same concurrency, same Redis), and enqueue latency. Run: `npm run bench -- task-queue`.
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TaskHandler, TaskQueue, TaskQueueModule, type TaskQueueModuleOptions } from '@nest-scale/task-queue';
+import { Queue, Worker } from 'bullmq';
+import fastq from 'fastq';
+import PQueue from 'p-queue';
+import { RedisServer } from '../test/harness/redis-server.js';
+import { median, percentile, writeResults } from './support/results.js';
+
+const MEMORY_TASKS = 100_000;
+const MEMORY_CONCURRENCY = 16;
+const BULL_JOBS = 20_000;
+const BULL_CONCURRENCY = 50;
+const ROUNDS = 5;
+const LATENCY_SAMPLES = 2_000;
+
+@Injectable()
+class NoopHandlers {
+  @TaskHandler('noop')
+  async noop(): Promise<void> {}
+}
+
+async function bootQueue(options: TaskQueueModuleOptions) {
+  @Module({
+    imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: false, ...options })],
+    providers: [NoopHandlers],
+  })
+  class BenchModule {}
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
+  return { app, queue: app.get(TaskQueue) };
+}
+
+const perSecond = (count: number, ms: number) => (count / ms) * 1000;
+
+async function memoryDriverRound(queue: TaskQueue): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < MEMORY_TASKS; i++) void queue.enqueue('noop', { i });
+  await queue.waitUntilIdle();
+  return perSecond(MEMORY_TASKS, performance.now() - start);
+}
+
+async function fastqRound(): Promise<number> {
+  const q = fastq.promise(async (_task: { i: number }) => {}, MEMORY_CONCURRENCY);
+  const start = performance.now();
+  for (let i = 0; i < MEMORY_TASKS; i++) void q.push({ i });
+  await q.drained();
+  return perSecond(MEMORY_TASKS, performance.now() - start);
+}
+
+const noop = async () => {};
+
+async function pqueueRound(): Promise<number> {
+  const q = new PQueue({ concurrency: MEMORY_CONCURRENCY });
+  const start = performance.now();
+  for (let i = 0; i < MEMORY_TASKS; i++) void q.add(noop);
+  await q.onIdle();
+  return perSecond(MEMORY_TASKS, performance.now() - start);
+}
+
+async function waitForCompleted(queue: Queue): Promise<void> {
+  for (;;) {
+    const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (c.waiting + c.active + c.delayed + c.prioritized === 0) {
+      const done = await queue.getJobCounts('completed', 'failed');
+      if (done.failed > 0) throw new Error(`${done.failed} jobs failed during the bench`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Fills the queue with workers off, then times a worker instance draining it. */
+async function bullDriverRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
+  const common: TaskQueueModuleOptions = { driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 };
+  const producer = await bootQueue({ ...common, workers: false });
+  const enqStart = performance.now();
+  for (let i = 0; i < BULL_JOBS; i += 1000) {
+    await producer.queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
+  }
+  const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  const start = performance.now();
+  const consumer = await bootQueue({ ...common, workers: true });
+  await waitForCompleted(producer.queue.bullQueue as Queue);
+  const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
+  await consumer.app.close();
+  await (producer.queue.bullQueue as Queue).obliterate({ force: true });
+  await producer.app.close();
+  return { jobsPerS, enqueuePerS };
+}
+
+async function bullRawRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
+  const queue = new Queue('raw', { connection: { url }, prefix });
+  const enqStart = performance.now();
+  for (let i = 0; i < BULL_JOBS; i += 1000) {
+    await queue.addBulk(
+      Array.from({ length: 1000 }, (_, j) => ({
+        name: 'noop',
+        data: { i: i + j },
+        opts: { attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: false },
+      })),
+    );
+  }
+  const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  const start = performance.now();
+  const worker = new Worker('raw', async () => {}, { connection: { url }, prefix, concurrency: BULL_CONCURRENCY });
+  await waitForCompleted(queue);
+  const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { jobsPerS, enqueuePerS };
+}
+
+async function latencies(fn: (i: number) => Promise<unknown>, samples: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t));
+  }
+  return out;
+}
+
+async function main() {
+  const metrics: Record<string, number> = {};
+
+  // 1. In-process: 100k no-op tasks, same concurrency, alternating rounds, median.
+  const memory = await bootQueue({ driver: 'memory', concurrency: MEMORY_CONCURRENCY, attempts: 1 });
+  await memoryDriverRound(memory.queue);
+  await fastqRound();
+  await pqueueRound();
+  const mem: number[] = [];
+  const fq: number[] = [];
+  const pq: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    mem.push(await memoryDriverRound(memory.queue));
+    fq.push(await fastqRound());
+    pq.push(await pqueueRound());
+  }
+  metrics.memory_tasks_per_s = median(mem);
+  metrics.fastq_tasks_per_s = median(fq);
+  metrics.pqueue_tasks_per_s = median(pq);
+  metrics.memory_vs_fastq_ratio = metrics.memory_tasks_per_s / metrics.fastq_tasks_per_s;
+
+  const memLat = await latencies((i) => memory.queue.enqueue('noop', { i }), 20_000);
+  await memory.queue.waitUntilIdle();
+  metrics.memory_enqueue_p50_us = percentile(memLat, 50) / 1e3;
+  metrics.memory_enqueue_p99_us = percentile(memLat, 99) / 1e3;
+  await memory.app.close();
+
+  // 2. BullMQ on a Redis of our own (or REDIS_URL): driver vs raw, 20k no-op jobs, same concurrency.
+  const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
+  const url = process.env.REDIS_URL ?? (server as RedisServer).url;
+  try {
+    const drv: { jobsPerS: number; enqueuePerS: number }[] = [];
+    const raw: { jobsPerS: number; enqueuePerS: number }[] = [];
+    for (let r = 0; r < 3; r++) {
+      drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
+      raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
+    }
+    metrics.bullmq_driver_jobs_per_s = median(drv.map((d) => d.jobsPerS));
+    metrics.bullmq_raw_jobs_per_s = median(raw.map((d) => d.jobsPerS));
+    metrics.bullmq_driver_vs_raw_ratio = metrics.bullmq_driver_jobs_per_s / metrics.bullmq_raw_jobs_per_s;
+    metrics.bullmq_driver_enqueue_bulk_per_s = median(drv.map((d) => d.enqueuePerS));
+    metrics.bullmq_raw_enqueue_bulk_per_s = median(raw.map((d) => d.enqueuePerS));
+
+    // 3. Single-enqueue latency against Redis (workers off, so only the producer path is measured).
+    const producer = await bootQueue({ driver: 'bullmq', connection: { url }, prefix: 'bench:tq:lat', workers: false });
+    await latencies((i) => producer.queue.enqueue('noop', { i }), 200);
+    const drvLat = await latencies((i) => producer.queue.enqueue('noop', { i }), LATENCY_SAMPLES);
+    metrics.enqueue_latency_p50_ms = percentile(drvLat, 50) / 1e6;
+    metrics.enqueue_latency_p99_ms = percentile(drvLat, 99) / 1e6;
+    await (producer.queue.bullQueue as Queue).obliterate({ force: true });
+    await producer.app.close();
+    const rawQueue = new Queue('rawlat', { connection: { url }, prefix: 'bench:tq:lat' });
+    await latencies((i) => rawQueue.add('noop', { i }), 200);
+    const rawLat = await latencies((i) => rawQueue.add('noop', { i }, { attempts: 3 }), LATENCY_SAMPLES);
+    metrics.bullmq_raw_add_p50_ms = percentile(rawLat, 50) / 1e6;
+    metrics.bullmq_raw_add_p99_ms = percentile(rawLat, 99) / 1e6;
+    await rawQueue.obliterate({ force: true });
+    await rawQueue.close();
+  } finally {
+    await server?.stop();
+  }
+
+  writeResults('task-queue', metrics);
+}
+
+await main();
