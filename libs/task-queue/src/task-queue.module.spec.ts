@@ -1,0 +1,166 @@
+import { Controller, Injectable, Logger, Module, Scope } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TaskHandler } from './decorators/task-handler.decorator.js';
+import { DuplicateTaskHandlerError } from './errors/duplicate-task-handler.error.js';
+import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
+import { UnknownTaskError } from './errors/unknown-task.error.js';
+import type { TaskContext } from './interfaces/task-context.interface.js';
+import type { TaskQueueModuleOptions } from './interfaces/task-queue-options.interface.js';
+import { TaskQueueModule } from './task-queue.module.js';
+import { TaskQueue } from './task-queue.service.js';
+
+@Injectable()
+class MailService {
+  readonly sent: string[] = [];
+
+  @TaskHandler('send-mail')
+  async send(payload: { to: string }, context: TaskContext) {
+    this.sent.push(`${payload.to}#${context.attempt}`);
+    return this.sent.length;
+  }
+}
+
+@Controller()
+class ReportsController {
+  readonly built: unknown[] = [];
+
+  @TaskHandler('build-report', { concurrency: 1 })
+  build(payload: unknown) {
+    this.built.push(payload);
+  }
+}
+
+@Module({ providers: [MailService], controllers: [ReportsController] })
+class FeatureModule {}
+
+async function boot(options: TaskQueueModuleOptions, extra: { providers?: unknown[] } = {}) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: false, ...options }), FeatureModule],
+    providers: (extra.providers ?? []) as never[],
+  }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+describe('TaskQueueModule', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('discovers @TaskHandler methods on providers and controllers of any module, with `this` bound', async () => {
+    const moduleRef = await boot({});
+    const queue = moduleRef.get(TaskQueue);
+    expect(queue.taskNames().toSorted()).toEqual(['build-report', 'send-mail']);
+    const ref = await queue.enqueue('send-mail', { to: 'ada@example.com' });
+    await queue.enqueue('build-report', { month: 11 });
+    await queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(moduleRef.get(MailService).sent).toEqual(['ada@example.com#1']);
+    expect(moduleRef.get(ReportsController).built).toEqual([{ month: 11 }]);
+    expect((await queue.getTask(ref.id))?.result).toBe(1);
+    expect(await queue.getTask('no-such-id')).toBeUndefined();
+    await moduleRef.close();
+  });
+
+  it('is global by default, so a feature module can inject TaskQueue', async () => {
+    @Injectable()
+    class Producer {
+      constructor(readonly queue: TaskQueue) {}
+    }
+    @Module({ providers: [Producer], exports: [Producer] })
+    class ProducerModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: false }), FeatureModule, ProducerModule],
+    }).compile();
+    await moduleRef.init();
+    expect(moduleRef.get(Producer).queue).toBe(moduleRef.get(TaskQueue));
+    await moduleRef.close();
+  });
+
+  it('supports forRootAsync with injected configuration', async () => {
+    const CONFIG = Symbol('config');
+    @Module({ providers: [{ provide: CONFIG, useValue: { concurrency: 2 } }], exports: [CONFIG] })
+    class ConfigModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TaskQueueModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONFIG],
+          useFactory: (config: { concurrency: number }) => ({ ...config, warnWithoutShutdownHooks: false }),
+        }),
+        FeatureModule,
+      ],
+    }).compile();
+    await moduleRef.init();
+    const queue = moduleRef.get(TaskQueue);
+    await queue.enqueue('send-mail', { to: 'x' });
+    await queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(moduleRef.get(MailService).sent).toEqual(['x#1']);
+    await moduleRef.close();
+  });
+
+  it('fails the boot when two handlers share a name', async () => {
+    @Injectable()
+    class Other {
+      @TaskHandler('send-mail')
+      again() {}
+    }
+    await expect(boot({}, { providers: [Other] })).rejects.toThrow(DuplicateTaskHandlerError);
+    await expect(boot({}, { providers: [Other] })).rejects.toThrow(/"send-mail": MailService\.send and Other\.again|"send-mail": Other\.again and MailService\.send/);
+  });
+
+  it.each([
+    [{ concurrency: 0 }, /concurrency: 0/],
+    [{ attempts: 1.5 }, /attempts: 1.5/],
+    [{ driver: 'redis' as never }, /driver: "redis"/],
+    [{ driver: 'bullmq' as const }, /connection/],
+    [{ driver: 'bullmq' as const, connection: { url: 'http://localhost' } }, /connection\.url/],
+    [{ backoff: { type: 'linear' as never, delayMs: 10 } }, /backoff\.type/],
+    [{ backoff: { type: 'fixed' as const, delayMs: 10, jitter: 2 } }, /backoff\.jitter/],
+  ])('fails the boot on an invalid option %o, naming it', async (options, message) => {
+    await expect(boot(options)).rejects.toThrow(InvalidTaskQueueOptionsError);
+    await expect(boot(options)).rejects.toThrow(message);
+  });
+
+  it('fails the boot on an invalid @TaskHandler option, naming the handler', async () => {
+    @Injectable()
+    class Bad {
+      @TaskHandler('bad', { timeoutMs: -5 })
+      run() {}
+    }
+    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(/@TaskHandler\("bad"\) on Bad\.run: timeoutMs: -5/);
+  });
+
+  it('ignores request-scoped handlers with a warning', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    @Injectable({ scope: Scope.REQUEST })
+    class Scoped {
+      @TaskHandler('scoped')
+      run() {}
+    }
+    const moduleRef = await boot({}, { providers: [Scoped] });
+    const queue = moduleRef.get(TaskQueue);
+    await expect(queue.enqueue('scoped', {})).rejects.toThrow(UnknownTaskError);
+    expect(warn.mock.calls.some(([m]) => /Scoped\.run is ignored: request-scoped/.test(String(m)))).toBe(true);
+    await moduleRef.close();
+  });
+
+  it('warns at boot when shutdown hooks are not enabled', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    vi.spyOn(process, 'listenerCount').mockReturnValue(0);
+    const moduleRef = await boot({ warnWithoutShutdownHooks: true });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(warn.mock.calls.some(([m]) => /enableShutdownHooks/.test(String(m)))).toBe(true);
+    await moduleRef.close();
+  });
+
+  it('does not warn when the application enabled shutdown hooks', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: true }), FeatureModule],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    app.enableShutdownHooks(['SIGTERM']);
+    await app.init();
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(warn.mock.calls.some(([m]) => /enableShutdownHooks/.test(String(m)))).toBe(false);
+    await app.close();
+  });
+});
