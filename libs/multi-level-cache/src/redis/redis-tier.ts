@@ -1,16 +1,6 @@
 import { Logger } from '@nestjs/common';
 import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
-import {
-  circuitBreaker,
-  CircuitState,
-  ConsecutiveBreaker,
-  handleAll,
-  timeout,
-  TimeoutStrategy,
-  wrap,
-  type CircuitBreakerPolicy,
-  type IPolicy,
-} from 'cockatiel';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import { decodeValue } from '../codec/value-codec.js';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
 import type { ResolvedOptions } from '../multi-level-cache.options.js';
@@ -45,14 +35,13 @@ const RELEASE_LEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redi
 /**
  * Redis through Keyv + @keyv/redis (the cache-manager 7 store stack). Entries are read with Keyv's raw get, which
  * gives the value and its expiry in one round trip, and encoded with our type-tagged codec. Every operation runs
- * under a time budget behind a circuit breaker; the client never queues commands while offline and reconnects by itself.
+ * under a time budget behind a cockatiel circuit breaker; the client never queues commands while offline and reconnects by itself.
  * @internal
  */
 export class RedisTier {
   readonly client: ReturnType<typeof createClient>;
   private readonly keyv: Keyv;
   private readonly breaker: CircuitBreakerPolicy;
-  private readonly policy: IPolicy;
   private readonly logger = new Logger('MultiLevelCache');
   private connectedOnce = false;
   private down = false;
@@ -88,7 +77,6 @@ export class RedisTier {
       halfOpenAfter: options.breakerHalfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerThreshold),
     });
-    this.policy = wrap(this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
   }
 
   /** Starts connecting; resolves when connected or after `connectTimeoutMs` (the client keeps retrying). */
@@ -190,7 +178,7 @@ export class RedisTier {
 
   private async run<T>(fn: () => PromiseLike<T>): Promise<T | typeof FAILED> {
     try {
-      return await this.policy.execute(fn);
+      return await this.breaker.execute(() => withinBudget(fn(), this.options.timeoutMs));
     } catch {
       this.errors++;
       return FAILED;
@@ -208,6 +196,26 @@ export class RedisTier {
     this.connectedOnce = true;
     this.down = false;
   }
+}
+
+/**
+ * Rejects when `work` takes longer than `ms`. Hand-written rather than cockatiel's timeout policy, which cost about
+ * 50 µs per Redis round trip here (it builds an AbortController and linked signals per call); a timer costs ~1 µs.
+ */
+function withinBudget<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis operation exceeded its ${ms} ms budget`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 function redact(url: string): string {

@@ -1,0 +1,176 @@
+// `npm run bench -- cache`: @nest-scale/multi-level-cache side by side with the peers, same values, one run.
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Cached, MultiLevelCache, MultiLevelCacheModule } from '@nest-scale/multi-level-cache';
+import KeyvRedis, { createKeyv } from '@keyv/redis';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache } from 'cache-manager';
+import { Cacheable, CacheableMemory, Keyv } from 'cacheable';
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisServer } from '../test/harness/redis-server.js';
+import { median, medianNs, writeResults } from './support/results.js';
+
+const VALUE = { id: 1, name: 'Ada Lovelace', email: 'ada@example.com', roles: ['admin', 'author'], active: true };
+const KEY = 'user:1';
+const TTL = 10 * 60_000;
+
+@Injectable()
+class UsersService {
+  loads = 0;
+  @Cached({ ttl: TTL })
+  async find(id: number): Promise<typeof VALUE> {
+    this.loads++;
+    await sleep(20);
+    return { ...VALUE, id };
+  }
+}
+
+function appModule(url: string, namespace: string) {
+  @Module({
+    imports: [MultiLevelCacheModule.forRoot({ namespace, ttl: TTL, l1: { maxEntries: 10_000 }, l2: { url }, isGlobal: true })],
+    providers: [UsersService],
+  })
+  class BenchModule {}
+  return BenchModule;
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisServer.start();
+  const url = redis.url;
+  const metrics: Record<string, number> = {};
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    // ---- ours ----
+    const app = await NestFactory.createApplicationContext(appModule(url, 'bench'), { logger: false });
+    closers.push(() => app.close());
+    const users = app.get(UsersService);
+    const cache = app.get(MultiLevelCache);
+    await users.find(1);
+    await cache.set(KEY, VALUE);
+    const map = new Map([[KEY, VALUE]]);
+    const lru = new LRUCache<string, typeof VALUE>({ max: 10_000 });
+    lru.set(KEY, VALUE);
+
+    // ---- peers, each with an in-memory L1 in front of the same Redis ----
+    const cm = createCache({
+      stores: [new Keyv({ store: new CacheableMemory({ lruSize: 10_000 }) }), createKeyv(url, { namespace: 'cm' })],
+    });
+    closers.push(() => cm.disconnect());
+    await cm.set(KEY, VALUE, TTL);
+
+    const cacheable = new Cacheable({ secondary: new KeyvRedis(url, { namespace: 'cacheable' }), ttl: TTL });
+    closers.push(() => cacheable.disconnect());
+    await cacheable.set(KEY, VALUE);
+
+    const bento = new BentoCache({
+      default: 'tiered',
+      stores: {
+        tiered: bentostore()
+          .useL1Layer(memoryDriver({ maxItems: 10_000, serialize: false }))
+          .useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port: redis.port } })),
+      },
+    });
+    closers.push(() => bento.disconnectAll());
+    await bento.set({ key: KEY, value: VALUE, ttl: TTL });
+
+    // L1 hits: every candidate measured in each of several interleaved rounds; the median round counts.
+    const l1Candidates: Record<string, () => unknown> = {
+      l1_hit_ns_cached: () => users.find(1),
+      l1_hit_ns_get: () => cache.get(KEY),
+      l1_hit_ns_map: () => map.get(KEY),
+      l1_hit_ns_lru: () => lru.get(KEY),
+      l1_hit_ns_cache_manager: () => cm.get(KEY),
+      l1_hit_ns_cacheable: () => cacheable.get(KEY),
+      l1_hit_ns_bentocache: () => bento.get({ key: KEY }),
+    };
+    const rounds: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const [metric, fn] of Object.entries(l1Candidates)) {
+        (rounds[metric] ??= []).push(await medianNs(fn, { samples: 21, batch: 10_000, warmup: 100_000 }));
+      }
+    }
+    for (const [metric, values] of Object.entries(rounds)) metrics[metric] = median(values);
+    const l1Loads = users.loads;
+    if (l1Loads !== 1) throw new Error(`@Cached L1 bench expected 1 load, saw ${l1Loads}`);
+
+    const fastestPeer = Math.min(metrics.l1_hit_ns_cache_manager, metrics.l1_hit_ns_cacheable, metrics.l1_hit_ns_bentocache);
+    metrics.l1_hit_speedup_vs_fastest_peer = fastestPeer / metrics.l1_hit_ns_cached;
+
+    // ---- L2 hit vs raw GET (small value, sequential) ----
+    const l2App = await NestFactory.createApplicationContext(
+      (() => {
+        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-l2', ttl: TTL, l1: false, l2: { url } })] })
+        class L2Only {}
+        return L2Only;
+      })(),
+      { logger: false },
+    );
+    closers.push(() => l2App.close());
+    const l2 = l2App.get(MultiLevelCache);
+    await l2.set(KEY, VALUE);
+    const raw = new Redis(url);
+    closers.push(async () => raw.disconnect());
+    await raw.set('raw:user:1', JSON.stringify(VALUE));
+    const slow = { samples: 21, batch: 1_000, warmup: 3_000 };
+    // Interleave the two so background noise hits both alike.
+    const ours: number[] = [];
+    const rawGets: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      ours.push(await medianNs(() => l2.get(KEY), slow));
+      rawGets.push(await medianNs(() => raw.get('raw:user:1'), slow));
+    }
+    metrics.l2_hit_us = median(ours) / 1_000;
+    metrics.l2_hit_us_raw_get = median(rawGets) / 1_000;
+
+    // ---- stampede: 1,000 concurrent misses of one key through @Cached ----
+    const before = users.loads;
+    await Promise.all(Array.from({ length: 1_000 }, () => users.find(424242)));
+    metrics.stampede_loader_calls = users.loads - before;
+
+    // ---- outage: misses with Redis killed ----
+    const outage = await RedisServer.start();
+    const outageApp = await NestFactory.createApplicationContext(
+      (() => {
+        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-outage', ttl: TTL, l2: { url: outage.url } })] })
+        class OutageModule {}
+        return OutageModule;
+      })(),
+      { logger: false },
+    );
+    closers.push(() => outageApp.close());
+    const outageCache = outageApp.get(MultiLevelCache);
+    const loader = async () => {
+      await sleep(10);
+      return VALUE;
+    };
+    await outage.kill();
+    const missMs: number[] = [];
+    const loaderMs: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      let t0 = performance.now();
+      await loader();
+      loaderMs.push(performance.now() - t0);
+      t0 = performance.now();
+      await outageCache.wrap(`cold:${i}`, loader);
+      missMs.push(performance.now() - t0);
+    }
+    await outage.stop();
+    metrics.outage_first_miss_ms = missMs[0];
+    metrics.outage_max_miss_ms = Math.max(...missMs);
+    metrics.outage_miss_ms = median(missMs);
+    metrics.outage_loader_ms = median(loaderMs);
+
+  } finally {
+    for (const close of closers.toReversed()) await close().catch(() => undefined);
+    await redis.stop();
+  }
+  writeResults('cache', metrics);
+  process.exit(0);
+}
+
+await main();
