@@ -96,6 +96,15 @@ describe('TaskQueueModule', () => {
     await moduleRef.close();
   });
 
+  it('ignores connection with the memory driver, so one config serves both modes', async () => {
+    const moduleRef = await boot({ driver: 'memory', connection: { url: undefined as unknown as string } });
+    const queue = moduleRef.get(TaskQueue);
+    await queue.enqueue('send-mail', { to: 'y' });
+    await queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(moduleRef.get(MailService).sent).toEqual(['y#1']);
+    await moduleRef.close();
+  });
+
   it('fails the boot when two handlers share a name', async () => {
     @Injectable()
     class Other {

@@ -50,7 +50,8 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
   return {
     driver,
     queueName,
-    connection: options.connection === undefined ? undefined : toRedisOptions(options.connection),
+    // The memory driver ignores `connection`, so `{ url: process.env.REDIS_URL }` can stay in shared config.
+    connection: driver === 'bullmq' ? toRedisOptions(options.connection) : undefined,
     prefix: options.prefix,
     concurrency: positiveInteger('concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY,
     attempts: positiveInteger('attempts', options.attempts) ?? DEFAULT_ATTEMPTS,
