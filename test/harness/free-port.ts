@@ -26,6 +26,17 @@ export async function freeClusterPort(): Promise<number> {
   throw new Error('could not find a free port pair for a Redis Cluster node');
 }
 
+/** A base port p such that p .. p + count - 1 are all free. */
+export async function consecutiveFreePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + count > 65535) continue;
+    const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => isFree(base + i + 1)));
+    if (others.every(Boolean)) return base;
+  }
+  throw new Error(`could not find ${count} consecutive free ports`);
+}
+
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();

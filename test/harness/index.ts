@@ -1,4 +1,4 @@
-export { freePort, freeClusterPort } from './free-port.js';
+export { consecutiveFreePorts, freeClusterPort, freePort } from './free-port.js';
 export { RedisCluster } from './redis-cluster.js';
 export { hasRedisServerBinary, ping, RedisServer, waitForPing } from './redis-server.js';
 export { NodeProcess } from './node-process.js';

@@ -22,9 +22,11 @@ export class RedisCluster {
       }
       const cluster = new RedisCluster(nodes);
       await run('redis-cli', [
-        '--cluster', 'create',
+        '--cluster',
+        'create',
         ...nodes.map((n) => `127.0.0.1:${n.port}`),
-        '--cluster-replicas', '0',
+        '--cluster-replicas',
+        '0',
         '--cluster-yes',
       ]);
       await cluster.waitUntilReady();

@@ -1,7 +1,94 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoadBalancerModule } from '@nest-scale/load-balancer';
+import { MultiLevelCacheModule } from '@nest-scale/multi-level-cache';
+import { TaskQueueModule } from '@nest-scale/task-queue';
+import { AdminController } from './admin/admin.controller.js';
+import { AdminTokenGuard } from './admin/admin-token.guard.js';
+import { CATALOG_UPSTREAM } from './catalog/catalog.constants.js';
+import { CatalogController } from './catalog/catalog.controller.js';
+import { CatalogService } from './catalog/catalog.service.js';
+import { UpstreamErrorsFilter } from './catalog/upstream-errors.filter.js';
+import { DemoConfig } from './config/demo-config.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { RedisHealthIndicator } from './health/redis-health.indicator.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { InMemoryOrderRepository } from './orders/in-memory-order.repository.js';
+import { OrderRepository } from './orders/order.repository.js';
+import { OrderTasks } from './orders/order-tasks.service.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { OrdersService } from './orders/orders.service.js';
+import { RedisOrderRepository } from './orders/redis-order.repository.js';
 
-@Module({
-  controllers: [HealthController],
-})
-export class AppModule {}
+/** The catalog gateway: everything it needs comes in through DI, configured from one `DemoConfig`. */
+@Module({})
+export class AppModule {
+  static forRoot(config: DemoConfig): DynamicModule {
+    const redis = config.redisUrl ? { url: config.redisUrl } : undefined;
+    return {
+      module: AppModule,
+      imports: [
+        MultiLevelCacheModule.forRoot({
+          namespace: 'catalog',
+          ttl: config.cacheTtlMs,
+          nullTtl: 5_000,
+          jitter: 0.1,
+          l1: { maxEntries: 10_000 },
+          l2: redis ?? false,
+          isGlobal: true,
+        }),
+        LoadBalancerModule.register({
+          name: CATALOG_UPSTREAM,
+          nodes: config.upstreams,
+          strategy: 'p2c-ewma',
+          retries: 2,
+          timeoutMs: 2_000,
+          retryBudget: { ratio: 0.2, minPerSecond: 10 },
+          outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 2_000, maxEjectionMs: 30_000 },
+          healthCheck: { path: '/health', intervalMs: 1_000, timeoutMs: 500 },
+        }),
+        TaskQueueModule.forRoot({
+          driver: redis ? 'bullmq' : 'memory',
+          connection: redis,
+          prefix: 'demo',
+          workers: config.workers,
+          concurrency: 20,
+          attempts: 5,
+          backoff: { type: 'exponential', delayMs: 200, jitter: 0.5 },
+          shutdownDeadlineMs: 10_000,
+        }),
+        TerminusModule,
+      ],
+      controllers: [
+        CatalogController,
+        OrdersController,
+        HealthController,
+        MetricsController,
+        AdminController,
+        DashboardController,
+      ],
+      providers: [
+        { provide: DemoConfig, useValue: config },
+        {
+          provide: OrderRepository,
+          useFactory: () =>
+            config.redisUrl ? new RedisOrderRepository(config.redisUrl) : new InMemoryOrderRepository(),
+        },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+        { provide: APP_FILTER, useClass: UpstreamErrorsFilter },
+        AdminTokenGuard,
+        CatalogService,
+        OrdersService,
+        OrderTasks,
+        MetricsService,
+        RedisHealthIndicator,
+      ],
+    };
+  }
+}

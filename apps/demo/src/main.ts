@@ -1,13 +1,33 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { BULL_BOARD_PATH, mountBullBoard } from './admin/bull-board.js';
 import { AppModule } from './app.module.js';
+import { DemoConfig } from './config/demo-config.js';
 
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port, '127.0.0.1');
-  console.log(`nest-scale demo listening on http://127.0.0.1:${port} (GET /health)`);
-}
+const config = DemoConfig.fromEnv();
+const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined,
+});
+// A catalog gateway takes small JSON bodies; anything larger is refused with 413 before it is parsed.
+app.useBodyParser('json', { limit: '16kb' });
+app.enableShutdownHooks();
+const bullBoard = mountBullBoard(app, config.adminToken);
+await app.listen(config.port, config.host);
 
-await bootstrap();
+const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
+const lines = [
+  `gateway listening on ${url} (${config.mode} mode, instance ${config.instanceId})`,
+  `  products:  GET/PUT ${url}/products/42`,
+  `  orders:    POST ${url}/orders, GET ${url}/orders/:id`,
+  `  dashboard: ${url}/dashboard`,
+  `  health:    ${url}/health    metrics: ${url}/metrics`,
+  `  upstreams: ${config.upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`,
+  bullBoard ? `  bull-board: ${url}${BULL_BOARD_PATH} (admin token)` : '',
+  config.adminTokenGenerated
+    ? `  admin token (generated; set ADMIN_TOKEN to choose one): ${config.adminToken}`
+    : '  admin token: from ADMIN_TOKEN',
+];
+new Logger('Gateway').log(`${config.mode} mode ready`);
+console.log(lines.filter(Boolean).join('\n'));

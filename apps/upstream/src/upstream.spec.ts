@@ -25,7 +25,8 @@ describe.each([
   beforeAll(async () => {
     repository = makeRepository();
     nodes = [];
-    for (const nodeId of ['a', 'b']) nodes.push(await startUpstreamNode({ nodeId, port: 0, repository, logger: false }));
+    for (const nodeId of ['a', 'b'])
+      nodes.push(await startUpstreamNode({ nodeId, port: 0, repository, logger: false }));
     bases = nodes.map((app) => {
       const address = app.getHttpServer().address() as { port: number };
       return `http://127.0.0.1:${address.port}`;
@@ -68,7 +69,11 @@ describe.each([
     const retry = await call(bases[1], 'POST', '/inventory/reservations', reservation);
     expect(first.body).toMatchObject({ stock: 997, duplicate: false });
     expect(retry.body).toMatchObject({ stock: 997, duplicate: true });
-    const tooMany = await call(bases[0], 'POST', '/inventory/reservations', { ...reservation, orderId: 'x', quantity: 1000 });
+    const tooMany = await call(bases[0], 'POST', '/inventory/reservations', {
+      ...reservation,
+      orderId: 'x',
+      quantity: 1000,
+    });
     expect(tooMany.status).toBe(409);
   });
 

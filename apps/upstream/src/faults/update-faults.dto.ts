@@ -2,12 +2,21 @@ import { IsNumber, IsOptional, Max, Min } from 'class-validator';
 import type { FaultSettings } from './fault-settings.js';
 
 export class UpdateFaultsDto implements Partial<FaultSettings> {
-  @IsOptional() @IsNumber() @Min(0) @Max(60_000)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(60_000)
   latencyMs?: number;
 
-  @IsOptional() @IsNumber() @Min(0) @Max(60_000)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(60_000)
   jitterMs?: number;
 
-  @IsOptional() @IsNumber() @Min(0) @Max(1)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   failureRate?: number;
 }

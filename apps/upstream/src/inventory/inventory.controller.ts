@@ -21,7 +21,12 @@ export class InventoryController {
     if (!result.reserved) {
       throw new ConflictException(`only ${result.product.stock} of product ${body.productId} left`);
     }
-    return { orderId: body.orderId, productId: body.productId, stock: result.product.stock, duplicate: result.duplicate };
+    return {
+      orderId: body.orderId,
+      productId: body.productId,
+      stock: result.product.stock,
+      duplicate: result.duplicate,
+    };
   }
 
   @Post('notifications/order-confirmations')

@@ -1,12 +1,16 @@
 import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 
 export class ReserveStockDto {
-  @IsString() @Length(1, 100)
+  @IsString()
+  @Length(1, 100)
   orderId: string;
 
-  @IsString() @Length(1, 20)
+  @IsString()
+  @Length(1, 20)
   productId: string;
 
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   quantity: number;
 }

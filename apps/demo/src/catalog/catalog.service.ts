@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import {
+  InjectLoadBalancedHttpClient,
+  type LoadBalancedHttpClient,
+  type LoadBalancedHttpResponse,
+  type LoadBalancedRequestOptions,
+  NoAvailableNodeError,
+} from '@nest-scale/load-balancer';
+import { CacheEvict, Cached } from '@nest-scale/multi-level-cache';
+import { CATALOG_UPSTREAM, productKey } from './catalog.constants.js';
+import type { Product } from './product.js';
+import type { UpdateProductDto } from './update-product.dto.js';
+import { UpstreamUnavailableError } from './upstream-unavailable.error.js';
+
+@Injectable()
+export class CatalogService {
+  constructor(@InjectLoadBalancedHttpClient(CATALOG_UPSTREAM) private readonly upstream: LoadBalancedHttpClient) {}
+
+  /** `null` when the product does not exist; cached too (negative caching), so unknown ids do not hammer upstreams. */
+  @Cached({ key: (id: string) => productKey(id) })
+  async getProduct(id: string): Promise<Product | null> {
+    return this.fetchProduct(id);
+  }
+
+  /** Bypasses the cache (a client's `Cache-Control: no-cache`). */
+  async fetchProduct(id: string): Promise<Product | null> {
+    const response = await this.send(`/products/${id}`, { method: 'GET' });
+    if (response.status === 404) return null;
+    return readProduct(response);
+  }
+
+  /** Writes through to the upstream, then removes the entry from every cache tier and every instance's L1. */
+  @CacheEvict({ keys: (id: string) => [productKey(id)] })
+  async updateProduct(id: string, changes: UpdateProductDto): Promise<Product | null> {
+    const response = await this.send(`/products/${id}`, { method: 'PUT', body: changes });
+    if (response.status === 404) return null;
+    return readProduct(response);
+  }
+
+  /** Connection errors and timeouts after every retry surface as one error kind the HTTP layer maps to 503. */
+  private async send(path: string, options: LoadBalancedRequestOptions): Promise<LoadBalancedHttpResponse> {
+    try {
+      return await this.upstream.request(path, options);
+    } catch (error) {
+      if (error instanceof NoAvailableNodeError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UpstreamUnavailableError(`the catalog service could not be reached (${reason})`, { cause: error });
+    }
+  }
+}
+
+function readProduct(response: LoadBalancedHttpResponse): Product {
+  if (response.status >= 500) {
+    throw new UpstreamUnavailableError(`the catalog service answered ${response.status} on every try`);
+  }
+  if (!response.ok) throw new UpstreamUnavailableError(`the catalog service refused the request: ${response.text()}`);
+  return response.json<Product>();
+}

@@ -1,0 +1,71 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { InjectLoadBalancer, type LoadBalancer } from '@nest-scale/load-balancer';
+import { MultiLevelCache } from '@nest-scale/multi-level-cache';
+import { TaskQueue } from '@nest-scale/task-queue';
+import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
+import { DemoConfig } from '../config/demo-config.js';
+import type { DashboardState } from './dashboard-state.js';
+import { DASHBOARD_HTML } from './dashboard.html.js';
+
+@Controller('dashboard')
+export class DashboardController {
+  constructor(
+    private readonly config: DemoConfig,
+    private readonly cache: MultiLevelCache,
+    @InjectLoadBalancer(CATALOG_UPSTREAM) private readonly balancer: LoadBalancer,
+    private readonly tasks: TaskQueue,
+  ) {}
+
+  @Get()
+  @Header('content-type', 'text/html; charset=utf-8')
+  page(): string {
+    return DASHBOARD_HTML;
+  }
+
+  @Get('state')
+  @Header('cache-control', 'no-store')
+  async state(): Promise<DashboardState> {
+    const cache = this.cache.stats();
+    const lookups = cache.hits.l1 + cache.hits.l2 + cache.staleHits + cache.misses;
+    const queue = await this.tasks
+      .stats()
+      .catch(() => ({ waiting: NaN, active: NaN, delayed: NaN, failed: NaN, completed: NaN }));
+    return {
+      instance: this.config.instanceId,
+      mode: this.config.mode,
+      at: new Date().toISOString(),
+      nodes: this.balancer.nodes().map((n) => ({
+        id: n.id,
+        address: `${n.host}:${n.port}`,
+        state: n.state,
+        healthScore: n.healthScore,
+        inFlight: n.inFlight,
+        latencyMs: n.latencyMs,
+        errorRate: n.errorRate,
+        ejections: n.ejections,
+      })),
+      cache: {
+        l1Hits: cache.hits.l1,
+        l2Hits: cache.hits.l2,
+        misses: cache.misses,
+        l1HitRatio: lookups ? cache.hits.l1 / lookups : NaN,
+        l2HitRatio: lookups ? cache.hits.l2 / lookups : NaN,
+        loaderCalls: cache.loaderCalls,
+        errors: cache.l2Errors,
+        l2:
+          cache.breaker === 'disabled'
+            ? 'off (embedded)'
+            : cache.breaker === 'closed'
+              ? 'connected'
+              : `breaker ${cache.breaker}`,
+      },
+      queue: {
+        waiting: queue.waiting,
+        active: queue.active,
+        delayed: queue.delayed,
+        failed: queue.failed,
+        completed: queue.completed,
+      },
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { Redis } from 'ioredis';
+import { DemoConfig } from '../config/demo-config.js';
+
+/** PING on a connection of its own; a Redis outage degrades the gateway (the cache fails open) rather than failing it. */
+@Injectable()
+export class RedisHealthIndicator implements OnApplicationShutdown {
+  private readonly redis: Redis | undefined;
+
+  constructor(
+    config: DemoConfig,
+    private readonly indicators: HealthIndicatorService,
+  ) {
+    if (!config.redisUrl) return;
+    this.redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.redis.on('error', () => {
+      // Reported by the next health check.
+    });
+    void this.redis.connect().catch(() => undefined);
+  }
+
+  async check() {
+    const session = this.indicators.check('redis');
+    if (!this.redis) return session.up({ mode: 'embedded (no Redis)' });
+    try {
+      await withTimeout(this.redis.ping(), 500);
+      return session.up();
+    } catch (error) {
+      return session.degraded({
+        message: `Redis unreachable: ${(error as Error).message}; serving from L1 and upstreams`,
+      });
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.redis?.disconnect();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,13 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { Order } from './order.js';
+
+/** Where the gateway keeps orders: in memory (embedded) or in Redis, shared by every gateway instance. */
+export abstract class OrderRepository implements OnApplicationShutdown {
+  abstract save(order: Order): Promise<void>;
+  abstract find(id: string): Promise<Order | undefined>;
+  abstract close(): Promise<void>;
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,22 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { CreateOrderDto } from './create-order.dto.js';
+import { type OrderView, OrdersService } from './orders.service.js';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  /** 202: the order is stored and its tasks are queued; GET /orders/:id shows their progress. */
+  @Post()
+  @HttpCode(202)
+  place(@Body() dto: CreateOrderDto): Promise<OrderView> {
+    return this.orders.place(dto);
+  }
+
+  @Get(':id')
+  async find(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<OrderView> {
+    const order = await this.orders.find(id);
+    if (!order) throw new NotFoundException(`order ${id} does not exist`);
+    return order;
+  }
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { TaskQueue, type TaskInfo } from '@nest-scale/task-queue';
+import { randomUUID } from 'node:crypto';
+import type { CreateOrderDto } from './create-order.dto.js';
+import { RESERVE_STOCK, SEND_CONFIRMATION } from './order-tasks.service.js';
+import { OrderRepository } from './order.repository.js';
+import type { Order } from './order.js';
+
+export interface OrderView extends Omit<Order, 'taskIds'> {
+  status: 'processing' | 'completed' | 'failed';
+  tasks: Pick<TaskInfo, 'id' | 'name' | 'state' | 'attemptsMade' | 'error'>[];
+}
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly tasks: TaskQueue,
+    private readonly orders: OrderRepository,
+  ) {}
+
+  /** Stores the order, then enqueues its tasks in one batch (one Redis round trip with BullMQ). */
+  async place(dto: CreateOrderDto): Promise<OrderView> {
+    const id = randomUUID();
+    const items = dto.items.map(({ productId, quantity }) => ({ productId, quantity }));
+    const refs = await this.tasks.enqueueMany([
+      ...items.map((item) => ({
+        name: RESERVE_STOCK,
+        payload: { orderId: id, ...item },
+        options: { dedupKey: `order:${id}:reserve:${item.productId}` },
+      })),
+      {
+        name: SEND_CONFIRMATION,
+        payload: { orderId: id, email: dto.email },
+        options: { dedupKey: `order:${id}:confirm` },
+      },
+    ]);
+    const order: Order = {
+      id,
+      email: dto.email,
+      items,
+      createdAt: new Date().toISOString(),
+      taskIds: refs.map((r) => r.id),
+    };
+    await this.orders.save(order);
+    return this.view(order);
+  }
+
+  async find(id: string): Promise<OrderView | undefined> {
+    const order = await this.orders.find(id);
+    return order && this.view(order);
+  }
+
+  private async view({ taskIds, ...order }: Order): Promise<OrderView> {
+    const tasks = await Promise.all(
+      taskIds.map(async (taskId) => {
+        const info = await this.tasks.getTask(taskId);
+        return info
+          ? { id: info.id, name: info.name, state: info.state, attemptsMade: info.attemptsMade, error: info.error }
+          : { id: taskId, name: 'unknown', state: 'completed' as const, attemptsMade: 0 };
+      }),
+    );
+    const status = tasks.some((t) => t.state === 'failed')
+      ? 'failed'
+      : tasks.every((t) => t.state === 'completed')
+        ? 'completed'
+        : 'processing';
+    return { ...order, status, tasks };
+  }
+}
