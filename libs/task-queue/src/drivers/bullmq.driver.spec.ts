@@ -34,7 +34,7 @@ async function inspect(options: ConformanceOptions, id: string) {
   }
 }
 
-describeTaskQueueConformance('bullmq driver', bullmqOptions, { abortedTaskState: inspect });
+describeTaskQueueConformance('bullmq driver', bullmqOptions, { stateAfterShutdown: inspect });
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];
