@@ -32,7 +32,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         MultiLevelCacheModule.forRoot({
-          namespace: 'catalog',
+          namespace: `${config.keyPrefix}:catalog`,
           ttl: config.cacheTtlMs,
           nullTtl: 5_000,
           jitter: 0.1,
@@ -53,7 +53,7 @@ export class AppModule {
         TaskQueueModule.forRoot({
           driver: redis ? 'bullmq' : 'memory',
           connection: redis,
-          prefix: 'demo',
+          prefix: config.keyPrefix,
           workers: config.workers,
           concurrency: 20,
           attempts: 5,
@@ -75,7 +75,7 @@ export class AppModule {
         {
           provide: OrderRepository,
           useFactory: () =>
-            config.redisUrl ? new RedisOrderRepository(config.redisUrl) : new InMemoryOrderRepository(),
+            config.redisUrl ? new RedisOrderRepository(config.redisUrl, config.keyPrefix) : new InMemoryOrderRepository(),
         },
         {
           provide: APP_PIPE,

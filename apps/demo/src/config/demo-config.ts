@@ -24,6 +24,8 @@ export class DemoConfig {
     readonly cacheTtlMs: number,
     /** Names this gateway instance on the dashboard and in logs. */
     readonly instanceId: string,
+    /** Prefix of every Redis key and channel the gateway uses; instances that share it act as one system. */
+    readonly keyPrefix: string,
   ) {}
 
   get mode(): 'embedded' | 'distributed' {
@@ -42,6 +44,7 @@ export class DemoConfig {
       boolean(env, 'WORKERS', true),
       integer(env, 'CACHE_TTL_MS', 30_000, 1, 86_400_000),
       env.INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
+      keyPrefix(env),
     );
   }
 }
@@ -66,6 +69,14 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new DemoConfigError(`${name}=${env[name]} is not valid: use true or false.`);
+}
+
+function keyPrefix(env: NodeJS.ProcessEnv): string {
+  const raw = env.KEY_PREFIX?.trim() || 'demo';
+  if (!/^[\w:{}.-]{1,64}$/.test(raw)) {
+    throw new DemoConfigError(`KEY_PREFIX=${raw} is not valid: use 1-64 letters, digits or : { } . - _`);
+  }
+  return raw;
 }
 
 function readRedisUrl(env: NodeJS.ProcessEnv): string | undefined {
