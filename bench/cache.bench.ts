@@ -12,8 +12,9 @@ import { Cacheable, CacheableMemory, Keyv } from 'cacheable';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CachePeer } from '../libs/multi-level-cache/src/fixtures/cache-peer.driver.js';
 import { RedisServer } from '../test/harness/redis-server.js';
-import { median, medianNs, writeResults } from './support/results.js';
+import { median, medianNs, percentile, writeResults } from './support/results.js';
 
 const VALUE = { id: 1, name: 'Ada Lovelace', email: 'ada@example.com', roles: ['admin', 'author'], active: true };
 const KEY = 'user:1';
@@ -165,12 +166,51 @@ async function main(): Promise<void> {
     metrics.outage_miss_ms = median(missMs);
     metrics.outage_loader_ms = median(loaderMs);
 
+    // ---- coherence across processes ----
+    Object.assign(metrics, await coherence(url));
   } finally {
     for (const close of closers.toReversed()) await close().catch(() => undefined);
     await redis.stop();
   }
   writeResults('cache', metrics);
   process.exit(0);
+}
+
+/** Write on A (this process) → entry gone from B's L1 (another process); and a 3-process stampede. */
+async function coherence(url: string): Promise<Record<string, number>> {
+  const namespace = 'bench-coherence';
+  const peers = await Promise.all([0, 1, 2].map(() => CachePeer.start({ REDIS_URL: url, NAMESPACE: namespace, LOAD_MS: '200' })));
+  const writer = await NestFactory.createApplicationContext(
+    (() => {
+      @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace, ttl: TTL, l2: { url } })] })
+      class WriterModule {}
+      return WriterModule;
+    })(),
+    { logger: false },
+  );
+  try {
+    const a = writer.get(MultiLevelCache);
+    const b = peers[0];
+    const latencies: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const key = `inv:${i}`;
+      await b.send('prime', { key });
+      const t0 = performance.timeOrigin + performance.now();
+      await a.set(key, i);
+      const cleared = await b.waitFor((e) => e.event === 'cleared' && e.key === key, 5_000);
+      latencies.push((cleared.at as number) - t0);
+    }
+    await Promise.all(peers.map((p) => p.send('item', { key: 'cluster-hot', n: 200 })));
+    const loads = await Promise.all(peers.map((p) => p.send<{ loads: number }>('stats')));
+    return {
+      invalidation_p50_ms: percentile(latencies, 50),
+      invalidation_p99_ms: percentile(latencies, 99),
+      cluster_stampede_loader_calls: loads.reduce((sum, s) => sum + s.loads, 0),
+    };
+  } finally {
+    await writer.close();
+    await Promise.all(peers.map((p) => p.stop()));
+  }
 }
 
 await main();

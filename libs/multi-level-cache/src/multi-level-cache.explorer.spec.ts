@@ -237,6 +237,30 @@ describe('@Cached / @CacheEvict', () => {
     expect((error as Error).message).toMatch(/PerRequest\.load.*request-scoped/);
   });
 
+  it('wraps every instance of a transient provider', async () => {
+    @Injectable({ scope: Scope.TRANSIENT })
+    class Helper {
+      calls = 0;
+      @Cached()
+      async double(x: number): Promise<number> {
+        this.calls++;
+        return x * 2;
+      }
+    }
+    @Injectable()
+    class Consumer {
+      constructor(readonly helper: Helper) {}
+    }
+    @Module({ providers: [Helper, Consumer] })
+    class TransientModule {}
+    const app = await boot({ namespace, l2: false }, [TransientModule]);
+    const helper = app.get(Consumer).helper;
+    expect(await helper.double(2)).toBe(4);
+    expect(await helper.double(2)).toBe(4);
+    expect(helper.calls).toBe(1);
+    expect(Object.hasOwn(helper, 'double')).toBe(true);
+  });
+
   it('fails at boot when two classes with the same name would share default keys', async () => {
     const [A, B] = [makeTwin(), makeTwin()];
     @Module({ providers: [{ provide: 'a', useClass: A }, { provide: 'b', useClass: B }] })

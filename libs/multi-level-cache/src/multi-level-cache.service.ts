@@ -434,7 +434,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const l1 = this.options.l1;
     if (!this.l1 || !l1) return;
     const until = Date.now() + l1.offlineTtl;
-    for (const [key, entry] of this.l1.entries()) {
+    // Snapshot first: re-setting moves entries, which would disturb a live iteration.
+    for (const [key, entry] of Array.from(this.l1.entries())) {
       if (entry.staleUntil <= until) continue;
       entry.freshUntil = Math.min(entry.freshUntil, until);
       entry.staleUntil = until;
