@@ -44,6 +44,10 @@ export const TASKS_DISCARDED_AT_SHUTDOWN = (waiting: number, delayed: number, ab
   (aborted.length > 0 ? `, and aborted ${aborted.length} running task(s) (ids ${aborted.join(', ')})` : '') +
   '. The memory driver keeps nothing across restarts; use driver: "bullmq" for durable tasks.';
 
+export const TASKS_REQUEUED_AT_SHUTDOWN = (deadlineMs: number, ids: readonly string[]) =>
+  `${ids.length} task(s) were still running ${deadlineMs} ms into shutdown; they were aborted and handed back to ` +
+  `the queue for another worker (ids ${ids.join(', ')}).`;
+
 export const HANDLER_IGNORED = (where: string, reason: string) =>
   `@TaskHandler on ${where} is ignored: ${reason}.`;
 

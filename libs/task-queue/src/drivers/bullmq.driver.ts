@@ -7,7 +7,7 @@ import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
-import { NO_HANDLER_ON_WORKER } from '../task-queue.messages.js';
+import { NO_HANDLER_ON_WORKER, TASKS_REQUEUED_AT_SHUTDOWN } from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
 
@@ -175,7 +175,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     // stragglers are aborted, and `process` hands them back to the queue.
     const closed = worker.close();
     const timer = setTimeout(() => {
-      this.runner.abortAll((run) => new TaskAbortedError(run.name, deadlineMs));
+      const ids = this.runner.abortAll((run) => new TaskAbortedError(run.name, deadlineMs));
+      if (ids.length > 0) this.logger.warn(TASKS_REQUEUED_AT_SHUTDOWN(deadlineMs, ids));
     }, deadlineMs);
     try {
       await closed;
