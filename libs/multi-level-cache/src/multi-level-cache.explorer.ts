@@ -18,6 +18,8 @@ import { MultiLevelCache } from './multi-level-cache.service.js';
 
 type Method = (...args: unknown[]) => unknown;
 
+const KEY_MEMO_SIZE = 1_024;
+
 /** Methods already wrapped, so a second module registration in one app does not wrap twice. */
 const wrapped = new WeakMap<object, Set<string>>();
 
@@ -73,6 +75,7 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
     if (options.key !== undefined && typeof options.key !== 'function') invalidOption(`@Cached key of ${label}`, options.key, 'a function');
     const fixed = cache.callOptions({ ...options, tags: tagsOf ? undefined : (options.tags as readonly string[] | undefined) }, true);
     let broken: CachedMethodError | undefined;
+    const memo = new Map<unknown, string>();
     return function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
       if (broken) throw broken;
       let key: string;
@@ -81,6 +84,14 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         if (keyOf) {
           key = keyOf(...args);
           if (typeof key !== 'string' || key.length === 0) throw new CachedMethodError(BAD_KEY(label, key));
+        } else if (args.length === 1 && memoizable(args[0])) {
+          // One primitive argument, the common case: reuse the key string (and its cached hash) of earlier calls.
+          key = memo.get(args[0]) as string;
+          if (key === undefined) {
+            key = shortenKey(prefix, encodeArgs(args));
+            if (memo.size >= KEY_MEMO_SIZE) memo.clear();
+            memo.set(args[0], key);
+          }
         } else {
           key = shortenKey(prefix, encodeArgs(args));
         }
@@ -157,6 +168,11 @@ function install(instance: object, name: string, replacement: Method): void {
   if (!names) wrapped.set(instance, (names = new Set()));
   names.add(name);
   Object.defineProperty(instance, name, { value: replacement, writable: true, configurable: true, enumerable: false });
+}
+
+/** Map keys compare with SameValueZero, which would merge -0 with 0; every other number and string is safe. */
+function memoizable(value: unknown): boolean {
+  return typeof value === 'string' || (typeof value === 'number' && !Object.is(value, -0));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
