@@ -22,7 +22,7 @@ export async function startUpstreams(options: {
       const node = NodeProcess.start(`upstream-${port}`, 'apps/upstream/src/main.ts', { ...env, PORT: String(port) });
       processes.push(node);
     }
-    await Promise.all(processes.map((p) => p.waitFor(/listening on/)));
+    await Promise.all(processes.map((p) => p.waitFor(/listening on/, 60_000)));
   } else {
     const base = await consecutiveFreePorts(options.count);
     for (let i = 0; i < options.count; i++) ports.push(base + i);
@@ -32,7 +32,7 @@ export async function startUpstreams(options: {
       NODES: String(options.count),
     });
     processes.push(node);
-    await node.waitFor(new RegExp(`listening on http://127.0.0.1:${base + options.count - 1}`));
+    await node.waitFor(new RegExp(`listening on http://127.0.0.1:${base + options.count - 1}`), 60_000);
   }
   return { processes, ports, list: ports.map((p) => `upstream-${p}=127.0.0.1:${p}`).join(',') };
 }
@@ -44,14 +44,14 @@ export async function restartUpstream(port: number, redisUrl?: string, prefix?: 
     UPSTREAM_PREFIX: prefix,
     PORT: String(port),
   });
-  await node.waitFor(/listening on/);
+  await node.waitFor(/listening on/, 60_000);
   return node;
 }
 
 export async function startGateway(env: Record<string, string | undefined>): Promise<GatewayHandle> {
   const port = await freePort();
   const gateway = NodeProcess.start(`gateway-${port}`, 'apps/demo/src/main.ts', { PORT: String(port), ...env });
-  await gateway.waitFor(/gateway listening on/, 30_000);
+  await gateway.waitFor(/gateway listening on/, 60_000);
   return { url: `http://127.0.0.1:${port}`, process: gateway };
 }
 
