@@ -74,6 +74,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly drainWaiters = new Map<UpstreamNode, () => void>();
   private referenceLatency = 0;
   private referenceStamp = Number.NEGATIVE_INFINITY;
+  private recordsSinceReference = 0;
   private healthTimer: TimerHandle | undefined;
   private discoveryTimer: TimerHandle | undefined;
   private stopped = false;
@@ -483,8 +484,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       node,
       this.clock.setTimeout(() => this.startProbing(node), durationMs),
     );
-    this.refresh();
     this.emit('ejected', { balancer: this.name, node: this.snapshot(node, now), reason, durationMs });
+    this.refresh();
   }
 
   private startProbing(node: UpstreamNode): void {
@@ -552,9 +553,11 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private reference(now: number): number {
-    if (now - this.referenceStamp >= REFERENCE_REFRESH_MS) {
+    // Refreshed by time and by volume (once per n outcomes), so the O(n log n) median stays amortized O(log n).
+    if (now - this.referenceStamp >= REFERENCE_REFRESH_MS || ++this.recordsSinceReference >= this.active.length) {
       this.referenceLatency = this.medianLatency(now);
       this.referenceStamp = now;
+      this.recordsSinceReference = 0;
     }
     return this.referenceLatency;
   }

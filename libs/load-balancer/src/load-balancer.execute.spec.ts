@@ -1,0 +1,208 @@
+import { ManualClock } from './clock/manual-clock.js';
+import { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
+import { NoAvailableNodeError } from './errors/no-available-node.error.js';
+import { TryTimeoutError } from './errors/try-timeout.error.js';
+import type { LoadBalancerOptions } from './interfaces/load-balancer-options.interface.js';
+import { LoadBalancer } from './load-balancer.service.js';
+import { seededRandom } from './random/random-source.js';
+
+function setup(options: Partial<LoadBalancerOptions> = {}, size = 3) {
+  const clock = new ManualClock();
+  const lb = new LoadBalancer({
+    nodes: Array.from({ length: size }, (_, i) => ({ id: `n${i}`, host: '127.0.0.1', port: 9000 + i })),
+    strategy: 'round-robin',
+    clock,
+    random: seededRandom(3),
+    ...options,
+  });
+  const inFlight = () => lb.nodes().reduce((sum, n) => sum + n.inFlight, 0);
+  return { clock, lb, inFlight };
+}
+
+describe('execute', () => {
+  it('resolves to the result and tracks in-flight, latency and outcome', async () => {
+    const { clock, lb, inFlight } = setup();
+    let release!: (v: number) => void;
+    const call = lb.execute((node, signal) => {
+      expect(signal.aborted).toBe(false);
+      expect(node).toMatchObject({ host: '127.0.0.1', weight: 1 });
+      return new Promise<number>((r) => (release = r));
+    });
+    expect(inFlight()).toBe(1);
+    clock.advance(250);
+    release(42);
+    await expect(call).resolves.toBe(42);
+    expect(inFlight()).toBe(0);
+    const used = lb.nodes().find((n) => n.requests === 1)!;
+    expect(used.latencyMs).toBe(250);
+    expect(used.failures).toBe(0);
+  });
+
+  it('never leaks in-flight on a synchronous throw, a rejection, a timeout or a caller abort', async () => {
+    const { clock, lb, inFlight } = setup({ outlierDetection: false });
+    await expect(lb.execute(() => {
+      throw new Error('sync');
+    })).rejects.toThrow('sync');
+    await expect(lb.execute(async () => Promise.reject(new Error('async')))).rejects.toThrow('async');
+
+    let seen: AbortSignal | undefined;
+    const timed = lb.execute((_node, signal) => {
+      seen = signal;
+      return new Promise(() => undefined); // ignores its signal and never settles
+    }, { timeoutMs: 1_000 });
+    clock.advance(1_000);
+    const timeout = await timed.catch((e: unknown) => e);
+    expect(timeout).toBeInstanceOf(TryTimeoutError);
+    expect(seen!.aborted).toBe(true);
+    expect(seen!.reason).toBe(timeout);
+
+    const controller = new AbortController();
+    const aborted = lb.execute(() => new Promise(() => undefined), { signal: controller.signal, retries: 2 });
+    controller.abort(new Error('caller gave up'));
+    await expect(aborted).rejects.toThrow('caller gave up');
+    expect(inFlight()).toBe(0);
+    // Three failures were recorded (sync throw, rejection, timeout); the caller abort was not the node's fault.
+    expect(lb.nodes().reduce((sum, n) => sum + n.failures, 0)).toBe(3);
+  });
+
+  it('retries on nodes not yet tried', async () => {
+    const { lb } = setup({}, 4);
+    const tried: string[] = [];
+    const result = await lb.execute(
+      (node) => {
+        tried.push(node.id);
+        if (tried.length < 4) throw new Error(`fail on ${node.id}`);
+        return node.id;
+      },
+      { retries: 3 },
+    );
+    expect(new Set(tried).size).toBe(4);
+    expect(result).toBe(tried[3]);
+  });
+
+  it('retries on a tried node only when no untried one is left, and rejects with the last error', async () => {
+    const { lb } = setup({ outlierDetection: false }, 2);
+    const tried: string[] = [];
+    const error = await lb
+      .execute((node) => {
+        tried.push(node.id);
+        throw new Error(`fail ${tried.length}`);
+      }, { retries: 3 })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('fail 4');
+    expect(new Set(tried.slice(0, 2)).size).toBe(2);
+    expect(tried).toHaveLength(4);
+  });
+
+  it('does not retry what retryOn refuses', async () => {
+    const { lb } = setup();
+    let calls = 0;
+    await expect(
+      lb.execute(() => {
+        calls++;
+        throw new Error('bad request');
+      }, { retries: 3, retryOn: () => false }),
+    ).rejects.toThrow('bad request');
+    expect(calls).toBe(1);
+  });
+
+  it('stops retrying when the retry budget is spent', async () => {
+    const { clock, lb, inFlight } = setup({ outlierDetection: false, retryBudget: { ratio: 0.5, minPerSecond: 0, maxTokens: 10 } }, 3);
+    let calls = 0;
+    const failing = () =>
+      lb.execute(() => {
+        calls++;
+        throw new Error('down');
+      }, { retries: 2 }).catch(() => undefined);
+    // Bucket starts empty (minPerSecond 0): the first call deposits 0.5 and cannot retry.
+    await failing();
+    expect(calls).toBe(1);
+    // The second deposit makes one token: one retry.
+    await failing();
+    expect(calls).toBe(3);
+    // In an outage, 10 calls with retries: 2 make ~10 × (1 + 0.5) tries, not 30.
+    calls = 0;
+    for (let i = 0; i < 10; i++) await failing();
+    expect(calls).toBe(15);
+    expect(inFlight()).toBe(0);
+    clock.advance(60_000);
+    expect(lb.retryBudgetAvailable).toBe(0);
+  });
+
+  it('rejects with NoAvailableNodeError unwrapped when there is no node', async () => {
+    const lb = new LoadBalancer({ nodes: [] });
+    const error = await lb.execute(() => 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoAvailableNodeError);
+    expect((error as Error).name).toBe('NoAvailableNodeError');
+    expect(() => lb.pick()).toThrow(/has no nodes/);
+  });
+});
+
+describe('membership', () => {
+  it('keeps given ids, defaults the rest to host:port', () => {
+    const lb = new LoadBalancer({ nodes: [{ id: 'Primary DB', host: 'a', port: 1 }, { host: 'b', port: 2, weight: 3 }] });
+    expect(lb.nodes().map(({ id, host, port, weight }) => ({ id, host, port, weight }))).toEqual([
+      { id: 'Primary DB', host: 'a', port: 1, weight: 1 },
+      { id: 'b:2', host: 'b', port: 2, weight: 3 },
+    ]);
+  });
+
+  it('drains a removed node: no new picks, removal once its in-flight requests finish', async () => {
+    const { lb } = setup({}, 2);
+    let release!: () => void;
+    const held = lb.execute((node) => new Promise<string>((r) => (release = () => r(node.id))));
+    const busy = lb.nodes().find((n) => n.inFlight === 1)!.id;
+    let removed = false;
+    const removal = lb.removeNode(busy).then((v) => (removed = v));
+    await Promise.resolve();
+    expect(removed).toBe(false);
+    expect(lb.nodes().find((n) => n.id === busy)!.state).toBe('draining');
+    expect(new Set(Array.from({ length: 10 }, () => lb.pick().id))).toEqual(new Set(lb.nodes().filter((n) => n.id !== busy).map((n) => n.id)));
+    release();
+    await expect(held).resolves.toBe(busy);
+    await removal;
+    expect(removed).toBe(true);
+    expect(lb.nodes().map((n) => n.id)).not.toContain(busy);
+    await expect(lb.removeNode('nope')).resolves.toBe(false);
+  });
+
+  it('adds nodes at run time with slow start, and rejects bad or duplicate ones naming the node', () => {
+    const { lb } = setup({ slowStart: { windowMs: 10_000, minFactor: 0.1 } }, 2);
+    const added = lb.addNode({ id: 'n9', host: '127.0.0.1', port: 9009 });
+    expect(added).toMatchObject({ id: 'n9', state: 'healthy', slowStartFactor: 0.1 });
+    expect(() => lb.addNode({ id: 'n9', host: 'x', port: 1 })).toThrow(/Duplicate node id "n9"/);
+    expect(() => lb.addNode({ id: 'bad', host: 'x', port: 70_000 })).toThrow(/"bad".*port/);
+  });
+
+  it('reports outcomes of plain picks', () => {
+    const { lb } = setup();
+    const node = lb.pick();
+    expect(lb.report(node.id, { latencyMs: 120, error: false })).toBe(true);
+    expect(lb.report('unknown', { latencyMs: 1 })).toBe(false);
+    expect(lb.nodes().find((n) => n.id === node.id)).toMatchObject({ requests: 1, latencyMs: 120 });
+  });
+});
+
+describe('options validation', () => {
+  const make = (options: LoadBalancerOptions) => () => new LoadBalancer({ name: 'orders', ...options });
+
+  it.each([
+    [{ nodes: [{ id: 'x', host: 'h', port: 1 }, { id: 'x', host: 'h', port: 2 }] }, /Duplicate node id "x" in load balancer "orders"/],
+    [{ nodes: [{ id: 'api-1', host: 'h', port: 0 }] }, /"api-1".*"port" must be an integer from 1 to 65535/],
+    [{ nodes: [{ id: 'api-2', host: 'h', port: 80, weight: -1 }] }, /"api-2".*"weight" must be a finite number >= 0/],
+    [{ nodes: [{ host: '', port: 80 }] }, /"host" must be a non-empty string/],
+    [{}, /empty node list and no discovery provider/],
+    [{ nodes: [], strategy: 'fastest' as never }, /Unknown strategy "fastest"/],
+    [{ nodes: [], retries: -1 }, /"retries"/],
+    [{ nodes: [], panicThreshold: 2 }, /"panicThreshold"/],
+  ])('rejects %j', (options, message) => {
+    expect(make(options as LoadBalancerOptions)).toThrow(InvalidLoadBalancerOptionsError);
+    expect(make(options as LoadBalancerOptions)).toThrow(message);
+  });
+
+  it('accepts an explicitly empty list for nodes added at run time', () => {
+    const lb = new LoadBalancer({ nodes: [] });
+    lb.addNode({ host: 'h', port: 1 });
+    expect(lb.pick().id).toBe('h:1');
+  });
+});
