@@ -72,27 +72,33 @@ async function waitForCompleted(queue: Queue): Promise<void> {
   }
 }
 
-/** Fills the queue with workers off, then times a worker instance draining it. */
+/**
+ * Both sides measured alike: the worker is already connected and idle on a paused queue, the queue is filled in
+ * bulk (1,000 per call), and the clock runs from `resume()` until every job has completed.
+ */
 async function bullDriverRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
-  const common: TaskQueueModuleOptions = { driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 };
-  const producer = await bootQueue({ ...common, workers: false });
+  const { app, queue } = await bootQueue({ driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 });
+  const bull = queue.bullQueue as Queue;
+  await bull.pause();
   const enqStart = performance.now();
   for (let i = 0; i < BULL_JOBS; i += 1000) {
-    await producer.queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
+    await queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
   const start = performance.now();
-  const consumer = await bootQueue({ ...common, workers: true });
-  await waitForCompleted(producer.queue.bullQueue as Queue);
+  await bull.resume();
+  await waitForCompleted(bull);
   const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
-  await consumer.app.close();
-  await (producer.queue.bullQueue as Queue).obliterate({ force: true });
-  await producer.app.close();
+  await bull.obliterate({ force: true });
+  await app.close();
   return { jobsPerS, enqueuePerS };
 }
 
 async function bullRawRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
   const queue = new Queue('raw', { connection: { url }, prefix });
+  const worker = new Worker('raw', async () => {}, { connection: { url }, prefix, concurrency: BULL_CONCURRENCY });
+  await worker.waitUntilReady();
+  await queue.pause();
   const enqStart = performance.now();
   for (let i = 0; i < BULL_JOBS; i += 1000) {
     await queue.addBulk(
@@ -105,7 +111,7 @@ async function bullRawRound(url: string, prefix: string): Promise<{ jobsPerS: nu
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
   const start = performance.now();
-  const worker = new Worker('raw', async () => {}, { connection: { url }, prefix, concurrency: BULL_CONCURRENCY });
+  await queue.resume();
   await waitForCompleted(queue);
   const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
   await worker.close();
@@ -157,9 +163,15 @@ async function main() {
   try {
     const drv: { jobsPerS: number; enqueuePerS: number }[] = [];
     const raw: { jobsPerS: number; enqueuePerS: number }[] = [];
-    for (let r = 0; r < 3; r++) {
-      drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
-      raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
+    // Alternate which side goes first, so a drift in machine load does not favour one of them.
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 0) {
+        drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
+        raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
+      } else {
+        raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
+        drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
+      }
     }
     metrics.bullmq_driver_jobs_per_s = median(drv.map((d) => d.jobsPerS));
     metrics.bullmq_raw_jobs_per_s = median(raw.map((d) => d.jobsPerS));
