@@ -69,6 +69,8 @@ describe('coherence across instances (real Redis)', () => {
     const ca = a.get(MultiLevelCache);
     const cb = b.get(MultiLevelCache);
     await ca.set('k', 'v1');
+    // (A read that overlaps the announcement of this write is fenced and fills L1 only on the next read.)
+    await within(() => cb.stats().bus.received >= 1, 1_000);
     expect(await cb.get('k')).toBe('v1');
     expect(await cb.get('k')).toBe('v1');
     expect(cb.stats().hits.l1).toBe(1);
@@ -78,7 +80,20 @@ describe('coherence across instances (real Redis)', () => {
 
     await ca.del('k');
     expect(await within(async () => (await cb.get('k')) === undefined, 50)).toBeLessThan(50);
-    expect(cb.stats().bus.received).toBeGreaterThanOrEqual(2);
+    expect(cb.stats().bus.received).toBeGreaterThanOrEqual(3);
+  });
+
+  it('does not let a read that overlapped an invalidation put the older value into L1', async () => {
+    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    await a.get(MultiLevelCache).set('race', 'old');
+    const cb = b.get(MultiLevelCache);
+    const reading = cb.get('race');
+    // The invalidation message for this key is handled while B's Redis read is still in flight.
+    (cb as unknown as { onBusMessage(m: object): void }).onBusMessage({ o: 'elsewhere', k: ['race'] });
+    expect(await reading).toBe('old');
+    expect(cb.peek('race')).toBeUndefined();
+    expect(await cb.get('race')).toBe('old');
+    expect(cb.peek('race')?.value).toBe('old');
   });
 
   it('a tag invalidation on B (@CacheEvict) clears A’s L1 and the Redis entry', async () => {

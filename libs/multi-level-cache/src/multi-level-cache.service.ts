@@ -37,6 +37,7 @@ interface CallOptions {
 }
 
 const SHUTDOWN_DRAIN_MS = 2_000;
+const FENCE_ENTRIES = 10_000;
 
 /**
  * The multi-level cache: L1 in-process LRU → L2 Redis → loader. Values keep their type through both tiers, L1 hits
@@ -56,8 +57,15 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly fillWaiters = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly logger = new Logger('MultiLevelCache');
-  /** Bumped by every invalidation that reaches this instance; a load that saw it change does not fill L1. */
-  private generation = 0;
+  /**
+   * Invalidation fencing: a read or load that started before an invalidation of its key (or one of its tags) must
+   * not put its possibly older value into L1. `seq` counts invalidations; `touchedKeys`/`touchedTags` remember the
+   * last one per key/tag; operations that started before `floor` (a flush, or the maps being reset) are all fenced.
+   */
+  private seq = 0;
+  private floor = 0;
+  private readonly touchedKeys = new Map<string, number>();
+  private readonly touchedTags = new Map<string, number>();
   private leaseSeq = 0;
   private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0 };
 
@@ -112,10 +120,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const hit = this.peek(key);
     if (hit !== undefined) return hit.value as T;
     if (this.l2) {
+      const start = this.seq;
       const entry = await this.l2.read(key);
       if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, undefined, undefined))) {
         this.counters.l2++;
-        this.backfill(key, entry);
+        this.backfill(key, entry, start);
         return entry.value as T;
       }
     }
@@ -130,9 +139,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   async set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
     const call = this.callOptions(options, false);
     const text = encodeValue(value);
-    this.generation++;
+    this.touch([key]);
+    const start = this.seq;
     const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined;
-    await this.store(key, value, text, call, versions, this.generation);
+    await this.store(key, value, text, call, versions, start);
     await this.bus?.publish({ k: [key] });
   }
 
@@ -140,7 +150,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   async del(key: string | readonly string[]): Promise<void> {
     const keys = typeof key === 'string' ? [key] : [...key];
     if (keys.length === 0) return;
-    this.generation++;
+    this.touch(keys);
     for (const k of keys) this.l1?.delete(k);
     await this.l2?.remove(keys);
     await this.bus?.publish({ k: keys });
@@ -225,6 +235,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private async resolveOnce(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
+    const start = this.seq;
     const local = this.l1?.get(key);
     if (local !== undefined) {
       if (local.freshUntil >= Date.now()) {
@@ -246,12 +257,12 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         const now = Date.now();
         if (entry.freshUntil >= now) {
           this.counters.l2++;
-          this.backfill(key, entry);
+          this.backfill(key, entry, start);
           return entry.value;
         }
         if (entry.staleUntil > now) {
           this.counters.stale++;
-          this.backfill(key, entry);
+          this.backfill(key, entry, start);
           this.refreshInBackground(key, loader, call);
           return entry.value;
         }
@@ -260,8 +271,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.counters.misses++;
     const refresh = this.refreshing.get(key);
     if (refresh) return refresh;
-    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions);
-    return this.load(key, loader, call, versions, false);
+    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions, start);
+    return this.load(key, loader, call, versions, false, start);
   }
 
   /** Runs the loader and stores its result; `awaitL2` makes the Redis write part of the call (lease holders). */
@@ -271,8 +282,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     call: CallOptions,
     knownVersions: number[] | undefined,
     awaitL2: boolean,
+    start = this.seq,
   ): Promise<unknown> {
-    const generation = this.generation;
     const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined);
     this.counters.loaderCalls++;
     let value: unknown;
@@ -283,41 +294,47 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       throw error;
     }
     const text = encodeValue(value);
-    const stored = this.store(key, value, text, call, versions, generation);
+    const stored = this.store(key, value, text, call, versions, start);
     if (awaitL2) await stored;
     else this.track(stored);
     return value;
   }
 
-  private async loadUnderLease(key: string, loader: () => unknown, call: CallOptions, versions: number[] | undefined): Promise<unknown> {
+  private async loadUnderLease(
+    key: string,
+    loader: () => unknown,
+    call: CallOptions,
+    versions: number[] | undefined,
+    start: number,
+  ): Promise<unknown> {
     const l2 = this.l2 as RedisTier;
     const { ttlMs, waitMs, pollMs } = this.options.lease;
     const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
     const deadline = Date.now() + waitMs;
     for (;;) {
       const got = await l2.tryLease(key, token, ttlMs);
-      if (got === undefined) return this.load(key, loader, call, versions, false);
+      if (got === undefined) return this.load(key, loader, call, versions, false, start);
       if (got) {
         try {
           // Another instance may have filled the key between our read and the lease.
           const entry = await l2.read(key);
           if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, versions))) {
-            this.backfill(key, entry);
+            this.backfill(key, entry, start);
             return entry.value;
           }
-          return await this.load(key, loader, call, versions, true);
+          return await this.load(key, loader, call, versions, true, start);
         } finally {
           await l2.releaseLease(key, token);
           await this.bus?.publish({ f: key });
         }
       }
       const left = deadline - Date.now();
-      if (left <= 0) return this.load(key, loader, call, versions, false);
+      if (left <= 0) return this.load(key, loader, call, versions, false, start);
       await this.waitForFill(key, Math.min(pollMs, left));
       const entry = await l2.read(key);
       if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, undefined))) {
         this.counters.l2++;
-        this.backfill(key, entry);
+        this.backfill(key, entry, start);
         return entry.value;
       }
     }
@@ -347,7 +364,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     text: string,
     call: CallOptions,
     versions: number[] | undefined,
-    generation: number,
+    start: number,
   ): Promise<void> {
     const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
     const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
@@ -355,14 +372,15 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const now = Date.now();
     const freshUntil = now + ttl;
     const staleUntil = freshUntil + call.grace;
-    if (generation === this.generation) this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
+    if (this.unchangedSince(start, key, call.tags)) this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
     if (!this.l2) return;
     // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
     if (call.tags && versions === undefined) return;
     await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions);
   }
 
-  private backfill(key: string, entry: StoredEntry): void {
+  private backfill(key: string, entry: StoredEntry, start: number): void {
+    if (!this.unchangedSince(start, key, entry.tags)) return;
     const size = this.options.l1?.maxSizeBytes === undefined ? 0 : encodeValue(entry.value).length;
     this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, size);
   }
@@ -402,7 +420,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private dropTagged(tags: readonly string[]): void {
-    this.generation++;
+    const seq = ++this.seq;
+    for (const tag of tags) this.touchedTags.set(tag, seq);
+    this.bound();
     for (const tag of tags) {
       const keys = this.tagIndex.get(tag);
       if (!keys) continue;
@@ -419,7 +439,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   private onBusMessage(message: BusMessage): void {
     if (message.k) {
-      this.generation++;
+      this.touch(message.k);
       for (const key of message.k) this.l1?.delete(key);
     }
     if (message.t) this.dropTagged(message.t);
@@ -445,9 +465,33 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private flushL1(): void {
-    this.generation++;
+    this.floor = ++this.seq;
+    this.touchedKeys.clear();
+    this.touchedTags.clear();
     this.l1?.clear();
     this.tagIndex.clear();
+  }
+
+  private touch(keys: readonly string[]): void {
+    const seq = ++this.seq;
+    for (const key of keys) this.touchedKeys.set(key, seq);
+    this.bound();
+  }
+
+  /** Keeps the fencing maps small: past the bound, fence everything in flight instead of remembering each key. */
+  private bound(): void {
+    if (this.touchedKeys.size + this.touchedTags.size <= FENCE_ENTRIES) return;
+    this.floor = this.seq;
+    this.touchedKeys.clear();
+    this.touchedTags.clear();
+  }
+
+  /** Whether nothing that started at `start` or later has invalidated the key or one of its tags. */
+  private unchangedSince(start: number, key: string, tags: readonly string[] | undefined): boolean {
+    if (start < this.floor) return false;
+    if ((this.touchedKeys.get(key) ?? 0) > start) return false;
+    if (tags) for (const tag of tags) if ((this.touchedTags.get(tag) ?? 0) > start) return false;
+    return true;
   }
 
   private waitForFill(key: string, ms: number): Promise<void> {
