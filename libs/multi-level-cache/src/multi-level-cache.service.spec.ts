@@ -155,6 +155,31 @@ describe('MultiLevelCache (real Redis)', () => {
     expect(cache.stats().l1Entries).toBe(2);
   });
 
+  it('bounds L1 by approximate bytes when l1.maxSizeBytes is set', async () => {
+    const cache = await start({ namespace, l1: { maxSizeBytes: 100 }, l2: false });
+    const v = 'x'.repeat(18); // encodes to 20 characters, counted as 40 bytes
+    await cache.set('a', v);
+    await cache.set('b', v);
+    await cache.set('c', v);
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await cache.get('c')).toBe(v);
+    await cache.set('big', 'y'.repeat(200));
+    expect(await cache.get('big')).toBeUndefined();
+  });
+
+  it('spreads TTLs with jitter', async () => {
+    const cache = await start({ namespace, ttl: 10_000, jitter: 0.5, l2: false });
+    const lifetimes = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      await cache.set(`j${i}`, i);
+      const left = (cache.peek(`j${i}`)?.freshUntil ?? 0) - Date.now();
+      expect(left).toBeGreaterThan(4_900);
+      expect(left).toBeLessThanOrEqual(10_000);
+      lifetimes.add(Math.round(left / 100));
+    }
+    expect(lifetimes.size).toBeGreaterThan(5);
+  });
+
   it('deletes from both tiers', async () => {
     const cache = await start({ namespace, l2: { url: redisUrl() } });
     await cache.set('d1', 1);

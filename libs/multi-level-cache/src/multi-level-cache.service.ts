@@ -92,9 +92,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.l2) return;
+    if (!this.l2 || !this.options.l2) return;
+    // One budget for both: the data connection, then the subscription proven live.
+    const deadline = Date.now() + this.options.l2.connectTimeoutMs;
     await this.l2.start();
-    await this.bus?.start(this.options.l2?.connectTimeoutMs ?? 0);
+    await this.bus?.start(Math.max(0, deadline - Date.now()));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -62,7 +62,7 @@ export class InvalidationBus {
     this.subscriber.connect().catch(() => undefined);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
-    if (this.live) return;
+    if (this.live || timeoutMs <= 0) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.liveWaiters.push(resolve);
