@@ -24,7 +24,8 @@ export interface ResolvedNodeConfig {
 export function resolveNodeConfig(balancer: string, config: NodeConfig, index?: number): ResolvedNodeConfig {
   const label = index === undefined ? JSON.stringify(config?.id ?? config) : `#${index} (${JSON.stringify(config)})`;
   const fail = (problem: string) => new InvalidLoadBalancerOptionsError(INVALID_NODE(balancer, label, problem));
-  if (config === null || typeof config !== 'object') throw fail('a node must be an object { id?, host, port, weight? }');
+  if (config === null || typeof config !== 'object')
+    throw fail('a node must be an object { id?, host, port, weight? }');
   if (typeof config.host !== 'string' || config.host.length === 0) throw fail('"host" must be a non-empty string');
   if (!Number.isInteger(config.port) || config.port < 1 || config.port > 65_535) {
     throw fail(`"port" must be an integer from 1 to 65535, got ${String(config.port)}`);
@@ -36,7 +37,12 @@ export function resolveNodeConfig(balancer: string, config: NodeConfig, index?: 
   if (config.id !== undefined && (typeof config.id !== 'string' || config.id.length === 0)) {
     throw fail('"id" must be a non-empty string when given');
   }
-  const resolved: ResolvedNodeConfig = { id: config.id ?? `${config.host}:${config.port}`, host: config.host, port: config.port, weight };
+  const resolved: ResolvedNodeConfig = {
+    id: config.id ?? `${config.host}:${config.port}`,
+    host: config.host,
+    port: config.port,
+    weight,
+  };
   if (config.metadata !== undefined) resolved.metadata = config.metadata;
   return resolved;
 }
@@ -76,7 +82,10 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
     positive(outlier.baseEjectionMs, 'outlierDetection.baseEjectionMs', invalid);
     positive(outlier.maxEjectionMs, 'outlierDetection.maxEjectionMs', invalid);
     nonNegative(outlier.jitter, 'outlierDetection.jitter', invalid);
-    if (outlier.maxEjectionPercent !== undefined && !(outlier.maxEjectionPercent >= 0 && outlier.maxEjectionPercent <= 100)) {
+    if (
+      outlier.maxEjectionPercent !== undefined &&
+      !(outlier.maxEjectionPercent >= 0 && outlier.maxEjectionPercent <= 100)
+    ) {
       throw invalid('outlierDetection.maxEjectionPercent', 'must be a number from 0 to 100');
     }
     positive(outlier.probeTimeoutMs, 'outlierDetection.probeTimeoutMs', invalid);

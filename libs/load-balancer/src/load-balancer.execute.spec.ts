@@ -40,16 +40,21 @@ describe('execute', () => {
 
   it('never leaks in-flight on a synchronous throw, a rejection, a timeout or a caller abort', async () => {
     const { clock, lb, inFlight } = setup({ outlierDetection: false });
-    await expect(lb.execute(() => {
-      throw new Error('sync');
-    })).rejects.toThrow('sync');
+    await expect(
+      lb.execute(() => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
     await expect(lb.execute(async () => Promise.reject(new Error('async')))).rejects.toThrow('async');
 
     let seen: AbortSignal | undefined;
-    const timed = lb.execute((_node, signal) => {
-      seen = signal;
-      return new Promise(() => undefined); // ignores its signal and never settles
-    }, { timeoutMs: 1_000 });
+    const timed = lb.execute(
+      (_node, signal) => {
+        seen = signal;
+        return new Promise(() => undefined); // ignores its signal and never settles
+      },
+      { timeoutMs: 1_000 },
+    );
     clock.advance(1_000);
     const timeout = await timed.catch((e: unknown) => e);
     expect(timeout).toBeInstanceOf(TryTimeoutError);
@@ -84,10 +89,13 @@ describe('execute', () => {
     const { lb } = setup({ outlierDetection: false }, 2);
     const tried: string[] = [];
     const error = await lb
-      .execute((node) => {
-        tried.push(node.id);
-        throw new Error(`fail ${tried.length}`);
-      }, { retries: 3 })
+      .execute(
+        (node) => {
+          tried.push(node.id);
+          throw new Error(`fail ${tried.length}`);
+        },
+        { retries: 3 },
+      )
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe('fail 4');
     expect(new Set(tried.slice(0, 2)).size).toBe(2);
@@ -98,22 +106,33 @@ describe('execute', () => {
     const { lb } = setup();
     let calls = 0;
     await expect(
-      lb.execute(() => {
-        calls++;
-        throw new Error('bad request');
-      }, { retries: 3, retryOn: () => false }),
+      lb.execute(
+        () => {
+          calls++;
+          throw new Error('bad request');
+        },
+        { retries: 3, retryOn: () => false },
+      ),
     ).rejects.toThrow('bad request');
     expect(calls).toBe(1);
   });
 
   it('stops retrying when the retry budget is spent', async () => {
-    const { clock, lb, inFlight } = setup({ outlierDetection: false, retryBudget: { ratio: 0.5, minPerSecond: 0, maxTokens: 10 } }, 3);
+    const { clock, lb, inFlight } = setup(
+      { outlierDetection: false, retryBudget: { ratio: 0.5, minPerSecond: 0, maxTokens: 10 } },
+      3,
+    );
     let calls = 0;
     const failing = () =>
-      lb.execute(() => {
-        calls++;
-        throw new Error('down');
-      }, { retries: 2 }).catch(() => undefined);
+      lb
+        .execute(
+          () => {
+            calls++;
+            throw new Error('down');
+          },
+          { retries: 2 },
+        )
+        .catch(() => undefined);
     // Bucket starts empty (minPerSecond 0): the first call deposits 0.5 and cannot retry.
     await failing();
     expect(calls).toBe(1);
@@ -140,7 +159,12 @@ describe('execute', () => {
 
 describe('membership', () => {
   it('keeps given ids, defaults the rest to host:port', () => {
-    const lb = new LoadBalancer({ nodes: [{ id: 'Primary DB', host: 'a', port: 1 }, { host: 'b', port: 2, weight: 3 }] });
+    const lb = new LoadBalancer({
+      nodes: [
+        { id: 'Primary DB', host: 'a', port: 1 },
+        { host: 'b', port: 2, weight: 3 },
+      ],
+    });
     expect(lb.nodes().map(({ id, host, port, weight }) => ({ id, host, port, weight }))).toEqual([
       { id: 'Primary DB', host: 'a', port: 1, weight: 1 },
       { id: 'b:2', host: 'b', port: 2, weight: 3 },
@@ -157,7 +181,14 @@ describe('membership', () => {
     await Promise.resolve();
     expect(removed).toBe(false);
     expect(lb.nodes().find((n) => n.id === busy)!.state).toBe('draining');
-    expect(new Set(Array.from({ length: 10 }, () => lb.pick().id))).toEqual(new Set(lb.nodes().filter((n) => n.id !== busy).map((n) => n.id)));
+    expect(new Set(Array.from({ length: 10 }, () => lb.pick().id))).toEqual(
+      new Set(
+        lb
+          .nodes()
+          .filter((n) => n.id !== busy)
+          .map((n) => n.id),
+      ),
+    );
     release();
     await expect(held).resolves.toBe(busy);
     await removal;
@@ -183,11 +214,19 @@ describe('membership', () => {
   });
 });
 
-describe('options validation', () => {
-  const make = (options: LoadBalancerOptions) => () => new LoadBalancer({ name: 'orders', ...options });
+const make = (options: LoadBalancerOptions) => () => new LoadBalancer({ name: 'orders', ...options });
 
+describe('options validation', () => {
   it.each([
-    [{ nodes: [{ id: 'x', host: 'h', port: 1 }, { id: 'x', host: 'h', port: 2 }] }, /Duplicate node id "x" in load balancer "orders"/],
+    [
+      {
+        nodes: [
+          { id: 'x', host: 'h', port: 1 },
+          { id: 'x', host: 'h', port: 2 },
+        ],
+      },
+      /Duplicate node id "x" in load balancer "orders"/,
+    ],
     [{ nodes: [{ id: 'api-1', host: 'h', port: 0 }] }, /"api-1".*"port" must be an integer from 1 to 65535/],
     [{ nodes: [{ id: 'api-2', host: 'h', port: 80, weight: -1 }] }, /"api-2".*"weight" must be a finite number >= 0/],
     [{ nodes: [{ host: '', port: 80 }] }, /"host" must be a non-empty string/],

@@ -32,7 +32,9 @@ describe('outlier ejection', () => {
     expect(state('n1').state).toBe('healthy');
     fail('n1');
     expect(state('n1').state).toBe('ejected');
-    expect(events).toMatchObject([{ event: 'ejected', payload: { reason: 'consecutive-failures', node: { id: 'n1' } } }]);
+    expect(events).toMatchObject([
+      { event: 'ejected', payload: { reason: 'consecutive-failures', node: { id: 'n1' } } },
+    ]);
     expect(new Set(Array.from({ length: 30 }, () => lb.pick().id))).toEqual(new Set(['n0', 'n2', 'n3']));
   });
 
@@ -46,7 +48,9 @@ describe('outlier ejection', () => {
   });
 
   it('ejects on a high decayed error rate once there is enough volume', () => {
-    const { lb, state, events } = setup({ outlierDetection: { consecutiveFailures: 100, errorRateThreshold: 0.5, minRequests: 10 } });
+    const { lb, state, events } = setup({
+      outlierDetection: { consecutiveFailures: 100, errorRateThreshold: 0.5, minRequests: 10 },
+    });
     for (let i = 0; i < 12; i++) lb.report('n2', { latencyMs: 10, error: i % 3 !== 0 });
     expect(state('n2').state).toBe('ejected');
     expect(events[0]).toMatchObject({ event: 'ejected', payload: { reason: 'error-rate' } });
@@ -93,7 +97,8 @@ describe('outlier ejection', () => {
     expect(events.at(-1)!.event).toBe('recovered');
 
     // Slow start: a recovered node gets ~10 % of its share at first, then ramps up.
-    const share = (picks: number) => Array.from({ length: picks }, () => lb.pick().id).filter((id) => id === 'n1').length / picks;
+    const share = (picks: number) =>
+      Array.from({ length: picks }, () => lb.pick().id).filter((id) => id === 'n1').length / picks;
     expect(state('n1').slowStartFactor).toBeCloseTo(0.1);
     expect(share(4000)).toBeLessThan(0.1);
     clock.advance(10_000);
@@ -129,7 +134,10 @@ describe('panic mode', () => {
     expect(lb.inPanic).toBe(false);
     fail('n2', 5);
     expect(lb.inPanic).toBe(true);
-    expect(events.find((e) => e.event === 'panic')).toMatchObject({ event: 'panic', payload: { active: true, healthy: 1, total: 4 } });
+    expect(events.find((e) => e.event === 'panic')).toMatchObject({
+      event: 'panic',
+      payload: { active: true, healthy: 1, total: 4 },
+    });
     expect(new Set(Array.from({ length: 40 }, () => lb.pick().id))).toEqual(new Set(['n0', 'n1', 'n2', 'n3']));
   });
 

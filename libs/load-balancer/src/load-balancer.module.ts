@@ -10,7 +10,11 @@ import {
 } from './load-balancer.module-definition.js';
 import { createLoadBalancerProviders, loadBalancerExports } from './load-balancer.providers.js';
 import { LoadBalancer } from './load-balancer.service.js';
-import { getLoadBalancedHttpClientToken, getLoadBalancerOptionsToken, getLoadBalancerToken } from './load-balancer.tokens.js';
+import {
+  getLoadBalancedHttpClientToken,
+  getLoadBalancerOptionsToken,
+  getLoadBalancerToken,
+} from './load-balancer.tokens.js';
 
 /** Options of `LoadBalancerModule.registerAsync`. @publicApi */
 export interface NamedLoadBalancerAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -43,7 +47,10 @@ export class LoadBalancerModule extends ConfigurableLoadBalancerModule {
       module: LoadBalancerModule,
       global: isGlobal ?? true,
       imports: imports ?? [],
-      providers: [{ provide: optionsToken, useValue: balancerOptions }, ...createLoadBalancerProviders(name, optionsToken)],
+      providers: [
+        { provide: optionsToken, useValue: balancerOptions },
+        ...createLoadBalancerProviders(name, optionsToken),
+      ],
       exports: loadBalancerExports(name),
     };
   }

@@ -4,7 +4,11 @@ import type { HealthChecker } from './health-checks/health-checker.js';
 import { LoadBalancedHttpClient } from './http/load-balanced-http-client.js';
 import type { LoadBalancerOptions } from './interfaces/load-balancer-options.interface.js';
 import { LoadBalancer } from './load-balancer.service.js';
-import { getLoadBalancedHttpClientToken, getLoadBalancerStrategyToken, getLoadBalancerToken } from './load-balancer.tokens.js';
+import {
+  getLoadBalancedHttpClientToken,
+  getLoadBalancerStrategyToken,
+  getLoadBalancerToken,
+} from './load-balancer.tokens.js';
 import { BUILTIN_STRATEGIES } from './strategies/builtin-strategies.js';
 import type { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';
 
@@ -19,7 +23,10 @@ export function createLoadBalancerProviders(name: string, optionsToken: string |
     {
       provide: strategyToken,
       inject: [optionsToken, ModuleRef],
-      useFactory: (options: LoadBalancerOptions, moduleRef: ModuleRef): Promise<LoadBalancingStrategy> | LoadBalancingStrategy => {
+      useFactory: (
+        options: LoadBalancerOptions,
+        moduleRef: ModuleRef,
+      ): Promise<LoadBalancingStrategy> | LoadBalancingStrategy => {
         const strategy = options.strategy ?? 'p2c-ewma';
         if (typeof strategy === 'function') return moduleRef.create(strategy);
         const builtin = BUILTIN_STRATEGIES[strategy] as Type<LoadBalancingStrategy> | undefined;
@@ -30,7 +37,11 @@ export function createLoadBalancerProviders(name: string, optionsToken: string |
     {
       provide: balancerToken,
       inject: [optionsToken, strategyToken, ModuleRef],
-      useFactory: async (options: LoadBalancerOptions, strategy: LoadBalancingStrategy | undefined, moduleRef: ModuleRef) => {
+      useFactory: async (
+        options: LoadBalancerOptions,
+        strategy: LoadBalancingStrategy | undefined,
+        moduleRef: ModuleRef,
+      ) => {
         const checker = options.healthCheck ? options.healthCheck.checker : undefined;
         const healthChecker: HealthChecker | undefined =
           typeof checker === 'function' ? await moduleRef.create(checker) : checker;

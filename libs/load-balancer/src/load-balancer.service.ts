@@ -145,7 +145,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     this.strategy = strategy;
     this.strategy.bind({ clock: this.clock, random: this.random, latencyDecayMs: this.decayMs });
     const now = this.clock.now();
-    for (const config of initial) this.insert(new UpstreamNode(config.id, config.host, config.port, config.weight, config.metadata), now, false);
+    for (const config of initial)
+      this.insert(new UpstreamNode(config.id, config.host, config.port, config.weight, config.metadata), now, false);
     this.refresh();
   }
 
@@ -193,7 +194,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   /** Adds a node at run time (slow start applies when other nodes already serve). Throws on a bad or duplicate config. */
   addNode(config: NodeConfig): NodeSnapshot {
     const resolved = resolveNodeConfig(this.name, config);
-    if (this.members.has(resolved.id)) throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.name, resolved.id));
+    if (this.members.has(resolved.id))
+      throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.name, resolved.id));
     const node = new UpstreamNode(resolved.id, resolved.host, resolved.port, resolved.weight, resolved.metadata);
     const now = this.clock.now();
     this.insert(node, now, this.active.length > 0);
@@ -225,7 +227,10 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     return new Promise((resolve) => {
       this.drainWaiters.set(node, () => resolve(true));
       if (options.drainTimeoutMs !== undefined) {
-        this.nodeTimers.set(node, this.clock.setTimeout(() => this.finishRemoval(node), options.drainTimeoutMs));
+        this.nodeTimers.set(
+          node,
+          this.clock.setTimeout(() => this.finishRemoval(node), options.drainTimeoutMs),
+        );
       }
     });
   }
@@ -331,7 +336,12 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       node.admission = 0;
       node.probeInFlight = false;
       this.refresh();
-      this.emit('ejected', { balancer: this.name, node: this.snapshot(node, this.clock.now()), reason: 'active-health-check', durationMs: Number.POSITIVE_INFINITY });
+      this.emit('ejected', {
+        balancer: this.name,
+        node: this.snapshot(node, this.clock.now()),
+        reason: 'active-health-check',
+        durationMs: Number.POSITIVE_INFINITY,
+      });
     } else if (node.activeFailing && node.activeStreak >= settings.healthyThreshold) {
       node.activeFailing = false;
       this.recover(node, this.clock.now());
@@ -359,7 +369,11 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /** The balancer looks at a picked node only when it probes or warms up; everything else returns at once. */
-  private admit(node: UpstreamNode, key: string | undefined, excluded: ReadonlySet<UpstreamNode> | undefined): UpstreamNode {
+  private admit(
+    node: UpstreamNode,
+    key: string | undefined,
+    excluded: ReadonlySet<UpstreamNode> | undefined,
+  ): UpstreamNode {
     if ((node.admission & ADMIT_PROBE) !== 0) {
       this.startProbe(node);
       return node;
@@ -377,7 +391,12 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     return other;
   }
 
-  private attempt<T>(node: UpstreamNode, fn: BalancedCall<T>, timeoutMs: number | undefined, parent: AbortSignal | undefined): Promise<T> {
+  private attempt<T>(
+    node: UpstreamNode,
+    fn: BalancedCall<T>,
+    timeoutMs: number | undefined,
+    parent: AbortSignal | undefined,
+  ): Promise<T> {
     if (parent?.aborted) {
       this.cancelProbe(node);
       return Promise.reject(parent.reason);
@@ -468,7 +487,10 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   private eject(node: UpstreamNode, reason: EjectionReason, now: number, already: boolean): void {
     const o = this.outlier!;
     if (!already) {
-      const ejected = this.active.reduce((count, n) => count + (n.state === 'ejected' || n.state === 'probing' ? 1 : 0), 0);
+      const ejected = this.active.reduce(
+        (count, n) => count + (n.state === 'ejected' || n.state === 'probing' ? 1 : 0),
+        0,
+      );
       const allowed = Math.max(1, Math.floor((this.active.length * o.maxEjectionPercent) / 100));
       if (ejected >= allowed) return;
     }
@@ -629,7 +651,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       errorRate: node.errorRate,
       consecutiveFailures: node.consecutiveFailures,
       ejections: node.ejections,
-      ejectedForMs: node.state === 'ejected' && Number.isFinite(node.ejectedUntil) ? Math.max(0, node.ejectedUntil - now) : 0,
+      ejectedForMs:
+        node.state === 'ejected' && Number.isFinite(node.ejectedUntil) ? Math.max(0, node.ejectedUntil - now) : 0,
       slowStartFactor: this.slowStartFactor(node, now),
       requests: node.requests,
       failures: node.failures,

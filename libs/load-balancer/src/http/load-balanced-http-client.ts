@@ -82,7 +82,11 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     return this.request(path, { ...options, method: 'GET' });
   }
 
-  post(path: string, body: unknown, options?: Omit<LoadBalancedRequestOptions, 'method' | 'body'>): Promise<LoadBalancedHttpResponse> {
+  post(
+    path: string,
+    body: unknown,
+    options?: Omit<LoadBalancedRequestOptions, 'method' | 'body'>,
+  ): Promise<LoadBalancedHttpResponse> {
     return this.request(path, { ...options, method: 'POST', body });
   }
 
@@ -124,7 +128,9 @@ function isConnectError(error: unknown): boolean {
 
 function withQuery(path: string, query: LoadBalancedRequestOptions['query']): string {
   if (query === undefined) return path;
-  const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  const search = new URLSearchParams(
+    Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
   if (search.length === 0) return path;
   return `${path}${path.includes('?') ? '&' : '?'}${search}`;
 }

@@ -9,12 +9,7 @@ import type { NodeConfig } from './node-config.interface.js';
 
 /** @publicApi */
 export type BuiltinStrategyName =
-  | 'round-robin'
-  | 'weighted-round-robin'
-  | 'least-connections'
-  | 'weighted-random'
-  | 'p2c-ewma'
-  | 'consistent-hash';
+  'round-robin' | 'weighted-round-robin' | 'least-connections' | 'weighted-random' | 'p2c-ewma' | 'consistent-hash';
 
 /** Passive outlier detection (Envoy / Finagle style). @publicApi */
 export interface OutlierDetectionOptions {

@@ -3,7 +3,10 @@ import type { LoadBalancerOptions } from '../interfaces/load-balancer-options.in
 import { LoadBalancer } from '../load-balancer.service.js';
 import { seededRandom } from '../random/random-source.js';
 
-function balancer(options: Partial<LoadBalancerOptions> & Pick<LoadBalancerOptions, 'strategy'>, clock = new ManualClock()) {
+function balancer(
+  options: Partial<LoadBalancerOptions> & Pick<LoadBalancerOptions, 'strategy'>,
+  clock = new ManualClock(),
+) {
   return new LoadBalancer({
     nodes: [
       { id: 'a', host: '10.0.0.1', port: 80 },
@@ -40,17 +43,17 @@ describe('round-robin', () => {
   });
 });
 
-describe('weighted-round-robin (smooth)', () => {
-  const weighted = () =>
-    balancer({
-      strategy: 'weighted-round-robin',
-      nodes: [
-        { id: 'a', host: 'h', port: 1, weight: 5 },
-        { id: 'b', host: 'h', port: 2, weight: 1 },
-        { id: 'c', host: 'h', port: 3, weight: 1 },
-      ],
-    });
+const weighted = () =>
+  balancer({
+    strategy: 'weighted-round-robin',
+    nodes: [
+      { id: 'a', host: 'h', port: 1, weight: 5 },
+      { id: 'b', host: 'h', port: 2, weight: 1 },
+      { id: 'c', host: 'h', port: 3, weight: 1 },
+    ],
+  });
 
+describe('weighted-round-robin (smooth)', () => {
   it('gives the NGINX sequence a a b a c a a for 5:1:1', () => {
     const lb = weighted();
     expect(Array.from({ length: 14 }, () => lb.pick().id).join(' ')).toBe('a a b a c a a a a b a c a a');
@@ -210,14 +213,14 @@ describe('p2c-ewma', () => {
   });
 });
 
+const ten = () =>
+  balancer({
+    strategy: 'consistent-hash',
+    nodes: Array.from({ length: 10 }, (_, i) => ({ id: `n${i}`, host: 'h', port: i + 1 })),
+  });
+
 describe('consistent-hash', () => {
   const keys = Array.from({ length: 20_000 }, (_, i) => `user:${i}`);
-  const ten = () =>
-    balancer({
-      strategy: 'consistent-hash',
-      nodes: Array.from({ length: 10 }, (_, i) => ({ id: `n${i}`, host: 'h', port: i + 1 })),
-    });
-
   it('sends the same key to the same node and spreads keys evenly', () => {
     const lb = ten();
     const first = keys.map((k) => lb.pick(k).id);

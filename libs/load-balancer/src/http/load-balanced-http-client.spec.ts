@@ -1,0 +1,173 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TryTimeoutError } from '../errors/try-timeout.error.js';
+import type { LoadBalancerOptions } from '../interfaces/load-balancer-options.interface.js';
+import { LoadBalancer } from '../load-balancer.service.js';
+import { seededRandom } from '../random/random-source.js';
+import { LoadBalancedHttpClient } from './load-balanced-http-client.js';
+
+interface Upstream {
+  server: Server;
+  port: number;
+  hits: number;
+  bodies: string[];
+}
+
+async function upstream(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Upstream> {
+  const u = { hits: 0, bodies: [] as string[] } as Upstream;
+  u.server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      if (req.url !== '/health') u.hits++;
+      u.bodies.push(body);
+      handler(req, res, body);
+    });
+  });
+  await new Promise<void>((resolve) => u.server.listen(0, '127.0.0.1', resolve));
+  u.port = (u.server.address() as AddressInfo).port;
+  return u;
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+};
+
+describe('LoadBalancedHttpClient against real local servers', () => {
+  let healthy: Upstream;
+  let slow: Upstream;
+  let failing: Upstream;
+  let closedPort: number;
+  const clients: LoadBalancedHttpClient[] = [];
+
+  beforeAll(async () => {
+    healthy = await upstream((req, res, body) =>
+      json(res, 200, { node: 'healthy', url: req.url, method: req.method, body }),
+    );
+    slow = await upstream((req, res) => setTimeout(() => json(res, 200, { node: 'slow' }), 300));
+    failing = await upstream((req, res) => json(res, 500, { error: 'boom' }));
+    const closed = await upstream(() => undefined);
+    closedPort = closed.port;
+    await new Promise((r) => closed.server.close(r));
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    for (const u of [healthy, slow, failing]) {
+      u.server.closeAllConnections();
+      await new Promise((r) => u.server.close(r));
+    }
+  });
+
+  beforeEach(() => {
+    for (const u of [healthy, slow, failing]) u.hits = 0;
+  });
+
+  function client(ids: Array<'healthy' | 'slow' | 'failing' | 'closed'>, options: Partial<LoadBalancerOptions> = {}) {
+    const port = { healthy: healthy.port, slow: slow.port, failing: failing.port, closed: closedPort };
+    const lb = new LoadBalancer({
+      nodes: ids.map((id) => ({ id, host: '127.0.0.1', port: port[id] })),
+      random: seededRandom(11),
+      ...options,
+    });
+    const c = new LoadBalancedHttpClient(lb, options.http);
+    clients.push(c);
+    return { lb, http: c, state: (id: string) => lb.nodes().find((n) => n.id === id)! };
+  }
+
+  const burst = async (http: LoadBalancedHttpClient) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const batch = await Promise.all(Array.from({ length: 4 }, () => http.get('/items', { query: { i } })));
+      statuses.push(...batch.map((r) => r.status));
+    }
+    return statuses;
+  };
+
+  it('p2c-ewma serves every GET despite a slow node, a 500 node and a closed port', async () => {
+    const { http, state } = client(['healthy', 'slow', 'failing', 'closed'], { retries: 3, timeoutMs: 2_000 });
+    const statuses = await burst(http);
+    expect(statuses).toEqual(Array(160).fill(200));
+    // Broken nodes were tried, then avoided; most traffic went to the fast node.
+    expect(state('failing').failures).toBeGreaterThanOrEqual(1);
+    expect(state('closed').failures).toBeGreaterThanOrEqual(1);
+    expect(state('failing').failures + state('closed').failures).toBeLessThan(16);
+    expect(healthy.hits).toBeGreaterThan(slow.hits * 3);
+    expect(state('healthy').healthScore).toBeGreaterThan(state('slow').healthScore);
+    expect(state('failing').healthScore).toBeLessThan(0.5);
+    const inFlight = ['healthy', 'slow', 'failing', 'closed'].reduce((sum, id) => sum + state(id).inFlight, 0);
+    expect(inFlight).toBe(0);
+  });
+
+  it('round-robin ejects the 500 node and the closed port, and retries serve every GET', async () => {
+    const { http, state } = client(['healthy', 'failing', 'closed'], {
+      strategy: 'round-robin',
+      retries: 3,
+      outlierDetection: { maxEjectionPercent: 70 },
+      panicThreshold: 0.3,
+    });
+    const statuses = await burst(http);
+    expect(statuses).toEqual(Array(160).fill(200));
+    for (const id of ['failing', 'closed']) {
+      expect(state(id).ejections).toBeGreaterThanOrEqual(1);
+      expect(['ejected', 'probing']).toContain(state(id).state);
+    }
+    expect(state('healthy').ejections).toBe(0);
+    expect(healthy.hits).toBeGreaterThanOrEqual(160);
+  });
+
+  it('returns the last 5xx response when every try fails with 5xx', async () => {
+    const { http, state } = client(['failing'], { retries: 2, panicThreshold: 0, outlierDetection: false });
+    const response = await http.get('/items');
+    expect(response.status).toBe(500);
+    expect(response.ok).toBe(false);
+    expect(response.json()).toEqual({ error: 'boom' });
+    expect(response.nodeId).toBe('failing');
+    expect(failing.hits).toBe(3);
+    expect(state('failing').failures).toBe(3);
+  });
+
+  it('does not retry a POST after a 500, but does after a refused connection', async () => {
+    const first = client(['failing', 'healthy'], { strategy: 'round-robin', random: () => 0, retries: 2 });
+    const refused = await first.http.post('/orders', { sku: 'x' });
+    expect(refused.status).toBe(500);
+    expect(failing.hits).toBe(1);
+    expect(healthy.hits).toBe(0);
+
+    const second = client(['closed', 'healthy'], { strategy: 'round-robin', random: () => 0, retries: 2 });
+    const ok = await second.http.post('/orders', { sku: 'y' });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toMatchObject({ node: 'healthy', method: 'POST', body: '{"sku":"y"}' });
+    expect(second.state('closed').failures).toBe(1);
+  });
+
+  it('times out a slow try and retries it on another node', async () => {
+    const { http, state } = client(['slow', 'healthy'], { strategy: 'round-robin', random: () => 0, retries: 1 });
+    const started = Date.now();
+    const response = await http.get('/items', { timeoutMs: 100 });
+    expect(response.json()).toMatchObject({ node: 'healthy' });
+    expect(Date.now() - started).toBeLessThan(290);
+    expect(state('slow').failures).toBe(1);
+    const timedOut = await client(['slow'], { retries: 0 })
+      .http.get('/items', { timeoutMs: 50 })
+      .catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(TryTimeoutError);
+  });
+
+  it('takes nodes out with active HTTP health checks', async () => {
+    const { lb, state } = client(['healthy', 'failing', 'closed'], {
+      healthCheck: { path: '/health', unhealthyThreshold: 2, healthyThreshold: 1, timeoutMs: 500 },
+      panicThreshold: 0,
+    });
+    await lb.runHealthChecks();
+    await lb.runHealthChecks();
+    expect([state('healthy').state, state('failing').state, state('closed').state]).toEqual([
+      'healthy',
+      'ejected',
+      'ejected',
+    ]);
+    expect(new Set(Array.from({ length: 10 }, () => lb.pick().id))).toEqual(new Set(['healthy']));
+    lb.close();
+  });
+});
