@@ -14,7 +14,7 @@ import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cach
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
-import { RedisTier, type StoredEntry } from './redis/redis-tier.js';
+import { RedisTier, type Announcement, type StoredEntry } from './redis/redis-tier.js';
 
 /** An L1 entry: the decoded value itself (returned by reference), with its freshness. @internal */
 interface L1Entry {
@@ -144,8 +144,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.touch([key]);
     const start = this.seq;
     const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined;
-    await this.store(key, value, text, call, versions, start);
-    await this.bus?.publish({ k: [key] });
+    const announce = this.bus?.announcement({ k: [key] });
+    const announced = await this.store(key, value, text, call, versions, start, announce);
+    if (announced) this.noteAnnounced();
+    else await this.bus?.publish({ k: [key] });
   }
 
   /** Deletes keys from both tiers and from every other instance's L1. */
@@ -154,16 +156,14 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (keys.length === 0) return;
     this.touch(keys);
     for (const k of keys) this.l1?.delete(k);
-    await this.l2?.remove(keys);
-    await this.bus?.publish({ k: keys });
+    if (await this.l2?.remove(keys, this.bus?.announcement({ k: keys }))) this.noteAnnounced();
   }
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     this.dropTagged(tags);
-    await this.l2?.bumpTags(tags);
-    await this.bus?.publish({ t: [...tags] });
+    if (await this.l2?.bumpTags(tags, this.bus?.announcement({ t: [...tags] }))) this.noteAnnounced();
   }
 
   /**
@@ -367,7 +367,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     call: CallOptions,
     versions: number[] | undefined,
     start: number,
-  ): Promise<void> {
+    announce?: Announcement,
+  ): Promise<boolean> {
     const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
     const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
     const ttl = this.options.jitter > 0 ? baseTtl * (1 - Math.random() * this.options.jitter) : baseTtl;
@@ -375,10 +376,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const freshUntil = now + ttl;
     const staleUntil = freshUntil + call.grace;
     if (this.unchangedSince(start, key, call.tags)) this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
-    if (!this.l2) return;
+    if (!this.l2) return false;
     // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
-    if (call.tags && versions === undefined) return;
-    await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions);
+    if (call.tags && versions === undefined) return false;
+    const written = await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions, announce);
+    return written && announce !== undefined;
   }
 
   private backfill(key: string, entry: StoredEntry, start: number): void {
@@ -472,6 +474,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.touchedTags.clear();
     this.l1?.clear();
     this.tagIndex.clear();
+  }
+
+  private noteAnnounced(): void {
+    if (this.bus) this.bus.published++;
   }
 
   private touch(keys: readonly string[]): void {

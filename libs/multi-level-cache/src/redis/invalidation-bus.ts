@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { RedisTier } from './redis-tier.js';
+import type { Announcement, RedisTier } from './redis-tier.js';
 
 /** What travels on the channel. `o` is the sender; an instance ignores its own messages. @internal */
 export interface BusMessage {
@@ -72,7 +72,13 @@ export class InvalidationBus {
   }
 
   async publish(message: Omit<BusMessage, 'o'>): Promise<void> {
-    if (await this.tier.publish(this.channel, JSON.stringify({ o: this.origin, ...message }))) this.published++;
+    const { channel, message: text } = this.announcement(message);
+    if (await this.tier.publish(channel, text)) this.published++;
+  }
+
+  /** A message for the tier to publish together with a write (see `RedisTier.write`). */
+  announcement(message: Omit<BusMessage, 'o'>): Announcement {
+    return { channel: this.channel, message: JSON.stringify({ o: this.origin, ...message }) };
   }
 
   async close(): Promise<void> {

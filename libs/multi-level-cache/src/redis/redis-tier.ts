@@ -27,6 +27,12 @@ interface Envelope {
   n?: number[];
 }
 
+/** A bus message to publish in the same transaction as a write, so subscribers see it only after the write. */
+export interface Announcement {
+  channel: string;
+  message: string;
+}
+
 /** Returned by guarded operations that failed, timed out or were refused by the breaker. */
 export const FAILED = Symbol('l2-failed');
 
@@ -127,17 +133,39 @@ export class RedisTier {
     ttlMs: number,
     tags?: readonly string[],
     versions?: number[],
+    announce?: Announcement,
   ): Promise<boolean> {
     let envelope = `{"v":${valueText},"f":${freshUntil}`;
     if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
     if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? tags.map(() => 0))}`;
     envelope += '}';
-    const done = await this.run(() => this.keyv.set(key, envelope, Math.max(1, Math.ceil(ttlMs))));
-    return done !== FAILED && done;
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    if (!announce) {
+      const done = await this.run(() => this.keyv.set(key, envelope, ttl));
+      return done !== FAILED && done;
+    }
+    // The same record Keyv writes (its key prefix, its `{expires, value}` shape), plus PUBLISH, in one round trip.
+    const record = `{"expires":${Date.now() + ttl},"value":${envelope}}`;
+    const done = await this.run(() =>
+      this.client
+        .multi()
+        .set(this.entryKey(key), record, { expiration: { type: 'PX', value: ttl } })
+        .publish(announce.channel, announce.message)
+        .exec(),
+    );
+    return done !== FAILED;
   }
 
-  async remove(keys: readonly string[]): Promise<boolean> {
-    const done = await this.run(() => Promise.all(keys.map((k) => this.keyv.delete(k))));
+  async remove(keys: readonly string[], announce?: Announcement): Promise<boolean> {
+    const done = await this.run<unknown>(() =>
+      announce
+        ? this.client
+            .multi()
+            .unlink(keys.map((k) => this.entryKey(k)))
+            .publish(announce.channel, announce.message)
+            .exec()
+        : Promise.all(keys.map((k) => this.keyv.delete(k))),
+    );
     return done !== FAILED;
   }
 
@@ -148,8 +176,13 @@ export class RedisTier {
     return got === FAILED ? undefined : got.map((v) => (v === null ? 0 : Number(v)));
   }
 
-  async bumpTags(tags: readonly string[]): Promise<boolean> {
-    const done = await this.run(() => Promise.all(tags.map((t) => this.client.incr(this.tagKey(t)))));
+  async bumpTags(tags: readonly string[], announce?: Announcement): Promise<boolean> {
+    const done = await this.run(() => {
+      const multi = this.client.multi();
+      for (const tag of tags) multi.incr(this.tagKey(tag));
+      if (announce) multi.publish(announce.channel, announce.message);
+      return multi.exec();
+    });
     return done !== FAILED;
   }
 
@@ -166,6 +199,11 @@ export class RedisTier {
   async publish(channel: string, message: string): Promise<boolean> {
     const done = await this.run(() => this.client.publish(channel, message));
     return done !== FAILED;
+  }
+
+  /** Where KeyvRedis keeps an entry (`<namespace>::<key>`). */
+  private entryKey(key: string): string {
+    return `${this.namespace}::${key}`;
   }
 
   private tagKey(tag: string): string {
