@@ -72,11 +72,23 @@ async function waitForCompleted(queue: Queue): Promise<void> {
   }
 }
 
+interface BullRound {
+  jobsPerS: number;
+  enqueuePerS: number;
+  /** CPU time of this process per job while draining: the client-side cost, less sensitive to machine load. */
+  cpuUsPerJob: number;
+}
+
+const cpuUs = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+};
+
 /**
  * Both sides measured alike: the worker is already connected and idle on a paused queue, the queue is filled in
  * bulk (1,000 per call), and the clock runs from `resume()` until every job has completed.
  */
-async function bullDriverRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
+async function bullDriverRound(url: string, prefix: string): Promise<BullRound> {
   const { app, queue } = await bootQueue({ driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 });
   const bull = queue.bullQueue as Queue;
   await bull.pause();
@@ -85,16 +97,18 @@ async function bullDriverRound(url: string, prefix: string): Promise<{ jobsPerS:
     await queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await bull.resume();
   await waitForCompleted(bull);
   const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
+  const cpuUsPerJob = cpuUs(cpu) / BULL_JOBS;
   await bull.obliterate({ force: true });
   await app.close();
-  return { jobsPerS, enqueuePerS };
+  return { jobsPerS, enqueuePerS, cpuUsPerJob };
 }
 
-async function bullRawRound(url: string, prefix: string): Promise<{ jobsPerS: number; enqueuePerS: number }> {
+async function bullRawRound(url: string, prefix: string): Promise<BullRound> {
   const queue = new Queue('raw', { connection: { url }, prefix });
   const worker = new Worker('raw', async () => {}, { connection: { url }, prefix, concurrency: BULL_CONCURRENCY });
   await worker.waitUntilReady();
@@ -110,14 +124,16 @@ async function bullRawRound(url: string, prefix: string): Promise<{ jobsPerS: nu
     );
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await queue.resume();
   await waitForCompleted(queue);
   const jobsPerS = perSecond(BULL_JOBS, performance.now() - start);
+  const cpuUsPerJob = cpuUs(cpu) / BULL_JOBS;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return { jobsPerS, enqueuePerS };
+  return { jobsPerS, enqueuePerS, cpuUsPerJob };
 }
 
 async function latencies(fn: (i: number) => Promise<unknown>, samples: number): Promise<number[]> {
@@ -161,8 +177,8 @@ async function main() {
   const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
   const url = process.env.REDIS_URL ?? (server as RedisServer).url;
   try {
-    const drv: { jobsPerS: number; enqueuePerS: number }[] = [];
-    const raw: { jobsPerS: number; enqueuePerS: number }[] = [];
+    const drv: BullRound[] = [];
+    const raw: BullRound[] = [];
     // Alternate which side goes first, so a drift in machine load does not favour one of them.
     for (let r = 0; r < ROUNDS; r++) {
       if (r % 2 === 0) {
@@ -178,6 +194,8 @@ async function main() {
     metrics.bullmq_driver_vs_raw_ratio = metrics.bullmq_driver_jobs_per_s / metrics.bullmq_raw_jobs_per_s;
     metrics.bullmq_driver_enqueue_bulk_per_s = median(drv.map((d) => d.enqueuePerS));
     metrics.bullmq_raw_enqueue_bulk_per_s = median(raw.map((d) => d.enqueuePerS));
+    metrics.bullmq_driver_cpu_us_per_job = median(drv.map((d) => d.cpuUsPerJob));
+    metrics.bullmq_raw_cpu_us_per_job = median(raw.map((d) => d.cpuUsPerJob));
 
     // 3. Single-enqueue latency against Redis (workers off, so only the producer path is measured).
     const producer = await bootQueue({ driver: 'bullmq', connection: { url }, prefix: 'bench:tq:lat', workers: false });

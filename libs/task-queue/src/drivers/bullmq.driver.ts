@@ -18,11 +18,27 @@ interface Outcome {
 }
 
 class BullRun extends TaskRun {
+  private linked = false;
+
   constructor(
     job: Job,
     private readonly resolve: (outcome: Outcome) => void,
+    /** BullMQ aborts it on worker.cancelJob() or a lost lock. */
+    private readonly bullSignal: AbortSignal | undefined,
   ) {
     super(job.id as string, job.name, job.attemptsMade + 1, job.data);
+  }
+
+  /** Linked to BullMQ's signal only when the handler reads it: no listener per job otherwise. */
+  override get signal(): AbortSignal {
+    const signal = super.signal;
+    const bull = this.bullSignal;
+    if (!this.linked && bull !== undefined) {
+      this.linked = true;
+      if (bull.aborted) this.abort(bull.reason);
+      else bull.addEventListener('abort', () => this.abort(bull.reason), { once: true });
+    }
+    return signal;
   }
 
   settle(error: unknown, result: unknown, failed: boolean): void {
@@ -194,13 +210,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     const handler = this.handlers.get(job.name);
     if (handler === undefined) throw new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name));
     const outcome = await new Promise<Outcome>((resolve) => {
-      const run = new BullRun(job, resolve);
-      // BullMQ aborts its signal on worker.cancelJob() or a lost lock: pass that on to the handler.
-      if (signal !== undefined) {
-        if (signal.aborted) run.abort(signal.reason);
-        else signal.addEventListener('abort', () => run.abort(signal.reason), { once: true });
-      }
-      this.runner.execute(handler, run);
+      this.runner.execute(handler, new BullRun(job, resolve, signal));
     });
     if (!outcome.failed) return outcome.result;
     const error = outcome.error;
