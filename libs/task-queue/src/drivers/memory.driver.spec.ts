@@ -52,6 +52,18 @@ describe('memory driver specifics', () => {
     expect(app.probe.calls).toHaveLength(100);
   });
 
+  it('closes under fake timers without the clock moving, aborting a stuck task at the (real-time) deadline', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    app = await bootConformanceApp({ driver: 'memory', shutdownDeadlineMs: 200 });
+    app.probe.behaviours.set('echo', (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
+    await app.queue.enqueue('echo', {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(app.probe.calls).toHaveLength(1);
+    await app.close();
+    expect(app.probe.calls[0].signal.reason).toBeInstanceOf(TaskAbortedError);
+  });
+
   it('reports tasks it cannot finish at shutdown, and keeps aborted ones as dead', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     app = await bootConformanceApp({ driver: 'memory', shutdownDeadlineMs: 100, concurrency: 1 });

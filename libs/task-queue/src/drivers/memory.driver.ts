@@ -13,6 +13,10 @@ import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
 
+// Captured at load, before any test installs fake timers.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
 class MemoryTask {
   state: TaskState = 'waiting';
   failures = 0;
@@ -76,6 +80,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private pumping = false;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
+  private onDrained: (() => void) | undefined;
   private readonly pumpTask = () => {
     this.pumpScheduled = false;
     this.pump();
@@ -162,14 +167,15 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     this.running = false;
     if (this.active > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(finish, deadlineMs);
-        const poll = setInterval(() => this.active === 0 && finish(), 10);
+        // The deadline runs on the real clock: a test that closes its app under fake timers must not hang.
+        const timer = realSetTimeout(finish, deadlineMs);
+        this.onDrained = finish;
         function finish() {
-          clearTimeout(timer);
-          clearInterval(poll);
+          realClearTimeout(timer);
           resolve();
         }
       });
+      this.onDrained = undefined;
     }
     const aborted = this.runner.abortAll((run) => new TaskAbortedError(run.name, deadlineMs));
     const waiting = this.waitingCount();
@@ -205,6 +211,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       else this.delay(task, backoffDelay(task.backoff, task.failures));
     }
     this.pump();
+    if (this.active === 0) this.onDrained?.();
     if (this.idleWaiters.length > 0 && this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
