@@ -407,12 +407,14 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       let done = false;
       let timer: TimerHandle | undefined;
       node.inFlight++;
+      this.strategy.inFlightChanged(node, node.inFlight - 1);
       const finish = (outcome: Outcome, value: T | undefined, error: unknown) => {
         if (done) return;
         done = true;
         if (timer !== undefined) this.clock.clearTimeout(timer);
         parent?.removeEventListener('abort', onAbort);
         node.inFlight--;
+        this.strategy.inFlightChanged(node, node.inFlight + 1);
         if (outcome === 'cancelled') this.cancelProbe(node);
         else this.record(node, this.clock.now() - start, outcome);
         if (node.inFlight === 0 && node.state === 'draining') this.finishRemoval(node);
@@ -464,8 +466,10 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     node.decayedFailures = node.decayedFailures * we + (failed ? 1 : 0);
     node.decayedRequests = node.decayedRequests * we + 1;
     node.rateStamp = now;
-    node.errorFactor = 1 + this.errorPenalty * node.errorRate;
     node.consecutiveFailures = failed ? node.consecutiveFailures + 1 : 0;
+    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure in a
+    // row also doubles the load figure (up to 16×) until the next success.
+    node.errorFactor = (1 + this.errorPenalty * node.errorRate) * 2 ** Math.min(node.consecutiveFailures, 4);
     node.healthScore = this.healthScore(node, now);
 
     if (node.state === 'probing') {
@@ -575,8 +579,12 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private reference(now: number): number {
-    // Refreshed by time and by volume (once per n outcomes), so the O(n log n) median stays amortized O(log n).
-    if (now - this.referenceStamp >= REFERENCE_REFRESH_MS || ++this.recordsSinceReference >= this.active.length) {
+    // Refreshed by time and by volume (once per n/4 outcomes), so the O(n log n) median stays amortized O(log n).
+    if (
+      this.referenceLatency === 0 ||
+      now - this.referenceStamp >= REFERENCE_REFRESH_MS ||
+      ++this.recordsSinceReference >= Math.max(8, this.active.length >> 2)
+    ) {
       this.referenceLatency = this.medianLatency(now);
       this.referenceStamp = now;
       this.recordsSinceReference = 0;
@@ -584,8 +592,9 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     return this.referenceLatency;
   }
 
+  /** Median latency of the nodes that have answered at least once (seeded estimates are not evidence). */
   private medianLatency(now: number): number {
-    const values = this.active.map((node) => node.latencyAt(now, this.decayMs)).filter((v) => v > 0);
+    const values = this.active.filter((node) => node.requests > 0).map((node) => node.latencyAt(now, this.decayMs));
     if (values.length === 0) return 0;
     values.sort((a, b) => a - b);
     const mid = values.length >> 1;

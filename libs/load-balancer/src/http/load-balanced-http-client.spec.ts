@@ -34,6 +34,15 @@ const json = (res: ServerResponse, status: number, value: unknown) => {
   res.end(JSON.stringify(value));
 };
 
+const burst = async (http: LoadBalancedHttpClient) => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const batch = await Promise.all(Array.from({ length: 4 }, () => http.get('/items', { query: { i } })));
+    statuses.push(...batch.map((r) => r.status));
+  }
+  return statuses;
+};
+
 describe('LoadBalancedHttpClient against real local servers', () => {
   let healthy: Upstream;
   let slow: Upstream;
@@ -75,15 +84,6 @@ describe('LoadBalancedHttpClient against real local servers', () => {
     clients.push(c);
     return { lb, http: c, state: (id: string) => lb.nodes().find((n) => n.id === id)! };
   }
-
-  const burst = async (http: LoadBalancedHttpClient) => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const batch = await Promise.all(Array.from({ length: 4 }, () => http.get('/items', { query: { i } })));
-      statuses.push(...batch.map((r) => r.status));
-    }
-    return statuses;
-  };
 
   it('p2c-ewma serves every GET despite a slow node, a 500 node and a closed port', async () => {
     const { http, state } = client(['healthy', 'slow', 'failing', 'closed'], { retries: 3, timeoutMs: 2_000 });

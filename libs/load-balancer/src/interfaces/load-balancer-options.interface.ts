@@ -87,7 +87,7 @@ export interface LoadBalancerOptions {
   decayMs?: number;
   /** Latency estimate of the first nodes (later ones take the cluster median). Default 30 ms. */
   initialLatencyMs?: number;
-  /** Weight of the error rate in the p2c load: `× (1 + errorPenalty × errorRate)`. Default 5. */
+  /** Weight of the error rate in the p2c load: `× (1 + errorPenalty × errorRate) × 2^min(consecutive failures, 4)`. Default 5. */
   errorPenalty?: number;
   /** Active health checks; default: off. */
   healthCheck?: HealthCheckOptions | false;

@@ -18,7 +18,7 @@ export class UpstreamNode {
   /** Peak-EWMA latency in ms as of `costStamp`; decays toward 0 with time when read. */
   cost = 0;
   costStamp = 0;
-  /** Multiplier >= 1 applied to the p2c load: 1 + errorPenalty * error rate at the last outcome. */
+  /** Multiplier >= 1 applied to the p2c load: (1 + errorPenalty × error rate) × 2^min(consecutive failures, 4). */
   errorFactor = 1;
   /** Time-decayed failure and request counts; their ratio is the error rate. */
   decayedFailures = 0;

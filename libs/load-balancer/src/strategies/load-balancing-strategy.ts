@@ -65,6 +65,15 @@ export abstract class LoadBalancingStrategy {
     return chosen ?? first;
   }
 
+  /**
+   * Called whenever a node's in-flight count changes (by one). Strategies that index nodes by load override it;
+   * the default does nothing.
+   */
+  inFlightChanged(node: UpstreamNode, previous: number): void {
+    void node;
+    void previous;
+  }
+
   /** Precompute whatever `pick` needs; `this.nodes` is already set. */
   protected onUpdate(set: NodeSet): void {
     void set;

@@ -18,13 +18,20 @@ export class P2cEwmaStrategy extends LoadBalancingStrategy {
     const nodes = this.nodes;
     const n = nodes.length;
     if (n <= 3) return n === 0 ? undefined : n === 1 ? nodes[0] : this.scan(undefined);
-    const now = this.clock.now();
-    const i = Math.floor(this.random() * n);
-    let j = Math.floor(this.random() * (n - 1));
+    // One draw gives both indexes: the fraction left after choosing i is itself uniform.
+    const r = this.random() * n;
+    const i = Math.floor(r);
+    let j = Math.floor((r - i) * (n - 1));
     if (j >= i) j++;
     const a = nodes[i];
     const b = nodes[j];
-    return this.load(b, now) < this.load(a, now) ? b : a;
+    if (a.cost === 0 || b.cost === 0) return this.load(b, this.clock.now()) < this.load(a, this.clock.now()) ? b : a;
+    // Both estimates decay by exp(-(now - stamp) / τ): comparing them needs only the stamps' difference, so the hot
+    // path reads no clock and computes one exp.
+    const loadA = a.cost * (a.inFlight + 1) * a.errorFactor;
+    const loadB =
+      b.cost * (b.inFlight + 1) * b.errorFactor * Math.exp((b.costStamp - a.costStamp) / this.latencyDecayMs);
+    return loadB < loadA ? b : a;
   }
 
   override pickExcluding(_key: string | undefined, excluded: ReadonlySet<UpstreamNode>): UpstreamNode | undefined {

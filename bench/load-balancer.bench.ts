@@ -1,0 +1,239 @@
+// `npm run bench -- load-balancer`: cost per pick of every strategy (n = 10, 100, 1000) beside undici's BalancedPool,
+// then a seeded discrete-event replay of the Linkerd slow-node experiment per strategy, with an SVG plot.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BalancedPool } from 'undici';
+import {
+  LoadBalancer,
+  ManualClock,
+  seededRandom,
+  type BuiltinStrategyName,
+  type LoadBalancerOptions,
+  type RandomSource,
+} from '@nest-scale/load-balancer';
+import { medianNs, percentile, writeResults } from './support/results.js';
+
+const STRATEGIES: BuiltinStrategyName[] = [
+  'round-robin',
+  'weighted-round-robin',
+  'least-connections',
+  'weighted-random',
+  'p2c-ewma',
+  'consistent-hash',
+];
+const SIZES = [10, 100, 1000];
+const metric = (strategy: string) => strategy.replaceAll('-', '_');
+const metrics: Record<string, number> = {};
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Cost per pick. Nodes carry realistic state so no strategy can take a shortcut: weights 1..4, every node has
+// about 3 requests in flight (least-connections must scan) and a latency history (p2c-ewma decays real numbers).
+// ---------------------------------------------------------------------------------------------------------------
+function pickBalancer(strategy: BuiltinStrategyName, n: number): LoadBalancer {
+  const random = seededRandom(n);
+  const lb = new LoadBalancer({
+    strategy,
+    nodes: Array.from({ length: n }, (_, i) => ({
+      id: `node-${i}`,
+      host: `10.0.${i >> 8}.${i & 255}`,
+      port: 8080,
+      weight: 1 + (i % 4),
+    })),
+    // The default random source (Math.random), as in production; the state above is seeded.
+    outlierDetection: false,
+  });
+  for (const node of lb.nodes()) lb.report(node.id, { latencyMs: 50 + random() * 200 });
+  // Requests that never finish keep ~3 in flight per node.
+  for (let i = 0; i < 3 * n; i++) void lb.execute(() => new Promise(() => undefined));
+  return lb;
+}
+
+const keys = Array.from({ length: 4096 }, (_, i) => `user:${i * 7919}`);
+for (const n of SIZES) {
+  for (const strategy of STRATEGIES) {
+    const lb = pickBalancer(strategy, n);
+    let k = 0;
+    const ns =
+      strategy === 'consistent-hash'
+        ? await medianNs(() => lb.pick(keys[k++ & 4095]))
+        : await medianNs(() => lb.pick());
+    metrics[`pick_ns_${metric(strategy)}_n${n}`] = ns;
+  }
+  // Peer: undici's BalancedPool (interleaved weighted round robin); its per-request pick is the internal
+  // [kGetDispatcher] method. No connection is opened: picking does not connect.
+  const pool = new BalancedPool(Array.from({ length: n }, (_, i) => `http://10.0.${i >> 8}.${i & 255}:8080`));
+  const kGetDispatcher = Object.getOwnPropertySymbols(Object.getPrototypeOf(pool)).find(
+    (s) => s.description === 'get dispatcher',
+  )!;
+  const getDispatcher = (pool as unknown as Record<symbol, () => unknown>)[kGetDispatcher].bind(pool);
+  metrics[`pick_ns_undici_balanced_pool_n${n}`] = await medianNs(getDispatcher);
+  await pool.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Linkerd's slow-node experiment (linkerd.io, 2016-03-16), replayed in simulated time: 11 nodes with a median
+// latency of ~167 ms, 1,000 requests/s for 60 s, one node at 2 s for a 30 s window, a 1 s timeout and no retries.
+// Every request's client-side latency is recorded (a timeout counts as 1 s and as a failure).
+// ---------------------------------------------------------------------------------------------------------------
+const NODES = 11;
+const RATE_PER_MS = 1;
+const DURATION_MS = 60_000;
+const SLOW_FROM_MS = 15_000;
+const SLOW_UNTIL_MS = 45_000;
+const SLOW_MS = 2_000;
+const TIMEOUT_MS = 1_000;
+const MEDIAN_MS = 167;
+const SIGMA = 0.3;
+
+function gaussian(random: RandomSource): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+interface SimulationResult {
+  successRate: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  slowShare: number;
+}
+
+async function simulate(
+  strategy: BuiltinStrategyName,
+  options: Partial<LoadBalancerOptions>,
+): Promise<SimulationResult> {
+  const clock = new ManualClock();
+  const world = seededRandom(2016);
+  const lb = new LoadBalancer({
+    strategy,
+    nodes: Array.from({ length: NODES }, (_, i) => ({ id: `n${i}`, host: '10.1.0.1', port: 9000 + i })),
+    clock,
+    random: seededRandom(99),
+    timeoutMs: TIMEOUT_MS,
+    ...options,
+  });
+  const latencies: number[] = [];
+  let failures = 0;
+  let toSlow = 0;
+  let sent = 0;
+
+  const serve = (nodeId: string, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const now = clock.now();
+      const slow = nodeId === 'n0' && now >= SLOW_FROM_MS && now < SLOW_UNTIL_MS;
+      if (slow) toSlow++;
+      const latency = slow ? SLOW_MS : MEDIAN_MS * Math.exp(SIGMA * gaussian(world));
+      const timer = clock.setTimeout(resolve, latency);
+      signal.addEventListener('abort', () => clock.clearTimeout(timer), { once: true });
+    });
+
+  const arrive = () => {
+    if (clock.now() >= DURATION_MS) return;
+    sent++;
+    const start = clock.now();
+    lb.execute((node, signal) => serve(node.id, signal), { key: `k${Math.floor(world() * 1e9)}` }).then(
+      () => latencies.push(clock.now() - start),
+      () => {
+        failures++;
+        latencies.push(Math.max(TIMEOUT_MS, clock.now() - start));
+      },
+    );
+    clock.setTimeout(arrive, -Math.log(1 - world()) / RATE_PER_MS);
+  };
+  clock.setTimeout(arrive, 0);
+  // Each event resolves promises; let their continuations run before simulated time moves on.
+  while (clock.runNext()) await new Promise((resolve) => setImmediate(resolve));
+  lb.close();
+  return {
+    successRate: (100 * (sent - failures)) / sent,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    p999: percentile(latencies, 99.9),
+    slowShare: (100 * toSlow) / sent,
+  };
+}
+
+const pure: Record<string, SimulationResult> = {};
+for (const strategy of STRATEGIES) {
+  // Strategy alone, as in the published experiment: no ejection, no slow start.
+  const result = await simulate(strategy, { outlierDetection: false, slowStart: false, panicThreshold: 0 });
+  pure[strategy] = result;
+  const m = metric(strategy);
+  metrics[`success_rate_${m}`] = result.successRate;
+  metrics[`p50_ms_${m}`] = result.p50;
+  metrics[`p99_ms_${m}`] = result.p99;
+  metrics[`p999_ms_${m}`] = result.p999;
+  metrics[`slow_node_share_pct_${m}`] = result.slowShare;
+  // The same run with the library defaults (outlier ejection, half-open probes, slow start, panic mode).
+  const defaults = await simulate(strategy, {});
+  metrics[`success_rate_${m}_with_ejection`] = defaults.successRate;
+  metrics[`p99_ms_${m}_with_ejection`] = defaults.p99;
+  metrics[`p999_ms_${m}_with_ejection`] = defaults.p999;
+}
+
+writeResults('load-balancer', metrics);
+writePlot(pure);
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3. Plot: p50 / p99 / p99.9 per strategy on a log axis, success rate above each group.
+// ---------------------------------------------------------------------------------------------------------------
+function writePlot(results: Record<string, SimulationResult>): void {
+  const width = 960;
+  const height = 480;
+  const left = 70;
+  const right = 20;
+  const top = 70;
+  const bottom = 70;
+  const minMs = 100;
+  const maxMs = 2_000;
+  const y = (ms: number) =>
+    top +
+    (height - top - bottom) *
+      (1 - (Math.log10(Math.max(ms, minMs)) - Math.log10(minMs)) / (Math.log10(maxMs) - Math.log10(minMs)));
+  const series = [
+    { key: 'p50', label: 'p50', color: '#4c78a8' },
+    { key: 'p99', label: 'p99', color: '#f58518' },
+    { key: 'p999', label: 'p99.9', color: '#e45756' },
+  ] as const;
+  const groupWidth = (width - left - right) / STRATEGIES.length;
+  const barWidth = (groupWidth - 30) / series.length;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">Linkerd slow-node experiment, simulated: client latency per strategy</text>`,
+    `<text x="${width / 2}" y="44" text-anchor="middle" fill="#555">11 nodes, median 167 ms, 1,000 req/s for 60 s, one node at 2 s for 30 s, 1 s timeout (a timed-out request counts as 1,000 ms), no retries, no ejection; log scale</text>`,
+  );
+  for (const tick of [100, 200, 500, 1_000, 2_000]) {
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#ddd"/>`,
+      `<text x="${left - 8}" y="${y(tick) + 4}" text-anchor="end">${tick} ms</text>`,
+    );
+  }
+  STRATEGIES.forEach((strategy, g) => {
+    const result = results[strategy];
+    const x0 = left + g * groupWidth + 15;
+    series.forEach((s, i) => {
+      const value = result[s.key];
+      const x = x0 + i * barWidth;
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(value).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(height - bottom - y(value)).toFixed(1)}" fill="${s.color}"><title>${strategy} ${s.label}: ${value.toFixed(0)} ms</title></rect>`,
+        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${(y(value) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${value.toFixed(0)}</text>`,
+      );
+    });
+    parts.push(
+      `<text x="${(x0 + (groupWidth - 30) / 2).toFixed(1)}" y="${height - bottom + 18}" text-anchor="middle">${strategy}</text>`,
+      `<text x="${(x0 + (groupWidth - 30) / 2).toFixed(1)}" y="${height - bottom + 34}" text-anchor="middle" fill="#555">success ${result.successRate.toFixed(2)} %</text>`,
+    );
+  });
+  series.forEach((s, i) => {
+    parts.push(
+      `<rect x="${left + i * 90}" y="${height - 22}" width="12" height="12" fill="${s.color}"/>`,
+      `<text x="${left + i * 90 + 18}" y="${height - 12}">${s.label}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  const file = fileURLToPath(new URL('./results/load-balancer-latency.svg', import.meta.url));
+  writeFileSync(file, `${parts.join('\n')}\n`);
+  console.log('wrote bench/results/load-balancer-latency.svg');
+}
