@@ -124,7 +124,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (this.l2) {
       const start = this.seq;
       const entry = await this.l2.read(key);
-      if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, undefined, undefined))) {
+      if (entry !== undefined && entry.freshUntil >= Date.now() && (entry.tags === undefined || (await this.tagsCurrent(entry, undefined, undefined)))) {
         this.counters.l2++;
         this.backfill(key, entry, start);
         return entry.value as T;
@@ -255,7 +255,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         call.tags ? this.l2.tagVersions(call.tags) : undefined,
       ]);
       versions = current;
-      if (entry !== undefined && (await this.tagsCurrent(entry, call.tags, current))) {
+      if (entry !== undefined && (entry.tags === undefined || (await this.tagsCurrent(entry, call.tags, current)))) {
         const now = Date.now();
         if (entry.freshUntil >= now) {
           this.counters.l2++;
