@@ -113,6 +113,36 @@ describe('least-connections', () => {
     expect(lb.nodes().map((n) => n.inFlight)).toEqual([0, 0, 0]);
   });
 
+  it('always matches a brute-force minimum while requests start and finish in random order', async () => {
+    const lb = balancer({
+      strategy: 'least-connections',
+      outlierDetection: false,
+      nodes: Array.from({ length: 8 }, (_, i) => ({ id: `n${i}`, host: 'h', port: i + 1 })),
+    });
+    const random = seededRandom(99);
+    const open: Array<() => void> = [];
+    const calls: Promise<unknown>[] = [];
+    const misses: string[] = [];
+    for (let step = 0; step < 2000; step++) {
+      if (open.length > 0 && random() < 0.45) {
+        open.splice(Math.floor(random() * open.length), 1)[0]();
+        await Promise.resolve();
+        await Promise.resolve();
+      } else {
+        const min = Math.min(...lb.nodes().map((n) => n.inFlight));
+        const picked = lb.pick();
+        const load = lb.nodes().find((n) => n.id === picked.id)!.inFlight;
+        if (load !== min) misses.push(`step ${step}: picked ${picked.id} with ${load} in flight, minimum ${min}`);
+        calls.push(lb.execute(() => new Promise<void>((resolve) => open.push(resolve))));
+      }
+    }
+    expect(misses).toEqual([]);
+    expect(calls.length).toBeGreaterThan(800);
+    open.forEach((release) => release());
+    await Promise.all(calls);
+    expect(lb.nodes().every((n) => n.inFlight === 0)).toBe(true);
+  });
+
   it('shares ties evenly', () => {
     const lb = balancer({ strategy: 'least-connections' });
     expect(count(Array.from({ length: 300 }, () => lb.pick().id))).toEqual({ a: 100, b: 100, c: 100 });
