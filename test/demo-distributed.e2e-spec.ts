@@ -72,11 +72,11 @@ describe('demo gateways, distributed mode', () => {
   it('keeps serving when an upstream node dies mid-traffic, ejects it, and re-admits it after a restart', async () => {
     const victimPort = upstreams.ports[0];
     const victimId = `upstream-${victimPort}`;
-    let stop = false;
+    const control = { stop: false };
     const failures: number[] = [];
     let served = 0;
     const traffic = (async () => {
-      for (let i = 0; !stop; i++) {
+      for (let i = 0; !control.stop; i++) {
         const res = await http(a.url, 'GET', `/products/${1 + (i % 50)}`, { headers: { 'cache-control': 'no-cache' } });
         if (res.status === 200) served++;
         else failures.push(res.status);
@@ -94,7 +94,7 @@ describe('demo gateways, distributed mode', () => {
       );
       await new Promise((r) => setTimeout(r, 500));
     } finally {
-      stop = true;
+      control.stop = true;
       await traffic;
     }
     expect(served).toBeGreaterThan(20);

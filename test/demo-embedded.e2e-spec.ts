@@ -123,8 +123,8 @@ describe('demo gateway, embedded mode', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual({ retried: 0 });
     const nodes = await http(gateway.url, 'GET', '/admin/nodes', { headers: admin });
-    expect(nodes.body.map((n: { id: string }) => n.id).sort()).toEqual(
-      upstreams.ports.map((p) => `upstream-${p}`).sort(),
+    expect(nodes.body.map((n: { id: string }) => n.id).toSorted()).toEqual(
+      upstreams.ports.map((p) => `upstream-${p}`).toSorted(),
     );
     expect((await http(gateway.url, 'POST', '/admin/nodes/nope/drain', { headers: admin })).status).toBe(404);
   });
@@ -182,7 +182,7 @@ describe('demo gateway, embedded mode', () => {
       const rows = page.locator('tr[data-testid="node-row"]');
       await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
       const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-node')));
-      expect(ids.sort()).toEqual(upstreams.ports.map((p) => `upstream-${p}`).sort());
+      expect(ids.toSorted()).toEqual(upstreams.ports.map((p) => `upstream-${p}`).toSorted());
       await expect.poll(() => page.locator('#meta').textContent()).toMatch(/embedded mode/);
       expect(await rows.first().locator('.state').textContent()).toMatch(/healthy|probing|ejected|draining/);
     } finally {

@@ -17,8 +17,7 @@ describe('packed tarballs in a fresh app', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(() => {
-    const pack = spawnSync(process.execPath, ['scripts/pack.mjs'], { cwd: root, encoding: 'utf8' });
-    expect(pack.status, pack.stderr).toBe(0);
+    run(process.execPath, ['scripts/pack.mjs'], root);
     appDir = mkdtempSync(join(tmpdir(), 'nest-scale-consumer-'));
     const modules = join(appDir, 'node_modules');
     mkdirSync(join(modules, '@nest-scale'), { recursive: true });
@@ -30,8 +29,7 @@ describe('packed tarballs in a fresh app', () => {
       const tarball = join(root, 'dist/packages', `nest-scale-${lib}-0.1.0.tgz`);
       const target = join(modules, '@nest-scale', lib);
       mkdirSync(target);
-      const untar = spawnSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], { encoding: 'utf8' });
-      expect(untar.status, untar.stderr).toBe(0);
+      run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], root);
     }
     writeFileSync(
       join(appDir, 'package.json'),
@@ -78,10 +76,7 @@ describe('packed tarballs in a fresh app', () => {
   });
 
   it('type-checks against the published types and boots a Nest app that uses all three modules', async () => {
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', appDir], {
-      encoding: 'utf8',
-    });
-    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', appDir], appDir);
 
     child = spawn(process.execPath, [join(appDir, 'dist/main.js')], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -111,3 +106,11 @@ describe('packed tarballs in a fresh app', () => {
     });
   }, 60_000);
 });
+
+/** Runs a command to completion; throws with its output when it fails. */
+function run(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${result.stdout}${result.stderr}`);
+  }
+}

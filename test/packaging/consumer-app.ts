@@ -39,7 +39,7 @@ class ProbeController {
     await this.cache.set('when', new Date(0));
     const when = await this.cache.get<Date>('when');
     // Round robin starts at a random offset: two picks cover both nodes in some order.
-    const picked = [this.balancer.pick().id, this.balancer.pick().id].sort();
+    const picked = [this.balancer.pick().id, this.balancer.pick().id].toSorted();
     await this.tasks.enqueue('record', { name: 'ada' });
     for (let i = 0; i < 100 && this.greeter.handled.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     return {

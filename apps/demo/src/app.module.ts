@@ -75,7 +75,9 @@ export class AppModule {
         {
           provide: OrderRepository,
           useFactory: () =>
-            config.redisUrl ? new RedisOrderRepository(config.redisUrl, config.keyPrefix) : new InMemoryOrderRepository(),
+            config.redisUrl
+              ? new RedisOrderRepository(config.redisUrl, config.keyPrefix)
+              : new InMemoryOrderRepository(),
         },
         {
           provide: APP_PIPE,

@@ -44,7 +44,7 @@ export class DemoConfig {
       boolean(env, 'WORKERS', true),
       integer(env, 'CACHE_TTL_MS', 30_000, 1, 86_400_000),
       env.INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
-      keyPrefix(env),
+      readKeyPrefix(env),
     );
   }
 }
@@ -71,7 +71,7 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new DemoConfigError(`${name}=${env[name]} is not valid: use true or false.`);
 }
 
-function keyPrefix(env: NodeJS.ProcessEnv): string {
+function readKeyPrefix(env: NodeJS.ProcessEnv): string {
   const raw = env.KEY_PREFIX?.trim() || 'demo';
   if (!/^[\w:{}.-]{1,64}$/.test(raw)) {
     throw new DemoConfigError(`KEY_PREFIX=${raw} is not valid: use 1-64 letters, digits or : { } . - _`);
