@@ -27,6 +27,16 @@ interface L1Entry {
   size: number;
 }
 
+/** How a load stores its result. */
+interface LoadMode {
+  /** The Redis write is part of the call (lease holders, refreshes) rather than in the background. */
+  awaitL2: boolean;
+  /** Redis had no entry: write with NX so a value written meanwhile wins. */
+  onlyIfAbsent: boolean;
+  /** `seq` when the operation started (L1 fencing). */
+  start: number;
+}
+
 /** Per-call options after defaults. */
 interface CallOptions {
   ttl: number | undefined;
@@ -145,7 +155,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const start = this.seq;
     const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined;
     const announce = this.bus?.announcement({ k: [key] });
-    const announced = await this.store(key, value, text, call, versions, start, announce);
+    const announced = await this.store(key, value, text, call, versions, start, { announce });
     if (announced) this.noteAnnounced();
     else await this.bus?.publish({ k: [key] });
   }
@@ -249,12 +259,14 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       return local.value;
     }
     let versions: number[] | undefined;
+    let absent = true;
     if (this.l2) {
       const [entry, current] = await Promise.all([
         this.l2.read(key),
         call.tags ? this.l2.tagVersions(call.tags) : undefined,
       ]);
       versions = current;
+      absent = entry === undefined;
       if (entry !== undefined && (entry.tags === undefined || (await this.tagsCurrent(entry, call.tags, current)))) {
         const now = Date.now();
         if (entry.freshUntil >= now) {
@@ -273,18 +285,19 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.counters.misses++;
     const refresh = this.refreshing.get(key);
     if (refresh) return refresh;
-    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions, start);
-    return this.load(key, loader, call, versions, false, start);
+    // Fills of an absent entry never overwrite one written meanwhile (a `set` elsewhere is newer than our load).
+    const mode: LoadMode = { awaitL2: false, onlyIfAbsent: absent, start };
+    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions, mode);
+    return this.load(key, loader, call, versions, mode);
   }
 
-  /** Runs the loader and stores its result; `awaitL2` makes the Redis write part of the call (lease holders). */
+  /** Runs the loader and stores its result. */
   private async load(
     key: string,
     loader: () => unknown,
     call: CallOptions,
     knownVersions: number[] | undefined,
-    awaitL2: boolean,
-    start = this.seq,
+    { awaitL2, onlyIfAbsent, start }: LoadMode,
   ): Promise<unknown> {
     const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined);
     this.counters.loaderCalls++;
@@ -296,7 +309,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       throw error;
     }
     const text = encodeValue(value);
-    const stored = this.store(key, value, text, call, versions, start);
+    const stored = this.store(key, value, text, call, versions, start, { onlyIfAbsent });
     if (awaitL2) await stored;
     else this.track(stored);
     return value;
@@ -307,15 +320,16 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     loader: () => unknown,
     call: CallOptions,
     versions: number[] | undefined,
-    start: number,
+    mode: LoadMode,
   ): Promise<unknown> {
     const l2 = this.l2 as RedisTier;
+    const { start } = mode;
     const { ttlMs, waitMs, pollMs } = this.options.lease;
     const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
     const deadline = Date.now() + waitMs;
     for (;;) {
       const got = await l2.tryLease(key, token, ttlMs);
-      if (got === undefined) return this.load(key, loader, call, versions, false, start);
+      if (got === undefined) return this.load(key, loader, call, versions, mode);
       if (got) {
         try {
           // Another instance may have filled the key between our read and the lease.
@@ -324,14 +338,15 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
             this.backfill(key, entry, start);
             return entry.value;
           }
-          return await this.load(key, loader, call, versions, true, start);
+          // Waiters read Redis when woken: the write is part of the lease.
+          return await this.load(key, loader, call, versions, { ...mode, awaitL2: true });
         } finally {
           await l2.releaseLease(key, token);
           await this.bus?.publish({ f: key });
         }
       }
       const left = deadline - Date.now();
-      if (left <= 0) return this.load(key, loader, call, versions, false, start);
+      if (left <= 0) return this.load(key, loader, call, versions, mode);
       await this.waitForFill(key, Math.min(pollMs, left));
       const entry = await l2.read(key);
       if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, undefined))) {
@@ -344,7 +359,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   private refreshInBackground(key: string, loader: () => unknown, call: CallOptions): void {
     if (this.refreshing.has(key)) return;
-    const refresh = this.load(key, loader, call, undefined, true).then(
+    const refresh = this.load(key, loader, call, undefined, { awaitL2: true, onlyIfAbsent: false, start: this.seq }).then(
       async (value) => {
         await this.bus?.publish({ k: [key] });
         return value;
@@ -367,7 +382,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     call: CallOptions,
     versions: number[] | undefined,
     start: number,
-    announce?: Announcement,
+    write: { announce?: Announcement; onlyIfAbsent?: boolean },
   ): Promise<boolean> {
     const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
     const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
@@ -379,8 +394,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (!this.l2) return false;
     // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
     if (call.tags && versions === undefined) return false;
-    const written = await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions, announce);
-    return written && announce !== undefined;
+    const written = await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions, write);
+    return written && write.announce !== undefined;
   }
 
   private backfill(key: string, entry: StoredEntry, start: number): void {

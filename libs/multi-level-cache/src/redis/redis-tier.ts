@@ -133,25 +133,22 @@ export class RedisTier {
     ttlMs: number,
     tags?: readonly string[],
     versions?: number[],
-    announce?: Announcement,
+    { announce, onlyIfAbsent = false }: { announce?: Announcement; onlyIfAbsent?: boolean } = {},
   ): Promise<boolean> {
     let envelope = `{"v":${valueText},"f":${freshUntil}`;
     if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
     if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? tags.map(() => 0))}`;
     envelope += '}';
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    if (!announce) {
-      const done = await this.run(() => this.keyv.set(key, envelope, ttl));
-      return done !== FAILED && done;
-    }
-    // The same record Keyv writes (its key prefix, its `{expires, value}` shape), plus PUBLISH, in one round trip.
+    // The record Keyv writes and reads (its key prefix, its `{expires, value}` shape), written with the client itself
+    // for what Keyv's set cannot do: NX, and a PUBLISH in the same transaction.
     const record = `{"expires":${Date.now() + ttl},"value":${envelope}}`;
-    const done = await this.run(() =>
-      this.client
-        .multi()
-        .set(this.entryKey(key), record, { expiration: { type: 'PX', value: ttl } })
-        .publish(announce.channel, announce.message)
-        .exec(),
+    const expiration = { type: 'PX', value: ttl } as const;
+    const options = onlyIfAbsent ? { expiration, condition: 'NX' as const } : { expiration };
+    const done = await this.run<unknown>(() =>
+      announce
+        ? this.client.multi().set(this.entryKey(key), record, options).publish(announce.channel, announce.message).exec()
+        : this.client.set(this.entryKey(key), record, options),
     );
     return done !== FAILED;
   }
