@@ -193,12 +193,17 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Adds a node at run time (slow start applies when other nodes already serve). Throws on a bad or duplicate config. */
   addNode(config: NodeConfig): NodeSnapshot {
+    return this.add(config, this.active.length > 0, false);
+  }
+
+  private add(config: NodeConfig, slowStart: boolean, discovered: boolean): NodeSnapshot {
     const resolved = resolveNodeConfig(this.name, config);
     if (this.members.has(resolved.id))
       throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.name, resolved.id));
     const node = new UpstreamNode(resolved.id, resolved.host, resolved.port, resolved.weight, resolved.metadata);
+    node.discovered = discovered;
     const now = this.clock.now();
-    this.insert(node, now, this.active.length > 0);
+    this.insert(node, now, slowStart);
     this.refresh();
     const snapshot = this.snapshot(node, now);
     this.emit('node-added', { balancer: this.name, node: snapshot });
@@ -291,14 +296,13 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       this.logger.warn(`Discovery failed, keeping ${this.active.length} node(s): ${String(error)}`);
       return;
     }
+    // The first resolution is the initial membership: no slow start unless other nodes already serve.
+    const slowStart = this.active.length > 0;
     const wanted = new Set<string>();
     for (const config of found) {
       const resolved = resolveNodeConfig(this.name, config);
       wanted.add(resolved.id);
-      if (!this.members.has(resolved.id)) {
-        this.addNode(resolved);
-        this.members.get(resolved.id)!.discovered = true;
-      }
+      if (!this.members.has(resolved.id)) this.add(resolved, slowStart, true);
     }
     for (const node of this.active) {
       if (node.discovered && !wanted.has(node.id)) void this.removeNode(node.id);

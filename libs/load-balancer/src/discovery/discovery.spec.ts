@@ -34,6 +34,8 @@ describe('discovery', () => {
     ];
     await lb.onApplicationBootstrap();
     expect(lb.nodes().map((n) => n.id)).toEqual(['static', 'd1', 'd2']);
+    // Joining a serving cluster: slow start.
+    expect(lb.nodes().map((n) => n.slowStartFactor)).toEqual([1, 0.1, 0.1]);
 
     discovery.list = [
       { id: 'd2', host: 'b', port: 1 },
@@ -46,6 +48,21 @@ describe('discovery', () => {
     discovery.failing = true;
     await lb.refreshDiscovery();
     expect(lb.nodes().map((n) => n.id)).toEqual(['static', 'd2', 'd3']);
+    lb.close();
+  });
+
+  it('treats the first resolution of an empty balancer as the initial membership (no slow start)', async () => {
+    const discovery = new MutableDiscovery();
+    discovery.list = [
+      { id: 'd1', host: 'a', port: 1 },
+      { id: 'd2', host: 'b', port: 1 },
+    ];
+    const lb = new LoadBalancer({ discovery, clock: new ManualClock() });
+    await lb.onApplicationBootstrap();
+    expect(lb.nodes().map((n) => [n.id, n.slowStartFactor])).toEqual([
+      ['d1', 1],
+      ['d2', 1],
+    ]);
     lb.close();
   });
 });
