@@ -42,13 +42,21 @@ function pickBalancer(strategy: BuiltinStrategyName, n: number): LoadBalancer {
     // The default random source (Math.random), as in production; the state above is seeded.
     outlierDetection: false,
   });
-  for (const node of lb.nodes()) lb.report(node.id, { latencyMs: 50 + random() * 200 });
+  // Two rounds of latency samples, so health scores are relative to a settled cluster median.
+  const latency = new Map(lb.nodes().map((node) => [node.id, 50 + random() * 200]));
+  for (let round = 0; round < 2; round++) for (const [id, ms] of latency) lb.report(id, { latencyMs: ms });
   // Requests that never finish keep ~3 in flight per node.
   for (let i = 0; i < 3 * n; i++) void lb.execute(() => new Promise(() => undefined));
   return lb;
 }
 
 const keys = Array.from({ length: 4096 }, (_, i) => `user:${i * 7919}`);
+// Warm every pick path once first, so the first size measured is not paying for JIT tier-up.
+for (const strategy of STRATEGIES) {
+  const lb = pickBalancer(strategy, 10);
+  let k = 0;
+  await medianNs(() => lb.pick(keys[k++ & 4095]), { samples: 5, batch: 10_000, warmup: 200_000 });
+}
 for (const n of SIZES) {
   for (const strategy of STRATEGIES) {
     const lb = pickBalancer(strategy, n);
