@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { InjectLoadBalancedHttpClient } from '../decorators/inject-load-balanced-http-client.decorator.js';
+import { LoadBalancerModule } from '../load-balancer.module.js';
 import { TryTimeoutError } from '../errors/try-timeout.error.js';
 import type { LoadBalancerOptions } from '../interfaces/load-balancer-options.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
@@ -169,5 +173,42 @@ describe('LoadBalancedHttpClient against real local servers', () => {
     ]);
     expect(new Set(Array.from({ length: 10 }, () => lb.pick().id))).toEqual(new Set(['healthy']));
     lb.close();
+  });
+
+  it('is injectable per named balancer in a Nest app and closes its connections on shutdown', async () => {
+    const own = await upstream((req, res) => json(res, 200, { caller: req.headers['x-caller'] }));
+    @Injectable()
+    class Catalog {
+      constructor(@InjectLoadBalancedHttpClient('catalog') readonly http: LoadBalancedHttpClient) {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        LoadBalancerModule.register({
+          name: 'catalog',
+          nodes: [
+            { id: 'own', host: '127.0.0.1', port: own.port },
+            { id: 'closed', host: '127.0.0.1', port: closedPort },
+          ],
+          retries: 1,
+          http: { headers: { 'x-caller': 'demo' } },
+        }),
+      ],
+      providers: [Catalog],
+    }).compile();
+    const app = await moduleRef.createNestApplication().init();
+    const http = app.get(Catalog).http;
+    try {
+      const bodies = await Promise.all(Array.from({ length: 6 }, () => http.get('/products/1').then((r) => r.json())));
+      expect(bodies).toEqual(Array(6).fill({ caller: 'demo' }));
+      expect(http.balancer.name).toBe('catalog');
+      const open = () =>
+        new Promise<number>((resolve, reject) => own.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+      expect(await open()).toBeGreaterThan(0);
+      await app.close();
+      await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 2_000, interval: 20 });
+    } finally {
+      own.server.closeAllConnections();
+      await new Promise((r) => own.server.close(r));
+    }
   });
 });
