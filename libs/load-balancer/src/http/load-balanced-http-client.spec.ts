@@ -199,7 +199,7 @@ describe('LoadBalancedHttpClient against real local servers', () => {
     const http = app.get(Catalog).http;
     try {
       const bodies = await Promise.all(Array.from({ length: 6 }, () => http.get('/products/1').then((r) => r.json())));
-      expect(bodies).toEqual(Array(6).fill({ caller: 'demo' }));
+      expect(bodies).toEqual(Array.from({ length: 6 }, () => ({ caller: 'demo' })));
       expect(http.balancer.name).toBe('catalog');
       const open = () =>
         new Promise<number>((resolve, reject) => own.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
