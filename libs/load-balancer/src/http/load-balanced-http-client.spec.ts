@@ -58,7 +58,10 @@ describe('LoadBalancedHttpClient against real local servers', () => {
     healthy = await upstream((req, res, body) =>
       json(res, 200, { node: 'healthy', url: req.url, method: req.method, body }),
     );
-    slow = await upstream((req, res) => setTimeout(() => json(res, 200, { node: 'slow' }), 300));
+    // `/long...` takes 3 s, so a test can tell a timeout from waiting for the answer.
+    slow = await upstream((req, res) =>
+      setTimeout(() => json(res, 200, { node: 'slow' }), req.url?.startsWith('/long') ? 3_000 : 300),
+    );
     failing = await upstream((req, res) => json(res, 500, { error: 'boom' }));
     const closed = await upstream(() => undefined);
     closedPort = closed.port;
@@ -149,12 +152,12 @@ describe('LoadBalancedHttpClient against real local servers', () => {
   it('times out a slow try and retries it on another node', async () => {
     const { http, state } = client(['slow', 'healthy'], { strategy: 'round-robin', random: () => 0, retries: 1 });
     const started = Date.now();
-    const response = await http.get('/items', { timeoutMs: 100 });
+    const response = await http.get('/long', { timeoutMs: 100 });
     expect(response.json()).toMatchObject({ node: 'healthy' });
-    expect(Date.now() - started).toBeLessThan(290);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(state('slow').failures).toBe(1);
     const timedOut = await client(['slow'], { retries: 0 })
-      .http.get('/items', { timeoutMs: 50 })
+      .http.get('/long', { timeoutMs: 50 })
       .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(TryTimeoutError);
   });
