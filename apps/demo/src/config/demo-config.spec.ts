@@ -1,0 +1,47 @@
+import { DemoConfig, DemoConfigError } from './demo-config.js';
+
+describe('DemoConfig.fromEnv', () => {
+  it('defaults to the embedded mode with three local upstreams and a generated admin token', () => {
+    const config = DemoConfig.fromEnv({});
+    expect(config.mode).toBe('embedded');
+    expect(config.port).toBe(3000);
+    expect(config.upstreams.map((u) => `${u.host}:${u.port}`)).toEqual([
+      '127.0.0.1:4001',
+      '127.0.0.1:4002',
+      '127.0.0.1:4003',
+    ]);
+    expect(config.adminTokenGenerated).toBe(true);
+    expect(config.adminToken).toMatch(/^[0-9a-f]{32}$/);
+    expect(config.workers).toBe(true);
+  });
+
+  it('reads the distributed mode, named upstreams and the other settings', () => {
+    const config = DemoConfig.fromEnv({
+      REDIS_URL: 'redis://10.0.0.5:6380',
+      UPSTREAMS: 'a=svc-a:8080, 10.0.0.9:9090',
+      ADMIN_TOKEN: 'tok',
+      WORKERS: 'false',
+      KEY_PREFIX: '{shop}',
+      CACHE_TTL_MS: '5000',
+    });
+    expect(config.mode).toBe('distributed');
+    expect(config.upstreams).toEqual([
+      { id: 'a', host: 'svc-a', port: 8080 },
+      { id: '10.0.0.9:9090', host: '10.0.0.9', port: 9090 },
+    ]);
+    expect(config).toMatchObject({ adminToken: 'tok', adminTokenGenerated: false, workers: false, keyPrefix: '{shop}' });
+    expect(config.cacheTtlMs).toBe(5000);
+  });
+
+  it.each([
+    [{ PORT: '70000' }, /PORT=70000 is not valid: expected an integer from 0 to 65535/],
+    [{ UPSTREAMS: 'localhost' }, /UPSTREAMS entry "localhost" is not valid: expected host:port/],
+    [{ UPSTREAMS: 'a:0' }, /UPSTREAMS entry "a:0"/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL=localhost:6379 is not valid: expected redis:\/\/host:port/],
+    [{ WORKERS: 'maybe' }, /WORKERS=maybe is not valid: use true or false/],
+    [{ KEY_PREFIX: 'has space' }, /KEY_PREFIX=has space is not valid/],
+  ])('refuses %o with a message naming the variable', (env, message) => {
+    expect(() => DemoConfig.fromEnv(env)).toThrow(DemoConfigError);
+    expect(() => DemoConfig.fromEnv(env)).toThrow(message);
+  });
+});
