@@ -15,6 +15,8 @@ const MEMORY_CONCURRENCY = 16;
 const BULL_JOBS = 20_000;
 const BULL_CONCURRENCY = 50;
 const ROUNDS = 5;
+/** BullMQ rounds are noisier (two processes, network stack), so more of them, after one discarded warm-up pair. */
+const BULL_ROUNDS = 7;
 const LATENCY_SAMPLES = 2_000;
 
 @Injectable()
@@ -84,9 +86,13 @@ const cpuUs = (since: NodeJS.CpuUsage) => {
   return used.user + used.system;
 };
 
+/** Starts a round on a collected heap, so one side does not pay for the garbage the other left behind. */
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+
 /**
  * Both sides measured alike: the worker is already connected and idle on a paused queue, the queue is filled in
- * bulk (1,000 per call), and the clock runs from `resume()` until every job has completed.
+ * bulk (1,000 per call) with the same job options (one attempt, the last 1,000 completed kept, failed kept), and
+ * the clock runs from `resume()` until every job has completed.
  */
 async function bullDriverRound(url: string, prefix: string): Promise<BullRound> {
   const { app, queue } = await bootQueue({ driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 });
@@ -97,6 +103,7 @@ async function bullDriverRound(url: string, prefix: string): Promise<BullRound> 
     await queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  collectGarbage();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await bull.resume();
@@ -124,6 +131,7 @@ async function bullRawRound(url: string, prefix: string): Promise<BullRound> {
     );
   }
   const enqueuePerS = perSecond(BULL_JOBS, performance.now() - enqStart);
+  collectGarbage();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await queue.resume();
@@ -179,8 +187,11 @@ async function main() {
   try {
     const drv: BullRound[] = [];
     const raw: BullRound[] = [];
-    // Alternate which side goes first, so a drift in machine load does not favour one of them.
-    for (let r = 0; r < ROUNDS; r++) {
+    // A discarded warm-up pair (JIT, connections), then rounds that alternate which side goes first, so a drift
+    // in machine load does not favour one of them.
+    await bullDriverRound(url, 'bench:tq:drv-warm');
+    await bullRawRound(url, 'bench:tq:raw-warm');
+    for (let r = 0; r < BULL_ROUNDS; r++) {
       if (r % 2 === 0) {
         drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
         raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
@@ -188,6 +199,8 @@ async function main() {
         raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
         drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
       }
+      const last = (side: BullRound[]) => `${side.at(-1)?.jobsPerS.toFixed(0)} jobs/s, ${side.at(-1)?.cpuUsPerJob.toFixed(1)} µs CPU/job`;
+      console.log(`BullMQ round ${r + 1}/${BULL_ROUNDS}: driver ${last(drv)}; raw ${last(raw)}`);
     }
     metrics.bullmq_driver_jobs_per_s = median(drv.map((d) => d.jobsPerS));
     metrics.bullmq_raw_jobs_per_s = median(raw.map((d) => d.jobsPerS));
@@ -196,6 +209,7 @@ async function main() {
     metrics.bullmq_raw_enqueue_bulk_per_s = median(raw.map((d) => d.enqueuePerS));
     metrics.bullmq_driver_cpu_us_per_job = median(drv.map((d) => d.cpuUsPerJob));
     metrics.bullmq_raw_cpu_us_per_job = median(raw.map((d) => d.cpuUsPerJob));
+    metrics.bullmq_driver_vs_raw_cpu_ratio = metrics.bullmq_driver_cpu_us_per_job / metrics.bullmq_raw_cpu_us_per_job;
 
     // 3. Single-enqueue latency against Redis (workers off, so only the producer path is measured).
     const producer = await bootQueue({ driver: 'bullmq', connection: { url }, prefix: 'bench:tq:lat', workers: false });

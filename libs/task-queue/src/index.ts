@@ -20,6 +20,7 @@ export type {
   TaskErrorInfo,
   TaskHandlerOptions,
   TaskInfo,
+  TaskQueueClusterConnection,
   TaskQueueConnection,
   TaskQueueModuleOptions,
   TaskQueueStats,

@@ -58,3 +58,9 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+export const CLUSTER_PREFIX_WITHOUT_HASH_TAG = (prefix: unknown, queueName: string) =>
+  `Invalid task queue option prefix: ${safeString(prefix)}. On a Redis Cluster the prefix must contain a hash tag ` +
+  '(text in braces) so that all of the queue\'s keys share one slot, as BullMQ\'s scripts require. Use for ' +
+  `example "{${typeof prefix === 'string' && prefix !== '' ? prefix.replace(/[{}]/g, '') : 'bull'}:${queueName}}", or ` +
+  `leave prefix out for the default "{${queueName}}". Queues with different hash tags spread over the cluster.`;

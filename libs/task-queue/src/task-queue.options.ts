@@ -1,7 +1,12 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
-import type { BullMqWorkerTuning, TaskQueueModuleOptions } from './interfaces/task-queue-options.interface.js';
+import type {
+  BullMqWorkerTuning,
+  TaskQueueClusterConnection,
+  TaskQueueConnection,
+  TaskQueueModuleOptions,
+} from './interfaces/task-queue-options.interface.js';
 import {
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_DELAY_MS,
@@ -12,13 +17,23 @@ import {
   DEFAULT_KEEP_COMPLETED,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
 } from './task-queue.constants.js';
-import { INVALID_OPTION } from './task-queue.messages.js';
+import { CLUSTER_PREFIX_WITHOUT_HASH_TAG, INVALID_OPTION } from './task-queue.messages.js';
+
+/** @internal A validated Redis Cluster connection. */
+export interface ResolvedClusterConnection {
+  nodes: ({ host: string; port: number } | string)[];
+  options: ClusterOptions;
+}
 
 /** @internal Module options after validation, with every default applied. */
 export interface ResolvedTaskQueueOptions {
   driver: 'memory' | 'bullmq';
   queueName: string;
+  /** A single Redis (bullmq driver); undefined with the memory driver or a cluster. */
   connection: (RedisOptions & { url?: string }) | undefined;
+  /** A Redis Cluster (bullmq driver). */
+  cluster: ResolvedClusterConnection | undefined;
+  /** On a cluster always set, and always with a hash tag. */
   prefix: string | undefined;
   concurrency: number;
   attempts: number;
@@ -41,18 +56,25 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     fail('queueName', queueName, 'a non-empty string without ":"');
   }
   if (driver === 'bullmq' && options.connection === undefined) {
-    fail('connection', undefined, 'a Redis connection for driver "bullmq": { url: "redis://host:6379" } or { host, port }');
+    fail(
+      'connection',
+      undefined,
+      'a Redis connection for driver "bullmq": { url: "redis://host:6379" }, { host, port } or { cluster: [{ host, port }, …] }',
+    );
   }
   const bullmq = options.bullmq ?? {};
+  // The memory driver ignores `connection`, so `{ url: process.env.REDIS_URL }` can stay in shared config.
+  const connection = driver === 'bullmq' ? options.connection : undefined;
+  const cluster = connection !== undefined && isClusterConnection(connection) ? toClusterConnection(connection) : undefined;
   positiveInteger('bullmq.lockDurationMs', bullmq.lockDurationMs, true);
   positiveInteger('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, true);
   positiveInteger('bullmq.maxStalledCount', bullmq.maxStalledCount, true);
   return {
     driver,
     queueName,
-    // The memory driver ignores `connection`, so `{ url: process.env.REDIS_URL }` can stay in shared config.
-    connection: driver === 'bullmq' ? toRedisOptions(options.connection) : undefined,
-    prefix: options.prefix,
+    connection: connection === undefined || isClusterConnection(connection) ? undefined : toRedisOptions(connection),
+    cluster,
+    prefix: cluster !== undefined ? clusterPrefix(options.prefix, queueName) : options.prefix,
     concurrency: positiveInteger('concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY,
     attempts: positiveInteger('attempts', options.attempts) ?? DEFAULT_ATTEMPTS,
     backoff: resolveBackoff('backoff', options.backoff) ?? {
@@ -98,7 +120,9 @@ export function resolveBackoff(
  * @internal Checks the connection option. BullMQ itself accepts `{ url, ...ioredisOptions }` and opens the
  * connections it needs (a worker needs a second, blocking one), so the option is passed on as it is.
  */
-export function toRedisOptions(connection: TaskQueueModuleOptions['connection']): RedisOptions & { url?: string } {
+export function toRedisOptions(
+  connection: Exclude<TaskQueueConnection, TaskQueueClusterConnection> | undefined,
+): RedisOptions & { url?: string } {
   if (connection === null || typeof connection !== 'object') {
     fail('connection', connection, '{ url: "redis://host:6379" } or ioredis options { host, port, … }');
   }
@@ -114,6 +138,62 @@ export function toRedisOptions(connection: TaskQueueModuleOptions['connection'])
     }
   }
   return { ...connection };
+}
+
+function isClusterConnection(connection: TaskQueueConnection): connection is TaskQueueClusterConnection {
+  return connection !== null && typeof connection === 'object' && 'cluster' in connection;
+}
+
+/** @internal Checks the seed nodes of a Redis Cluster connection. */
+export function toClusterConnection(connection: TaskQueueClusterConnection): ResolvedClusterConnection {
+  const expected = 'a non-empty array of seed nodes: { host, port } or "redis://host:port"';
+  if (!Array.isArray(connection.cluster) || connection.cluster.length === 0) fail('connection.cluster', connection.cluster, expected);
+  connection.cluster.forEach((node, i) => {
+    const option = `connection.cluster[${i}]`;
+    if (typeof node === 'string') {
+      if (!isHostPort(node)) fail(option, node, '"redis://host:port" or "host:port"');
+    } else if (node === null || typeof node !== 'object' || typeof node.host !== 'string' || node.host === '' || !isPort(node.port)) {
+      fail(option, node, '{ host: string, port: 1–65535 }');
+    }
+  });
+  if (connection.clusterOptions !== undefined && (connection.clusterOptions === null || typeof connection.clusterOptions !== 'object')) {
+    fail('connection.clusterOptions', connection.clusterOptions, 'ioredis ClusterOptions (an object)');
+  }
+  return { nodes: connection.cluster.map((node) => (typeof node === 'string' ? node : { ...node })), options: { ...connection.clusterOptions } };
+}
+
+/**
+ * @internal BullMQ's scripts touch several keys of a queue at once, which a cluster only allows within one slot:
+ * the prefix must carry a hash tag. The default, `{<queueName>}`, gives each queue its own tag, so several queues
+ * spread over the cluster's slots.
+ */
+export function clusterPrefix(prefix: string | undefined, queueName: string): string {
+  if (prefix === undefined) return `{${queueName}}`;
+  if (typeof prefix !== 'string' || hashTag(prefix) === undefined) {
+    throw new InvalidTaskQueueOptionsError(CLUSTER_PREFIX_WITHOUT_HASH_TAG(prefix, queueName));
+  }
+  return prefix;
+}
+
+/** Redis Cluster's rule: the text between the first `{` and the first `}` after it, when not empty. */
+export function hashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open === -1) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+function isHostPort(node: string): boolean {
+  try {
+    const url = new URL(node.includes('://') ? node : `redis://${node}`);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && isPort(Number(url.port));
+  } catch {
+    return false;
+  }
+}
+
+function isPort(port: unknown): boolean {
+  return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65_535;
 }
 
 function positiveInteger(option: string, value: number | undefined, allowUndefined = true): number | undefined {

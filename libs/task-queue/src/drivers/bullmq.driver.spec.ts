@@ -17,8 +17,6 @@ import {
   sleep,
   until,
 } from './driver.conformance.js';
-import { BullMqTaskQueueDriver } from './bullmq.driver.js';
-import { TaskQueueDriver } from './task-queue.driver.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -119,25 +117,6 @@ describe('bullmq driver specifics', () => {
     expect(all.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(a.probe.calls.length).toBeGreaterThan(0);
     expect(b.probe.calls.length).toBeGreaterThan(0);
-  });
-
-  it('passes BullMQ cancellation (worker.cancelJob) on to context.signal', async () => {
-    const app = await boot(bullmqOptions());
-    const reasons: unknown[] = [];
-    app.probe.behaviours.set('echo', (_p, ctx) => {
-      return new Promise((_, reject) =>
-        ctx.signal.addEventListener('abort', () => {
-          reasons.push(ctx.signal.reason);
-          reject(new Error('cancelled'));
-        }),
-      );
-    });
-    const ref = await app.queue.enqueue('echo', {}, { attempts: 1 });
-    await until(() => app.probe.calls.length === 1);
-    const driver = app.moduleRef.get(TaskQueueDriver) as BullMqTaskQueueDriver;
-    expect(driver['worker']?.cancelJob(ref.id, 'cancelled by an operator')).toBe(true);
-    await until(async () => (await app.queue.getTask(ref.id))?.state === 'failed');
-    expect(String(reasons[0])).toContain('cancelled by an operator');
   });
 
   describe('when Redis stops during enqueue', () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type ConnectionOptions, type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
 import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
@@ -11,38 +12,22 @@ import { NO_HANDLER_ON_WORKER, TASKS_REQUEUED_AT_SHUTDOWN } from '../task-queue.
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
 
-interface Outcome {
-  error: unknown;
-  result: unknown;
-  failed: boolean;
-}
-
+/**
+ * One attempt of one BullMQ job. It settles the promise BullMQ awaits directly: the success path costs the
+ * handler's own promise plus this one, and nothing else per job.
+ */
 class BullRun extends TaskRun {
-  private linked = false;
-
   constructor(
-    job: Job,
-    private readonly resolve: (outcome: Outcome) => void,
-    /** BullMQ aborts it on worker.cancelJob() or a lost lock. */
-    private readonly bullSignal: AbortSignal | undefined,
+    private readonly driver: BullMqTaskQueueDriver,
+    private readonly job: Job,
+    private readonly token: string | undefined,
+    private readonly resolve: (value: unknown) => void,
   ) {
     super(job.id as string, job.name, job.attemptsMade + 1, job.data);
   }
 
-  /** Linked to BullMQ's signal only when the handler reads it: no listener per job otherwise. */
-  override get signal(): AbortSignal {
-    const signal = super.signal;
-    const bull = this.bullSignal;
-    if (!this.linked && bull !== undefined) {
-      this.linked = true;
-      if (bull.aborted) this.abort(bull.reason);
-      else bull.addEventListener('abort', () => this.abort(bull.reason), { once: true });
-    }
-    return signal;
-  }
-
   settle(error: unknown, result: unknown, failed: boolean): void {
-    this.resolve({ error, result, failed });
+    this.resolve(failed ? this.driver.failed(this.job, this.token, error) : result);
   }
 }
 
@@ -68,6 +53,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private readonly logger = new Logger('TaskQueue');
   private lastErrorLog = 0;
+  private readonly clusters: Cluster[] = [];
 
   constructor(
     private readonly runner: TaskRunner,
@@ -76,13 +62,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     super();
     // The producer connection fails fast while Redis is away (no offline queue, one retry, a command timeout),
     // so `enqueue` reports the failure to its caller instead of hanging.
+    const failFast = { maxRetriesPerRequest: 1, commandTimeout: options.enqueueTimeoutMs };
     this.queue = new Queue(options.queueName, {
-      connection: {
-        ...options.connection,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: options.enqueueTimeoutMs,
-      } as ConnectionOptions,
+      connection: options.cluster
+        ? this.openCluster(false, failFast)
+        : ({ ...options.connection, enableOfflineQueue: false, ...failFast } as ConnectionOptions),
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     });
     this.queue.on('error', (error) => this.logConnectionError(error));
@@ -93,9 +77,14 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     const tuning = this.options.bullmq;
     this.worker = new Worker(
       this.options.queueName,
-      (job: Job, token?: string, signal?: AbortSignal) => this.process(job, token, signal),
+      // Two parameters on purpose: a processor that takes BullMQ's third (signal) argument makes the Worker
+      // create an AbortController for every job. context.signal is created only when a handler reads it.
+      (job: Job, token?: string) => this.process(job, token),
       {
-        connection: { ...this.options.connection } as ConnectionOptions,
+        // A worker's blocking connection must retry forever (BullMQ requires maxRetriesPerRequest: null).
+        connection: this.options.cluster
+          ? this.openCluster(true, { maxRetriesPerRequest: null })
+          : ({ ...this.options.connection } as ConnectionOptions),
         ...(this.options.prefix !== undefined ? { prefix: this.options.prefix } : {}),
         concurrency: this.options.concurrency,
         ...(tuning.lockDurationMs !== undefined ? { lockDuration: tuning.lockDurationMs } : {}),
@@ -204,17 +193,33 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    // BullMQ closes the connections it duplicated but leaves the clients it was given open.
+    for (const cluster of this.clusters) cluster.disconnect();
   }
 
-  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-    const handler = this.handlers.get(job.name);
-    if (handler === undefined) throw new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name));
-    const outcome = await new Promise<Outcome>((resolve) => {
-      this.runner.execute(handler, new BullRun(job, resolve, signal));
+  /** An ioredis Cluster client (the `cluster` connection option), owned and closed by this driver. */
+  private openCluster(offlineQueue: boolean, redisOptions: RedisOptions): Cluster {
+    const { nodes, options } = this.options.cluster as NonNullable<ResolvedTaskQueueOptions['cluster']>;
+    const cluster = new Cluster(nodes, {
+      ...options,
+      ...(offlineQueue ? {} : { enableOfflineQueue: false }),
+      redisOptions: { ...options.redisOptions, ...redisOptions },
     });
-    if (!outcome.failed) return outcome.result;
-    const error = outcome.error;
+    cluster.on('error', (error: Error) => this.logConnectionError(error));
+    this.clusters.push(cluster);
+    return cluster;
+  }
+
+  private process(job: Job, token: string | undefined): Promise<unknown> {
+    const handler = this.handlers.get(job.name);
+    if (handler === undefined) return Promise.reject(new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name)));
+    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
+  }
+
+  /** @internal The rejection BullMQ gets for a failed attempt (called by `BullRun.settle`). */
+  async failed(job: Job, token: string | undefined, error: unknown): Promise<never> {
     if (error instanceof TaskAbortedError) {
+      // Aborted at the shutdown deadline: back to waiting without using up an attempt.
       await job.moveToWait(token);
       throw new WaitingError();
     }
@@ -229,12 +234,12 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private jobOptions(t: NewTask) {
     return {
       attempts: t.attempts,
-      backoff: { type: t.backoff.type, delay: t.backoff.delayMs, jitter: t.backoff.jitter },
+      // A single attempt never backs off: leaving it out keeps the job hash (read by every BullMQ script) smaller.
+      ...(t.attempts > 1 ? { backoff: { type: t.backoff.type, delay: t.backoff.delayMs, jitter: t.backoff.jitter } } : {}),
       ...(t.delayMs > 0 ? { delay: t.delayMs } : {}),
       ...(t.priority > 0 ? { priority: t.priority } : {}),
       ...(t.dedupKey !== undefined ? { deduplication: { id: t.dedupKey, ttl: this.options.dedupWindowMs } } : {}),
       removeOnComplete: { count: this.options.keepCompleted },
-      removeOnFail: false,
     };
   }
 

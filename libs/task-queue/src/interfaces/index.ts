@@ -3,6 +3,11 @@ export type { TaskBackoffOptions } from './task-backoff-options.interface.js';
 export type { TaskContext } from './task-context.interface.js';
 export type { TaskHandlerOptions } from './task-handler-options.interface.js';
 export type { TaskErrorInfo, TaskInfo, TaskState } from './task-info.interface.js';
-export type { BullMqWorkerTuning, TaskQueueConnection, TaskQueueModuleOptions } from './task-queue-options.interface.js';
+export type {
+  BullMqWorkerTuning,
+  TaskQueueClusterConnection,
+  TaskQueueConnection,
+  TaskQueueModuleOptions,
+} from './task-queue-options.interface.js';
 export type { TaskDurationStats, TaskQueueStats } from './task-queue-stats.interface.js';
 export type { TaskRef } from './task-ref.interface.js';

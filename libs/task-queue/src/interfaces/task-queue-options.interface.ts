@@ -1,8 +1,19 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { TaskBackoffOptions } from './task-backoff-options.interface.js';
 
-/** @publicApi Redis for the BullMQ driver: a URL, or ioredis options. */
-export type TaskQueueConnection = { url: string } | RedisOptions;
+/**
+ * @publicApi A Redis Cluster for the BullMQ driver. A few seed nodes are enough: ioredis discovers the others
+ * from them. On a cluster the queue's `prefix` must carry a hash tag (default `{<queueName>}`).
+ */
+export interface TaskQueueClusterConnection {
+  /** Seed nodes: `{ host, port }` or `'redis://host:port'` / `'host:port'` strings. */
+  cluster: ReadonlyArray<{ host: string; port: number } | string>;
+  /** ioredis `Cluster` options; per-node options such as `password` or `tls` go in `redisOptions`. */
+  clusterOptions?: ClusterOptions;
+}
+
+/** @publicApi Redis for the BullMQ driver: a URL, ioredis options, or a Redis Cluster. */
+export type TaskQueueConnection = { url: string } | RedisOptions | TaskQueueClusterConnection;
 
 /** @publicApi BullMQ worker tuning (ignored by the memory driver). */
 export interface BullMqWorkerTuning {
@@ -18,9 +29,15 @@ export interface BullMqWorkerTuning {
 export interface TaskQueueModuleOptions {
   /** `memory` (default): in-process, nothing survives a restart. `bullmq`: Redis through BullMQ. */
   driver?: 'memory' | 'bullmq';
-  /** Redis for `driver: 'bullmq'`: `{ url: 'redis://…' }` or ioredis options `{ host, port, … }`. */
+  /**
+   * Redis for `driver: 'bullmq'`: `{ url: 'redis://…' }`, ioredis options `{ host, port, … }`, or a Redis Cluster
+   * `{ cluster: [{ host, port }, …], clusterOptions? }`.
+   */
   connection?: TaskQueueConnection;
-  /** BullMQ key prefix (default `bull`). Use a hash tag such as `{tasks}` on a Redis Cluster. */
+  /**
+   * BullMQ key prefix (default `bull`; on a cluster `{<queueName>}`). On a cluster it must contain a hash tag
+   * (`{…}`) so that all of the queue's keys share one slot.
+   */
   prefix?: string;
   /** Most tasks this instance runs at once, all handlers together (default 10). */
   concurrency?: number;
