@@ -12,7 +12,10 @@ export interface ResolvedOptions {
   l1: { maxEntries: number; maxSizeBytes: number | undefined; ttl: number; offlineTtl: number } | undefined;
   l2:
     | {
-        url: string;
+        /** Set for a single Redis. */
+        url: string | undefined;
+        /** Seed URLs, set for a Redis Cluster. */
+        cluster: string[] | undefined;
         timeoutMs: number;
         breakerThreshold: number;
         breakerHalfOpenAfterMs: number;
@@ -47,10 +50,13 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   }
   let l2: ResolvedOptions['l2'];
   if (o.l2 !== undefined && o.l2 !== false) {
-    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url } or false');
-    if (typeof o.l2.url !== 'string' || !/^rediss?:\/\//.test(o.l2.url)) fail('l2.url', o.l2.url, 'a redis:// or rediss:// URL');
+    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url }, { cluster } or false');
+    const { url, cluster } = o.l2;
+    if ((url === undefined) === (cluster === undefined)) fail('l2', o.l2, 'exactly one of l2.url (one Redis) and l2.cluster (Redis Cluster seeds)');
+    if (url !== undefined && (typeof url !== 'string' || !REDIS_URL.test(url))) fail('l2.url', url, 'a redis:// or rediss:// URL');
     l2 = {
-      url: o.l2.url,
+      url,
+      cluster: cluster === undefined ? undefined : clusterSeeds(cluster),
       timeoutMs: positive('l2.timeoutMs', o.l2.timeoutMs, 50),
       breakerThreshold: positiveInt('l2.breakerThreshold', o.l2.breakerThreshold, 5),
       breakerHalfOpenAfterMs: positive('l2.breakerHalfOpenAfterMs', o.l2.breakerHalfOpenAfterMs, 1_000),
@@ -76,6 +82,25 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
       pollMs: positive('lease.pollMs', o.lease?.pollMs, 50),
     },
   };
+}
+
+const REDIS_URL = /^rediss?:\/\//;
+
+/** Cluster seeds as URLs; `{ host, port }` seeds become `redis://host:port`. */
+function clusterSeeds(seeds: unknown): string[] {
+  const expected = 'a non-empty array of { host, port } or redis:// URLs';
+  if (!Array.isArray(seeds) || seeds.length === 0) fail('l2.cluster', seeds, expected);
+  return seeds.map((seed: unknown, i) => {
+    const option = `l2.cluster[${i}]`;
+    if (typeof seed === 'string') {
+      if (!REDIS_URL.test(seed)) fail(option, seed, 'a redis:// or rediss:// URL');
+      return seed;
+    }
+    const { host, port } = (seed ?? {}) as Partial<{ host: unknown; port: unknown }>;
+    if (typeof seed !== 'object' || seed === null || typeof host !== 'string' || host.length === 0) fail(option, seed, '{ host, port } or a redis:// URL');
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) fail(`${option}.port`, port, 'a TCP port (1–65535)');
+    return `redis://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  });
 }
 
 /** Validates a per-call TTL-like option. @internal */

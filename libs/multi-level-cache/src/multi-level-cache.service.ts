@@ -167,6 +167,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.touch(keys);
     for (const k of keys) this.l1?.delete(k);
     if (await this.l2?.remove(keys, this.bus?.announcement({ k: keys }))) this.noteAnnounced();
+    // On a cluster the key's master may be down while others relay messages: still tell the other instances.
+    else if (this.l2?.cluster) await this.bus?.publish({ k: keys });
   }
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
@@ -174,6 +176,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (tags.length === 0) return;
     this.dropTagged(tags);
     if (await this.l2?.bumpTags(tags, this.bus?.announcement({ t: [...tags] }))) this.noteAnnounced();
+    else if (this.l2?.cluster) await this.bus?.publish({ t: [...tags] });
   }
 
   /**

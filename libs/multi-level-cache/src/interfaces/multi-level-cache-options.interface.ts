@@ -13,10 +13,21 @@ export interface L1Options {
   offlineTtl?: number;
 }
 
-/** Redis tier. @publicApi */
+/** A Redis Cluster node to discover the cluster from. @publicApi */
+export interface ClusterSeed {
+  host: string;
+  port: number;
+}
+
+/** Redis tier: one Redis (`url`) or a Redis Cluster (`cluster`), never both. @publicApi */
 export interface L2Options {
   /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…`. */
-  url: string;
+  url?: string;
+  /**
+   * Seed nodes of a Redis Cluster, as `{ host, port }` or `redis://host:port` URLs (credentials and TLS from the
+   * first URL apply to every node). List a few: the client discovers the others.
+   */
+  cluster?: (ClusterSeed | string)[];
   /** Time budget of every Redis operation (ms); past it the operation counts as failed. Default 50. */
   timeoutMs?: number;
   /** Consecutive failed operations that open the circuit breaker. Default 5. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Announcement, RedisTier } from './redis-tier.js';
+import type { Announcement, RedisConnection, RedisTier } from './redis-tier.js';
 
 /** What travels on the channel. `o` is the sender; an instance ignores its own messages. @internal */
 export interface BusMessage {
@@ -30,6 +30,10 @@ const MISSED_HEARTBEATS = 3;
  * L1 invalidation over Redis pub/sub. Pub/sub drops what is published while a subscriber is away, so the bus is
  * "live" only after the instance has received its own probe through the subscription, and it reports a gap as soon as
  * the subscriber connection errors or probes stop coming back. The owner flushes L1 on both transitions.
+ *
+ * On a Redis Cluster it uses classic SUBSCRIBE/PUBLISH, which every node relays to every other: the subscription
+ * lives on one node picked by the cluster client and survives the loss of any other master. (Sharded pub/sub would
+ * tie the channel to the master of its slot instead.) Probes and gap detection are the same on both.
  * @internal
  */
 export class InvalidationBus {
@@ -37,7 +41,7 @@ export class InvalidationBus {
   live = false;
   received = 0;
   published = 0;
-  private readonly subscriber: RedisTier['client'];
+  private readonly subscriber: RedisConnection;
   private subscribed = false;
   private probe = '';
   private lastProbeAt = 0;
@@ -51,15 +55,22 @@ export class InvalidationBus {
     private readonly channel: string,
     private readonly listener: BusListener,
   ) {
-    this.subscriber = tier.client.duplicate();
-    this.subscriber.on('error', () => this.markGap());
-    this.subscriber.on('end', () => this.markGap());
-    this.subscriber.on('ready', () => void this.onReady());
+    this.subscriber = tier.duplicate();
+    if (tier.cluster) {
+      // The copy opens only its pub/sub connection, so any node error is that connection's.
+      this.subscriber.on('node-error', () => this.markGap());
+      this.subscriber.on('error', () => this.markGap());
+    } else {
+      this.subscriber.on('error', () => this.markGap());
+      this.subscriber.on('end', () => this.markGap());
+      this.subscriber.on('ready', () => void this.onReady());
+    }
   }
 
   /** Connects and waits (up to `timeoutMs`) for the subscription to be proven live. */
   async start(timeoutMs: number): Promise<void> {
-    this.subscriber.connect().catch(() => undefined);
+    if (this.tier.cluster) this.connectCluster(0);
+    else this.subscriber.connect().catch(() => undefined);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
     if (this.live || timeoutMs <= 0) return;
@@ -87,6 +98,17 @@ export class InvalidationBus {
     if (this.subscriber.isOpen) this.subscriber.destroy();
   }
 
+  /** A cluster client does not retry when no seed answers, and re-subscribes by itself once connected. */
+  private connectCluster(attempt: number): void {
+    this.subscriber.connect().then(
+      () => void this.onReady(),
+      () => {
+        if (this.closed) return;
+        setTimeout(() => this.connectCluster(attempt + 1), Math.min(100 * 2 ** attempt, 1_000)).unref();
+      },
+    );
+  }
+
   private async onReady(): Promise<void> {
     if (!this.subscribed) {
       try {
@@ -108,7 +130,8 @@ export class InvalidationBus {
   private beat(): void {
     if (this.closed) return;
     if (this.live && Date.now() - this.lastProbeAt > HEARTBEAT_MS * MISSED_HEARTBEATS) this.markGap();
-    if (this.subscriber.isReady && this.subscribed) void this.sendProbe();
+    if (this.tier.cluster && !this.subscribed && this.subscriber.isOpen) void this.onReady();
+    if (this.subscribed && (this.tier.cluster ? this.subscriber.isOpen : (this.subscriber as RedisTier['client']).isReady)) void this.sendProbe();
   }
 
   private onRaw(raw: string): void {

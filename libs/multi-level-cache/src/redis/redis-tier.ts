@@ -1,9 +1,15 @@
 import { Logger } from '@nestjs/common';
-import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
+import KeyvRedis, { createClient, createCluster, Keyv } from '@keyv/redis';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import { decodeValue } from '../codec/value-codec.js';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
 import type { ResolvedOptions } from '../multi-level-cache.options.js';
+import { Deadlines } from './deadlines.js';
+
+/** A single-node client; a cluster client is driven through the same command methods. @internal */
+export type RedisCommands = ReturnType<typeof createClient>;
+/** @internal */
+export type RedisConnection = RedisCommands | ReturnType<typeof createCluster>;
 
 /** An entry as stored in Redis. @internal */
 export interface StoredEntry {
@@ -39,35 +45,66 @@ export const FAILED = Symbol('l2-failed');
 const RELEASE_LEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
- * Redis through Keyv + @keyv/redis (the cache-manager 7 store stack). Entries are read with Keyv's raw get, which
- * gives the value and its expiry in one round trip, and encoded with our type-tagged codec. Every operation runs
- * under a time budget behind a cockatiel circuit breaker; the client never queues commands while offline and reconnects by itself.
+ * Redis through Keyv + @keyv/redis (the cache-manager 7 store stack), on one Redis or a Redis Cluster. Entries are
+ * read with Keyv's raw get, which gives the value and its expiry in one round trip, and encoded with our type-tagged
+ * codec. Every operation runs under a time budget behind a cockatiel circuit breaker; the client never queues
+ * commands while offline and reconnects by itself.
+ *
+ * Slots on a cluster: entries and leases are single-key operations, so they spread over all masters; tag versions
+ * are read together (MGET) and bumped together (MULTI), so their keys share the hash tag `{<namespace>}`.
  * @internal
  */
 export class RedisTier {
-  readonly client: ReturnType<typeof createClient>;
+  /** The connection (a cluster client when `cluster`), typed by its command methods, which both kinds share. */
+  readonly client: RedisCommands;
+  readonly cluster: ReturnType<typeof createCluster> | undefined;
   private readonly keyv: Keyv;
   private readonly breaker: CircuitBreakerPolicy;
+  private readonly deadlines: Deadlines;
   private readonly logger = new Logger('MultiLevelCache');
   private connectedOnce = false;
   private down = false;
+  private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+  private nextNode = 0;
   errors = 0;
 
   constructor(
     private readonly options: NonNullable<ResolvedOptions['l2']>,
     private readonly namespace: string,
   ) {
-    this.client = createClient({
-      url: options.url,
-      // Commands issued while disconnected fail at once instead of waiting in a queue (the 40 s hangs of the anchors).
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: Math.max(options.connectTimeoutMs, 1_000),
-        reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, 1_000) + Math.floor(Math.random() * 25),
-      },
-    });
-    this.client.on('error', (error: Error) => this.onConnectionError(error));
-    this.client.on('ready', () => this.onReady());
+    const socket = {
+      connectTimeout: Math.max(options.connectTimeoutMs, 1_000),
+      reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, 1_000) + Math.floor(Math.random() * 25),
+    };
+    if (options.cluster) {
+      const [first] = options.cluster;
+      const { username, password, protocol } = new URL(first);
+      this.cluster = createCluster({
+        rootNodes: options.cluster.map((url) => ({ url })),
+        defaults: {
+          // Commands for a node that is down fail at once instead of waiting in its queue.
+          disableOfflineQueue: true,
+          ...(username ? { username: decodeURIComponent(username) } : {}),
+          ...(password ? { password: decodeURIComponent(password) } : {}),
+          socket: { ...socket, ...(protocol === 'rediss:' ? { tls: true as const } : {}) },
+        },
+      });
+      this.cluster.on('error', (error: Error) => this.onConnectionError(error));
+      this.cluster.on('node-error', (error: Error) => this.onConnectionError(error));
+      this.cluster.on('node-ready', () => this.onReady());
+      this.client = this.cluster as unknown as RedisCommands;
+    } else {
+      this.client = createClient({
+        url: options.url,
+        // Commands issued while disconnected fail at once instead of waiting in a queue (the 40 s hangs of the anchors).
+        disableOfflineQueue: true,
+        socket,
+      });
+      this.client.on('error', (error: Error) => this.onConnectionError(error));
+      this.client.on('ready', () => this.onReady());
+    }
+    this.deadlines = new Deadlines(options.timeoutMs);
     const store = new KeyvRedis(this.client, { namespace, throwOnConnectError: true, throwOnErrors: true });
     this.keyv = new Keyv({
       store,
@@ -87,21 +124,57 @@ export class RedisTier {
 
   /** Starts connecting; resolves when connected or after `connectTimeoutMs` (the client keeps retrying). */
   async start(): Promise<void> {
-    const connecting = this.client.connect().then(
-      () => true,
-      () => false,
-    );
+    const connecting = this.connect();
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
     });
     const connected = await Promise.race([connecting, gaveUp]);
     clearTimeout(timer);
-    if (!connected) this.logger.warn(`Redis at ${redact(this.options.url)} is not reachable; serving from L1 and loaders until it is.`);
+    if (!connected) this.logger.warn(`Redis at ${this.where()} is not reachable; serving from L1 and loaders until it is.`);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.deadlines.close();
     if (this.client.isOpen) this.client.destroy();
+  }
+
+  /**
+   * A single client retries its first connection by itself; a cluster client gives up when no seed answers, so it is
+   * retried here until it connects or the cache closes.
+   */
+  private connect(): Promise<boolean> {
+    if (!this.cluster) {
+      return this.client.connect().then(
+        () => true,
+        () => false,
+      );
+    }
+    const cluster = this.cluster;
+    return new Promise<boolean>((resolve) => {
+      const attempt = (n: number) => {
+        cluster.connect().then(
+          () => {
+            this.onReady();
+            resolve(true);
+          },
+          () => {
+            if (this.closed) return resolve(false);
+            if (n === 0) resolve(false);
+            this.retry = setTimeout(() => attempt(n + 1), Math.min(100 * 2 ** n, 1_000));
+            this.retry.unref();
+          },
+        );
+      };
+      attempt(0);
+    });
+  }
+
+  /** A copy of the connection for a subscriber (a cluster copy opens only the pub/sub connection). */
+  duplicate(): RedisConnection {
+    return this.cluster ? this.cluster.duplicate({ minimizeConnections: true }) : this.client.duplicate();
   }
 
   get breakerState(): L2BreakerState {
@@ -154,6 +227,12 @@ export class RedisTier {
   }
 
   async remove(keys: readonly string[], announce?: Announcement): Promise<boolean> {
+    // On a cluster, keys of several slots cannot share a MULTI: delete them (each on its master), then announce.
+    if (this.cluster && keys.length > 1) {
+      const deleted = await this.run(() => Promise.all(keys.map((k) => this.client.unlink(this.entryKey(k)))));
+      if (!announce) return deleted !== FAILED;
+      return (await this.publish(announce.channel, announce.message)) && deleted !== FAILED;
+    }
     const done = await this.run<unknown>(() =>
       announce
         ? this.client
@@ -193,9 +272,31 @@ export class RedisTier {
     await this.run(() => this.client.eval(RELEASE_LEASE, { keys: [this.leaseKey(key)], arguments: [token] }));
   }
 
+  /** PUBLISH on a reachable node: on a cluster, any master relays it to the subscribers of every node. */
   async publish(channel: string, message: string): Promise<boolean> {
-    const done = await this.run(() => this.client.publish(channel, message));
-    return done !== FAILED;
+    if (!this.cluster) return (await this.run(() => this.client.publish(channel, message))) !== FAILED;
+    // Not behind the breaker: failures on one master's slots may open it, and then other instances, still subscribed
+    // through a live node, would miss the invalidation.
+    try {
+      await this.deadlines.race(this.publishOnCluster(channel, message));
+      return true;
+    } catch {
+      this.errors++;
+      return false;
+    }
+  }
+
+  /** Round-robin over the masters whose connection is ready, so one dead master does not swallow messages. */
+  private publishOnCluster(channel: string, message: string): Promise<number> {
+    const masters = (this.cluster as NonNullable<RedisTier['cluster']>).masters;
+    for (let i = 0; i < masters.length; i++) {
+      const node = masters[(this.nextNode + i) % masters.length];
+      if (node.client?.isReady) {
+        this.nextNode = (this.nextNode + i + 1) % masters.length;
+        return node.client.publish(channel, message);
+      }
+    }
+    return Promise.reject(new Error('no Redis Cluster master is reachable'));
   }
 
   /** Where KeyvRedis keeps an entry (`<namespace>::<key>`). */
@@ -203,8 +304,9 @@ export class RedisTier {
     return `${this.namespace}::${key}`;
   }
 
+  /** All tag versions of a namespace share a hash tag, hence a cluster slot: MGET and MULTI need that. */
   private tagKey(tag: string): string {
-    return `${this.namespace}:tag:${tag}`;
+    return `{${this.namespace}}:tag:${tag}`;
   }
 
   private leaseKey(key: string): string {
@@ -213,11 +315,15 @@ export class RedisTier {
 
   private async run<T>(fn: () => PromiseLike<T>): Promise<T | typeof FAILED> {
     try {
-      return await this.breaker.execute(() => withinBudget(fn(), this.options.timeoutMs));
+      return await this.breaker.execute(() => this.deadlines.race(fn()));
     } catch {
       this.errors++;
       return FAILED;
     }
+  }
+
+  private where(): string {
+    return this.options.cluster ? `cluster ${this.options.cluster.map(redact).join(', ')}` : redact(this.options.url ?? '');
   }
 
   private onConnectionError(error: Error): void {
@@ -227,30 +333,10 @@ export class RedisTier {
   }
 
   private onReady(): void {
-    if (this.connectedOnce && this.down) this.logger.log('Redis connection restored; L2 is back.');
+    if (this.connectedOnce && this.down) this.logger.log(`Redis connection restored (${this.where()}); L2 is back.`);
     this.connectedOnce = true;
     this.down = false;
   }
-}
-
-/**
- * Rejects when `work` takes longer than `ms`. Hand-written rather than cockatiel's timeout policy, which cost about
- * 50 µs per Redis round trip here (it builds an AbortController and linked signals per call); a timer costs ~1 µs.
- */
-function withinBudget<T>(work: PromiseLike<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis operation exceeded its ${ms} ms budget`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error as Error);
-      },
-    );
-  });
 }
 
 function redact(url: string): string {
