@@ -11,6 +11,7 @@ import { CatalogController } from './catalog/catalog.controller.js';
 import { CatalogService } from './catalog/catalog.service.js';
 import { UpstreamErrorsFilter } from './catalog/upstream-errors.filter.js';
 import { DemoConfig } from './config/demo-config.js';
+import { createRedisClient } from './config/redis-client.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis-health.indicator.js';
@@ -27,7 +28,11 @@ import { RedisOrderRepository } from './orders/redis-order.repository.js';
 @Module({})
 export class AppModule {
   static forRoot(config: DemoConfig): DynamicModule {
-    const redis = config.redisUrl ? { url: config.redisUrl } : undefined;
+    const redis = config.redisCluster
+      ? { cluster: config.redisCluster }
+      : config.redisUrl
+        ? { url: config.redisUrl }
+        : undefined;
     return {
       module: AppModule,
       imports: [
@@ -53,7 +58,7 @@ export class AppModule {
         TaskQueueModule.forRoot({
           driver: redis ? 'bullmq' : 'memory',
           connection: redis,
-          prefix: config.keyPrefix,
+          prefix: config.queuePrefix,
           workers: config.workers,
           concurrency: 20,
           attempts: 5,
@@ -74,10 +79,10 @@ export class AppModule {
         { provide: DemoConfig, useValue: config },
         {
           provide: OrderRepository,
-          useFactory: () =>
-            config.redisUrl
-              ? new RedisOrderRepository(config.redisUrl, config.keyPrefix)
-              : new InMemoryOrderRepository(),
+          useFactory: () => {
+            const redis = createRedisClient(config, { maxRetriesPerRequest: 1 });
+            return redis ? new RedisOrderRepository(redis, config.keyPrefix) : new InMemoryOrderRepository();
+          },
         },
         {
           provide: APP_PIPE,

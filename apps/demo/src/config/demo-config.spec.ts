@@ -29,11 +29,30 @@ describe('DemoConfig.fromEnv', () => {
       { id: 'a', host: 'svc-a', port: 8080 },
       { id: '10.0.0.9:9090', host: '10.0.0.9', port: 9090 },
     ]);
-    expect(config).toMatchObject({ adminToken: 'tok', adminTokenGenerated: false, workers: false, keyPrefix: '{shop}' });
+    expect(config).toMatchObject({
+      adminToken: 'tok',
+      adminTokenGenerated: false,
+      workers: false,
+      keyPrefix: '{shop}',
+    });
     expect(config.cacheTtlMs).toBe(5000);
   });
 
+  it('reads the scaled-out mode and puts a hash tag on the queue prefix', () => {
+    const config = DemoConfig.fromEnv({ REDIS_CLUSTER: '10.0.0.1:7000,10.0.0.2:7001' });
+    expect(config.mode).toBe('scaled-out');
+    expect(config.redisCluster).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(config.queuePrefix).toBe('{demo}');
+    expect(DemoConfig.fromEnv({ REDIS_CLUSTER: 'h:1', KEY_PREFIX: '{shop}' }).queuePrefix).toBe('{shop}');
+    expect(DemoConfig.fromEnv({ REDIS_URL: 'redis://h:1' }).queuePrefix).toBe('demo');
+  });
+
   it.each([
+    [{ REDIS_URL: 'redis://h:1', REDIS_CLUSTER: 'h:2' }, /REDIS_URL and REDIS_CLUSTER are both set/],
+    [{ REDIS_CLUSTER: 'h' }, /REDIS_CLUSTER entry "h" is not valid: expected host:port/],
     [{ PORT: '70000' }, /PORT=70000 is not valid: expected an integer from 0 to 65535/],
     [{ UPSTREAMS: 'localhost' }, /UPSTREAMS entry "localhost" is not valid: expected host:port/],
     [{ UPSTREAMS: 'a:0' }, /UPSTREAMS entry "a:0"/],

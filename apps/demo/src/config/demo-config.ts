@@ -7,45 +7,82 @@ export interface UpstreamAddress {
   port: number;
 }
 
-/** Everything the gateway reads from its environment, validated once at start-up. */
-export class DemoConfig {
-  constructor(
-    readonly port: number,
-    readonly host: string,
-    /** Set → distributed mode (Redis L2 + BullMQ); unset → embedded mode. */
-    readonly redisUrl: string | undefined,
-    /** Upstream nodes to balance across. */
-    readonly upstreams: UpstreamAddress[],
-    readonly adminToken: string,
-    /** True when ADMIN_TOKEN was not set and a random one was generated (printed at start-up). */
-    readonly adminTokenGenerated: boolean,
-    /** Whether this instance runs task workers (false: a web-only gateway). */
-    readonly workers: boolean,
-    readonly cacheTtlMs: number,
-    /** Names this gateway instance on the dashboard and in logs. */
-    readonly instanceId: string,
-    /** Prefix of every Redis key and channel the gateway uses; instances that share it act as one system. */
-    readonly keyPrefix: string,
-  ) {}
+export interface RedisSeed {
+  host: string;
+  port: number;
+}
 
-  get mode(): 'embedded' | 'distributed' {
+/** Everything the gateway reads from its environment, validated once at start-up. */
+export interface DemoSettings {
+  port: number;
+  host: string;
+  /** REDIS_URL: the distributed mode (Redis L2 + BullMQ). */
+  redisUrl?: string;
+  /** REDIS_CLUSTER: the scaled-out mode, on a Redis Cluster discovered from these seeds. */
+  redisCluster?: RedisSeed[];
+  /** Upstream nodes to balance across. */
+  upstreams: UpstreamAddress[];
+  adminToken: string;
+  /** True when ADMIN_TOKEN was not set and a random one was generated (printed at start-up). */
+  adminTokenGenerated: boolean;
+  /** Whether this instance runs task workers (false: a web-only gateway). */
+  workers: boolean;
+  cacheTtlMs: number;
+  /** Names this gateway instance on the dashboard and in logs. */
+  instanceId: string;
+  /** Prefix of every Redis key and channel the gateway uses; instances that share it act as one system. */
+  keyPrefix: string;
+}
+
+export class DemoConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl?: string;
+  readonly redisCluster?: RedisSeed[];
+  readonly upstreams: UpstreamAddress[];
+  readonly adminToken: string;
+  readonly adminTokenGenerated: boolean;
+  readonly workers: boolean;
+  readonly cacheTtlMs: number;
+  readonly instanceId: string;
+  readonly keyPrefix: string;
+
+  constructor(settings: DemoSettings) {
+    Object.assign(this, settings);
+  }
+
+  get mode(): 'embedded' | 'distributed' | 'scaled-out' {
+    if (this.redisCluster) return 'scaled-out';
     return this.redisUrl ? 'distributed' : 'embedded';
+  }
+
+  /** BullMQ needs every key of a queue in one cluster slot: on a cluster the prefix carries a hash tag. */
+  get queuePrefix(): string {
+    return this.redisCluster && !/\{[^}]+\}/.test(this.keyPrefix) ? `{${this.keyPrefix}}` : this.keyPrefix;
   }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     const adminToken = env.ADMIN_TOKEN?.trim();
-    return new DemoConfig(
-      integer(env, 'PORT', 3000, 0, 65535),
-      env.HOST ?? '127.0.0.1',
-      readRedisUrl(env),
-      readUpstreams(env),
-      adminToken || randomBytes(16).toString('hex'),
-      !adminToken,
-      boolean(env, 'WORKERS', true),
-      integer(env, 'CACHE_TTL_MS', 30_000, 1, 86_400_000),
-      env.INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
-      readKeyPrefix(env),
-    );
+    const redisUrl = readRedisUrl(env);
+    const redisCluster = readRedisCluster(env);
+    if (redisUrl && redisCluster) {
+      throw new DemoConfigError(
+        'REDIS_URL and REDIS_CLUSTER are both set: use REDIS_URL for one Redis, REDIS_CLUSTER for a cluster.',
+      );
+    }
+    return new DemoConfig({
+      port: integer(env, 'PORT', 3000, 0, 65535),
+      host: env.HOST ?? '127.0.0.1',
+      redisUrl,
+      redisCluster,
+      upstreams: readUpstreams(env),
+      adminToken: adminToken || randomBytes(16).toString('hex'),
+      adminTokenGenerated: !adminToken,
+      workers: boolean(env, 'WORKERS', true),
+      cacheTtlMs: integer(env, 'CACHE_TTL_MS', 30_000, 1, 86_400_000),
+      instanceId: env.INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
+      keyPrefix: readKeyPrefix(env),
+    });
   }
 }
 
@@ -77,6 +114,20 @@ function readKeyPrefix(env: NodeJS.ProcessEnv): string {
     throw new DemoConfigError(`KEY_PREFIX=${raw} is not valid: use 1-64 letters, digits or : { } . - _`);
   }
   return raw;
+}
+
+/** REDIS_CLUSTER=host:port,host:port (seed nodes; the rest of the cluster is discovered). */
+function readRedisCluster(env: NodeJS.ProcessEnv): RedisSeed[] | undefined {
+  const raw = env.REDIS_CLUSTER?.trim();
+  if (!raw) return undefined;
+  return raw.split(',').map((item) => {
+    const match = /^([\w.-]+):(\d{1,5})$/.exec(item.trim());
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new DemoConfigError(`REDIS_CLUSTER entry "${item}" is not valid: expected host:port, comma-separated.`);
+    }
+    return { host: match[1], port };
+  });
 }
 
 function readRedisUrl(env: NodeJS.ProcessEnv): string | undefined {

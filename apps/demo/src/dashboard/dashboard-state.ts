@@ -1,7 +1,7 @@
 /** What the dashboard page renders; built from the three modules' own snapshots. */
 export interface DashboardState {
   instance: string;
-  mode: 'embedded' | 'distributed';
+  mode: 'embedded' | 'distributed' | 'scaled-out';
   at: string;
   nodes: {
     id: string;

@@ -1,19 +1,20 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisClient } from '../config/redis-client.js';
 import { DemoConfig } from '../config/demo-config.js';
 
 /** PING on a connection of its own; a Redis outage degrades the gateway (the cache fails open) rather than failing it. */
 @Injectable()
 export class RedisHealthIndicator implements OnApplicationShutdown {
-  private readonly redis: Redis | undefined;
+  private readonly redis: Redis | Cluster | undefined;
 
   constructor(
     config: DemoConfig,
     private readonly indicators: HealthIndicatorService,
   ) {
-    if (!config.redisUrl) return;
-    this.redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.redis = createRedisClient(config, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    if (!this.redis) return;
     this.redis.on('error', () => {
       // Reported by the next health check.
     });

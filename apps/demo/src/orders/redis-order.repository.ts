@@ -1,18 +1,15 @@
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { OrderRepository } from './order.repository.js';
 import type { Order } from './order.js';
 
 const ORDER_TTL_SECONDS = 7 * 24 * 3600;
 
 export class RedisOrderRepository extends OrderRepository {
-  private readonly redis: Redis;
-
   constructor(
-    url: string,
+    private readonly redis: Redis | Cluster,
     private readonly prefix = 'demo',
   ) {
     super();
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1 });
     this.redis.on('error', () => {
       // Commands reject while Redis is down; the controller turns that into a 503.
     });
