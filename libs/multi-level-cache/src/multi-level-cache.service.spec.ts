@@ -1,4 +1,5 @@
 import { Test, type TestingModule } from '@nestjs/testing';
+import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redisUrl, uniquePrefix } from '../../../test/harness/index.js';
 import { CacheSerializationError } from './errors/cache-serialization.error.js';
@@ -178,6 +179,31 @@ describe('MultiLevelCache (real Redis)', () => {
       lifetimes.add(Math.round(left / 100));
     }
     expect(lifetimes.size).toBeGreaterThan(5);
+  });
+
+  it('stores Keyv records that Keyv (the cache-manager store) reads, and treats a foreign record as a miss', async () => {
+    const cache = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    await cache.set('shared', 'from-cache', { ttl: 60_000 });
+    const keyv = new Keyv({ store: new KeyvRedis(redisUrl(), { namespace }), namespace, useKeyPrefix: false });
+    try {
+      const record = await keyv.get<{ v: unknown; f: number }>('shared', { raw: true });
+      expect(record?.value?.v).toBe('from-cache');
+      expect(record?.expires).toBeGreaterThan(Date.now());
+      await keyv.delete('shared');
+      expect(await cache.get('shared')).toBeUndefined();
+    } finally {
+      await keyv.disconnect();
+    }
+    const raw = await createClient({ url: redisUrl() }).connect();
+    try {
+      await raw.set(`${namespace}::foreign`, 'not json {');
+      await raw.set(`${namespace}::other`, '{"expires":null,"value":"a bare string"}');
+    } finally {
+      raw.destroy();
+    }
+    expect(await cache.get('foreign')).toBeUndefined();
+    expect(await cache.get('other')).toBeUndefined();
+    expect(await cache.wrap('foreign', () => 'loaded')).toBe('loaded');
   });
 
   it('deletes from both tiers', async () => {
