@@ -25,6 +25,8 @@ export interface BusListener {
 
 const HEARTBEAT_MS = 1_000;
 const MISSED_HEARTBEATS = 3;
+/** On a cluster, a subscription silent this long is moved: its node may have been replaced at another address. */
+const RESUBSCRIBE_AFTER_MS = 5_000;
 
 /**
  * L1 invalidation over Redis pub/sub. Pub/sub drops what is published while a subscriber is away, so the bus is
@@ -41,7 +43,7 @@ export class InvalidationBus {
   live = false;
   received = 0;
   published = 0;
-  private readonly subscriber: RedisConnection;
+  private subscriber: RedisConnection;
   private subscribed = false;
   private probe = '';
   private lastProbeAt = 0;
@@ -57,9 +59,7 @@ export class InvalidationBus {
   ) {
     this.subscriber = tier.duplicate();
     if (tier.cluster) {
-      // The copy opens only its pub/sub connection, so any node error is that connection's.
-      this.subscriber.on('node-error', () => this.markGap());
-      this.subscriber.on('error', () => this.markGap());
+      this.watchClusterSubscriber();
     } else {
       this.subscriber.on('error', () => this.markGap());
       this.subscriber.on('end', () => this.markGap());
@@ -69,6 +69,7 @@ export class InvalidationBus {
 
   /** Connects and waits (up to `timeoutMs`) for the subscription to be proven live. */
   async start(timeoutMs: number): Promise<void> {
+    this.lastProbeAt = Date.now();
     if (this.tier.cluster) this.connectCluster(0);
     else this.subscriber.connect().catch(() => undefined);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
@@ -98,12 +99,32 @@ export class InvalidationBus {
     if (this.subscriber.isOpen) this.subscriber.destroy();
   }
 
+  /** The cluster copy opens only its pub/sub connection, so any node error is that connection's. */
+  private watchClusterSubscriber(): void {
+    this.subscriber.on('node-error', () => this.markGap());
+    this.subscriber.on('error', () => this.markGap());
+  }
+
+  /**
+   * The cluster client keeps reconnecting its pub/sub connection to the same address. If that node is gone for good
+   * (a replica took over elsewhere), only a fresh discovery from the seeds finds a live node to subscribe on.
+   */
+  private replaceClusterSubscriber(): void {
+    const old = this.subscriber;
+    if (old.isOpen) old.destroy();
+    this.subscribed = false;
+    this.subscriber = this.tier.duplicate();
+    this.watchClusterSubscriber();
+    this.connectCluster(0);
+  }
+
   /** A cluster client does not retry when no seed answers, and re-subscribes by itself once connected. */
   private connectCluster(attempt: number): void {
-    this.subscriber.connect().then(
+    const subscriber = this.subscriber;
+    subscriber.connect().then(
       () => void this.onReady(),
       () => {
-        if (this.closed) return;
+        if (this.closed || subscriber !== this.subscriber) return;
         setTimeout(() => this.connectCluster(attempt + 1), Math.min(100 * 2 ** attempt, 1_000)).unref();
       },
     );
@@ -130,6 +151,10 @@ export class InvalidationBus {
   private beat(): void {
     if (this.closed) return;
     if (this.live && Date.now() - this.lastProbeAt > HEARTBEAT_MS * MISSED_HEARTBEATS) this.markGap();
+    if (this.tier.cluster && Date.now() - this.lastProbeAt > RESUBSCRIBE_AFTER_MS) {
+      this.lastProbeAt = Date.now();
+      this.replaceClusterSubscriber();
+    }
     if (this.tier.cluster && !this.subscribed && this.subscriber.isOpen) void this.onReady();
     if (this.subscribed && (this.tier.cluster ? this.subscriber.isOpen : (this.subscriber as RedisTier['client']).isReady)) void this.sendProbe();
   }
