@@ -1,19 +1,22 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BULL_BOARD_PATH, mountBullBoard } from './admin/bull-board.js';
 import { AppModule } from './app.module.js';
 import { DemoConfig } from './config/demo-config.js';
 
-const config = DemoConfig.fromEnv();
-const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-  logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined,
-});
 // A catalog gateway takes small JSON bodies; anything larger is refused with 413 before it is parsed.
-app.useBodyParser('json', { limit: '16kb' });
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+const config = DemoConfig.fromEnv();
+const app = await NestFactory.create<NestFastifyApplication>(
+  AppModule.forRoot(config),
+  new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+  { logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined },
+);
 app.enableShutdownHooks();
-const bullBoard = mountBullBoard(app, config.adminToken);
+const bullBoard = await mountBullBoard(app, config.adminToken);
 await app.listen(config.port, config.host);
 
 const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;

@@ -1,29 +1,35 @@
-import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import { DEFAULT_QUEUE_NAME } from '@nest-scale/task-queue';
 import type { Queue } from 'bullmq';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { ADMIN_AUTH_MESSAGE, isAdminRequest } from './admin-token.guard.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
-/** Mounts bull-board behind the admin token when the task queue runs on BullMQ; returns whether it did. */
-export function mountBullBoard(app: INestApplication, adminToken: string): boolean {
+/** Mounts bull-board behind the admin token when the task queue runs on BullMQ; resolves whether it did. */
+export async function mountBullBoard(app: NestFastifyApplication, adminToken: string): Promise<boolean> {
   const queue = app.get<Queue | null>(getQueueToken(DEFAULT_QUEUE_NAME), { strict: false });
   if (!queue) return false;
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter });
-  const guard = (req: Request, res: Response, next: NextFunction) => {
-    if (isAdminRequest(req, adminToken)) return next();
-    res
-      .status(401)
-      .setHeader('www-authenticate', 'Basic realm="nest-scale admin"')
-      .json({ statusCode: 401, message: ADMIN_AUTH_MESSAGE });
-  };
-  app.use(BULL_BOARD_PATH, guard, serverAdapter.getRouter());
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  await fastify.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request, reply) => {
+        if (isAdminRequest(request.raw, adminToken)) return;
+        await reply
+          .code(401)
+          .header('www-authenticate', 'Basic realm="nest-scale admin"')
+          .send({ statusCode: 401, message: ADMIN_AUTH_MESSAGE });
+      });
+      await scope.register(serverAdapter.registerPlugin());
+    },
+    { prefix: BULL_BOARD_PATH },
+  );
   return true;
 }
