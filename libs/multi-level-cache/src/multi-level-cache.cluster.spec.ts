@@ -100,6 +100,21 @@ describe('l2.cluster options', () => {
   });
 });
 
+describe('with no cluster node reachable', () => {
+  it('boots within the connect budget, serves from the loader, and closes cleanly', async () => {
+    const t0 = performance.now();
+    const mod = await Test.createTestingModule({
+      imports: [MultiLevelCacheModule.forRoot({ namespace: uniquePrefix('down'), l2: { cluster: ['redis://127.0.0.1:1'], connectTimeoutMs: 300 } })],
+    }).compile();
+    open.push(mod);
+    await mod.init();
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    const cache = mod.get(MultiLevelCache);
+    expect(await cache.wrap('k', () => 'loaded')).toBe('loaded');
+    expect(cache.stats().bus.connected).toBe(false);
+  });
+});
+
 describe('on a 3-master Redis Cluster', () => {
   let namespace: string;
   beforeEach(() => {

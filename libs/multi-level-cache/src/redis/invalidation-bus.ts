@@ -122,7 +122,11 @@ export class InvalidationBus {
   private connectCluster(attempt: number): void {
     const subscriber = this.subscriber;
     subscriber.connect().then(
-      () => void this.onReady(),
+      () => {
+        // Closed (or replaced) while connecting: this copy is nobody's any more.
+        if (this.closed || subscriber !== this.subscriber) subscriber.destroy();
+        else void this.onReady();
+      },
       () => {
         if (this.closed || subscriber !== this.subscriber) return;
         setTimeout(() => this.connectCluster(attempt + 1), Math.min(100 * 2 ** attempt, 1_000)).unref();

@@ -143,6 +143,10 @@ export class RedisTier {
       const attempt = (n: number) => {
         cluster.connect().then(
           () => {
+            if (this.closed) {
+              cluster.destroy();
+              return resolve(false);
+            }
             this.onReady();
             resolve(true);
           },
