@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cached, MultiLevelCache, MultiLevelCacheModule } from '@nest-scale/multi-level-cache';
-import KeyvRedis, { createClient, createKeyv } from '@keyv/redis';
+import KeyvRedis, { createClient, createCluster, createKeyv } from '@keyv/redis';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CachePeer } from '../libs/multi-level-cache/src/fixtures/cache-peer.driver.js';
+import { RedisCluster } from '../test/harness/redis-cluster.js';
 import { RedisServer } from '../test/harness/redis-server.js';
 import { median, medianNs, percentile, writeResults } from './support/results.js';
 
@@ -138,6 +139,9 @@ async function main(): Promise<void> {
     metrics.l2_hit_us_raw_get_ioredis = median(ioredisGets) / 1_000;
     metrics.l2_hit_overhead_us = metrics.l2_hit_us - metrics.l2_hit_us_raw_get;
 
+    // ---- L2 hit on a 3-master Redis Cluster vs a raw GET through a cluster client, same record ----
+    Object.assign(metrics, await clusterHit(slow));
+
     // ---- stampede: 1,000 concurrent misses of one key through @Cached ----
     const before = users.loads;
     await Promise.all(Array.from({ length: 1_000 }, () => users.find(424242)));
@@ -184,6 +188,41 @@ async function main(): Promise<void> {
   }
   writeResults('cache', metrics);
   process.exit(0);
+}
+
+async function clusterHit(slow: { samples: number; batch: number; warmup: number }): Promise<Record<string, number>> {
+  const cluster = await RedisCluster.start();
+  try {
+    const app = await NestFactory.createApplicationContext(
+      (() => {
+        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-cluster', ttl: TTL, l1: false, l2: { cluster: cluster.seeds } })] })
+        class ClusterOnly {}
+        return ClusterOnly;
+      })(),
+      { logger: false },
+    );
+    const raw = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
+    try {
+      const cache = app.get(MultiLevelCache);
+      await cache.set(KEY, VALUE);
+      await raw.connect();
+      const record = await raw.get('bench-cluster::user:1');
+      if (record === null) throw new Error('bench: the cluster L2 entry is missing');
+      await raw.set('raw:user:1', record);
+      const ours: number[] = [];
+      const rawGets: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        ours.push(await medianNs(() => cache.get(KEY), slow));
+        rawGets.push(await medianNs(() => raw.get('raw:user:1'), slow));
+      }
+      return { l2_hit_us_cluster: median(ours) / 1_000, l2_hit_us_cluster_raw_get: median(rawGets) / 1_000 };
+    } finally {
+      raw.destroy();
+      await app.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
 }
 
 /** Write on A (this process) → entry gone from B's L1 (another process); and a 3-process stampede. */
