@@ -206,6 +206,25 @@ describe('MultiLevelCache (real Redis)', () => {
     expect(await cache.wrap('foreign', () => 'loaded')).toBe('loaded');
   });
 
+  it('does not bring back an invalidated tagged entry when the tag counters are lost (new tag epoch)', async () => {
+    const cache = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    await cache.set('tagged', 'before', { tags: ['t'] });
+    expect(await cache.get('tagged')).toBe('before');
+    await cache.invalidateTags(['t']);
+    expect(await cache.get('tagged')).toBeUndefined();
+    // What losing the master of the `{namespace}` slot does: the counters and the epoch are gone, the entry is not.
+    const raw = await createClient({ url: redisUrl() }).connect();
+    try {
+      expect(await raw.del([`{${namespace}}:tags-epoch`, `{${namespace}}:tag:t`])).toBe(2);
+      expect(await raw.exists(`${namespace}::tagged`)).toBe(1);
+    } finally {
+      raw.destroy();
+    }
+    expect(await cache.get('tagged')).toBeUndefined();
+    await cache.set('tagged', 'after', { tags: ['t'] });
+    expect(await cache.get('tagged')).toBe('after');
+  });
+
   it('deletes from both tiers', async () => {
     const cache = await start({ namespace, l2: { url: redisUrl() } });
     await cache.set('d1', 1);

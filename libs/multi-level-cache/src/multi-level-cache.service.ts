@@ -14,7 +14,7 @@ import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cach
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
-import { RedisTier, type Announcement, type StoredEntry } from './redis/redis-tier.js';
+import { RedisTier, type Announcement, type StoredEntry, type TagVersions } from './redis/redis-tier.js';
 
 /** An L1 entry: the decoded value itself (returned by reference), with its freshness. @internal */
 interface L1Entry {
@@ -261,7 +261,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       this.refreshInBackground(key, loader, call);
       return local.value;
     }
-    let versions: number[] | undefined;
+    let versions: TagVersions | undefined;
     let absent = true;
     if (this.l2) {
       const [entry, current] = await Promise.all([
@@ -299,7 +299,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     key: string,
     loader: () => unknown,
     call: CallOptions,
-    knownVersions: number[] | undefined,
+    knownVersions: TagVersions | undefined,
     { awaitL2, onlyIfAbsent, start }: LoadMode,
   ): Promise<unknown> {
     const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined);
@@ -322,7 +322,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     key: string,
     loader: () => unknown,
     call: CallOptions,
-    versions: number[] | undefined,
+    versions: TagVersions | undefined,
     mode: LoadMode,
   ): Promise<unknown> {
     const l2 = this.l2 as RedisTier;
@@ -383,7 +383,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     value: unknown,
     text: string,
     call: CallOptions,
-    versions: number[] | undefined,
+    versions: TagVersions | undefined,
     start: number,
     write: { announce?: Announcement; onlyIfAbsent?: boolean },
   ): Promise<boolean> {
@@ -452,7 +452,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     }
   }
 
-  private async tagsCurrent(entry: StoredEntry, tags: readonly string[] | undefined, current: number[] | undefined): Promise<boolean> {
+  private async tagsCurrent(entry: StoredEntry, tags: readonly string[] | undefined, current: TagVersions | undefined): Promise<boolean> {
     if (!entry.tags || entry.tags.length === 0) return true;
     const versions = current && tags && sameTags(tags, entry.tags) ? current : await this.l2?.tagVersions(entry.tags);
     if (!versions || !entry.versions) return false;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { createClient, createCluster } from '@keyv/redis';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
@@ -10,6 +11,13 @@ export type RedisCommands = ReturnType<typeof createClient>;
 /** @internal */
 export type RedisConnection = RedisCommands | ReturnType<typeof createCluster>;
 
+/**
+ * Versions of a list of tags, each `<epoch>:<count>`. The epoch belongs to the namespace and lives in the same slot as
+ * the counters: if they are lost together (a master lost without a replica), a new epoch makes every version recorded
+ * before different, instead of counters restarting at 0 and matching old entries again. @internal
+ */
+export type TagVersions = string[];
+
 /** An entry as stored in Redis. @internal */
 export interface StoredEntry {
   value: unknown;
@@ -21,7 +29,7 @@ export interface StoredEntry {
   expires: number;
   tags?: string[];
   /** Versions of `tags` when the value was loaded; the entry is valid while they are current. */
-  versions?: number[];
+  versions?: TagVersions;
 }
 
 interface Envelope {
@@ -29,7 +37,7 @@ interface Envelope {
   f: number;
   s?: number;
   t?: string[];
-  n?: number[];
+  n?: TagVersions;
 }
 
 /** A bus message to publish in the same transaction as a write, so subscribers see it only after the write. */
@@ -207,12 +215,12 @@ export class RedisTier {
     staleUntil: number,
     ttlMs: number,
     tags?: readonly string[],
-    versions?: number[],
+    versions?: TagVersions,
     { announce, onlyIfAbsent = false }: { announce?: Announcement; onlyIfAbsent?: boolean } = {},
   ): Promise<boolean> {
     let envelope = `{"v":${valueText},"f":${freshUntil}`;
     if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
-    if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? tags.map(() => 0))}`;
+    if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? [])}`;
     envelope += '}';
     const ttl = Math.max(1, Math.ceil(ttlMs));
     // The record Keyv writes and reads (its key prefix, its `{expires, value}` shape), written with the client itself
@@ -247,11 +255,24 @@ export class RedisTier {
     return done !== FAILED;
   }
 
-  /** Current versions of the tags (0 for a tag never invalidated), or undefined when Redis failed. */
-  async tagVersions(tags: readonly string[]): Promise<number[] | undefined> {
+  /** Current versions of the tags (count 0 for a tag never invalidated), or undefined when Redis failed. */
+  async tagVersions(tags: readonly string[]): Promise<TagVersions | undefined> {
     if (tags.length === 0) return [];
-    const got = await this.run(() => this.client.mGet(tags.map((t) => this.tagKey(t))));
-    return got === FAILED ? undefined : got.map((v) => (v === null ? 0 : Number(v)));
+    const got = await this.run(() => this.client.mGet([this.epochKey(), ...tags.map((t) => this.tagKey(t))]));
+    if (got === FAILED) return undefined;
+    const epoch = got[0] ?? (await this.newEpoch());
+    if (epoch === undefined) return undefined;
+    return got.slice(1).map((count) => `${epoch}:${count ?? 0}`);
+  }
+
+  /** First tag use in the namespace, or its counters were lost: start an epoch (the first writer wins). */
+  private async newEpoch(): Promise<string | undefined> {
+    const candidate = randomUUID().slice(0, 8);
+    const set = await this.run(() => this.client.set(this.epochKey(), candidate, { condition: 'NX' }));
+    if (set === FAILED) return undefined;
+    if (set === 'OK') return candidate;
+    const current = await this.run(() => this.client.get(this.epochKey()));
+    return current === FAILED || current === null ? undefined : current;
   }
 
   async bumpTags(tags: readonly string[], announce?: Announcement): Promise<boolean> {
@@ -309,6 +330,10 @@ export class RedisTier {
   /** All tag versions of a namespace share a hash tag, hence a cluster slot: MGET and MULTI need that. */
   private tagKey(tag: string): string {
     return `{${this.namespace}}:tag:${tag}`;
+  }
+
+  private epochKey(): string {
+    return `{${this.namespace}}:tags-epoch`;
   }
 
   private leaseKey(key: string): string {
