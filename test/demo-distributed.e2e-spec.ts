@@ -1,6 +1,6 @@
 import type { NodeProcess } from './harness/index.js';
 import { redisUrl, uniquePrefix } from './harness/index.js';
-import { http, restartUpstream, startGateway, startUpstreams } from './support/demo-stack.js';
+import { http, restartUpstream, startGatewayPair, startUpstreams, stopStack } from './support/demo-stack.js';
 
 /**
  * The distributed mode: two gateway processes and three upstream processes sharing one Redis (cache L2 + invalidation
@@ -21,15 +21,11 @@ describe('demo gateways, distributed mode', () => {
       separateProcesses: true,
     });
     const env = { UPSTREAMS: upstreams.list, REDIS_URL: redisUrl(), KEY_PREFIX: prefix, ADMIN_TOKEN: 'dist-admin' };
-    [a, b] = await Promise.all([
-      startGateway({ ...env, INSTANCE_ID: 'A' }),
-      startGateway({ ...env, INSTANCE_ID: 'B' }),
-    ]);
+    [a, b] = await startGatewayPair(env);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([a?.process.stop(), b?.process.stop()]);
-    await Promise.all(upstreams?.processes.map((p) => p.stop()) ?? []);
+    await stopStack([a, b], upstreams);
   });
 
   it('runs both gateways in the distributed mode with Redis healthy', async () => {

@@ -1,6 +1,6 @@
 import { chromium } from 'playwright-core';
 import type { NodeProcess } from './harness/index.js';
-import { http, startGateway, startUpstreams } from './support/demo-stack.js';
+import { http, startGateway, startUpstreams, stopStack } from './support/demo-stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -16,8 +16,7 @@ describe('demo gateway, embedded mode', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await gateway?.process.stop();
-    await Promise.all(upstreams?.processes.map((p) => p.stop()) ?? []);
+    await stopStack([gateway], upstreams);
   });
 
   it('serves a product through the cache, and a PUT evicts it so the next GET is fresh', async () => {

@@ -1,6 +1,6 @@
 import type { NodeProcess } from './harness/index.js';
 import { RedisCluster, uniquePrefix } from './harness/index.js';
-import { http, startGateway, startUpstreams } from './support/demo-stack.js';
+import { http, startGatewayPair, startUpstreams, stopStack } from './support/demo-stack.js';
 
 /** The scaled-out mode: two gateway processes on a local three-master Redis Cluster (REDIS_CLUSTER). */
 describe('demo gateways, scaled-out mode on a Redis Cluster', () => {
@@ -18,15 +18,11 @@ describe('demo gateways, scaled-out mode on a Redis Cluster', () => {
       REDIS_CLUSTER: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(','),
       KEY_PREFIX: uniquePrefix('scaled').replaceAll(':', '-'),
     };
-    [a, b] = await Promise.all([
-      startGateway({ ...env, INSTANCE_ID: 'A' }),
-      startGateway({ ...env, INSTANCE_ID: 'B' }),
-    ]);
+    [a, b] = await startGatewayPair(env);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([a?.process.stop(), b?.process.stop()]);
-    await Promise.all(upstreams?.processes.map((p) => p.stop()) ?? []);
+    await stopStack([a, b], upstreams);
     await cluster?.stop();
   });
 

@@ -55,6 +55,20 @@ export async function startGateway(env: Record<string, string | undefined>): Pro
   return { url: `http://127.0.0.1:${port}`, process: gateway };
 }
 
+/** Gateways A and B with one environment: with a shared Redis and KEY_PREFIX they act as one system. */
+export function startGatewayPair(env: Record<string, string | undefined>): Promise<[GatewayHandle, GatewayHandle]> {
+  return Promise.all([startGateway({ ...env, INSTANCE_ID: 'A' }), startGateway({ ...env, INSTANCE_ID: 'B' })]);
+}
+
+/** Stops whatever a suite managed to start, gateways first so they drain before their upstreams go. */
+export async function stopStack(
+  gateways: (GatewayHandle | undefined)[],
+  upstreams: { processes: NodeProcess[] } | undefined,
+): Promise<void> {
+  await Promise.all(gateways.map((g) => g?.process.stop()));
+  await Promise.all(upstreams?.processes.map((p) => p.stop()) ?? []);
+}
+
 export async function http(
   base: string,
   method: string,
