@@ -34,7 +34,9 @@ class UsersService {
 
 function appModule(url: string, namespace: string) {
   @Module({
-    imports: [MultiLevelCacheModule.forRoot({ namespace, ttl: TTL, l1: { maxEntries: 10_000 }, l2: { url }, isGlobal: true })],
+    imports: [
+      MultiLevelCacheModule.forRoot({ namespace, ttl: TTL, l1: { maxEntries: 10_000 }, l2: { url }, isGlobal: true }),
+    ],
     providers: [UsersService],
   })
   class BenchModule {}
@@ -100,13 +102,19 @@ async function main(): Promise<void> {
     const l1Loads = users.loads;
     if (l1Loads !== 1) throw new Error(`@Cached L1 bench expected 1 load, saw ${l1Loads}`);
 
-    const fastestPeer = Math.min(metrics.l1_hit_ns_cache_manager, metrics.l1_hit_ns_cacheable, metrics.l1_hit_ns_bentocache);
+    const fastestPeer = Math.min(
+      metrics.l1_hit_ns_cache_manager,
+      metrics.l1_hit_ns_cacheable,
+      metrics.l1_hit_ns_bentocache,
+    );
     metrics.l1_hit_speedup_vs_fastest_peer = fastestPeer / metrics.l1_hit_ns_cached;
 
     // ---- L2 hit vs raw GET (small value, sequential) ----
     const l2App = await NestFactory.createApplicationContext(
       (() => {
-        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-l2', ttl: TTL, l1: false, l2: { url } })] })
+        @Module({
+          imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-l2', ttl: TTL, l1: false, l2: { url } })],
+        })
         class L2Only {}
         return L2Only;
       })(),
@@ -151,7 +159,9 @@ async function main(): Promise<void> {
     const outage = await RedisServer.start();
     const outageApp = await NestFactory.createApplicationContext(
       (() => {
-        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-outage', ttl: TTL, l2: { url: outage.url } })] })
+        @Module({
+          imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-outage', ttl: TTL, l2: { url: outage.url } })],
+        })
         class OutageModule {}
         return OutageModule;
       })(),
@@ -195,7 +205,16 @@ async function clusterHit(slow: { samples: number; batch: number; warmup: number
   try {
     const app = await NestFactory.createApplicationContext(
       (() => {
-        @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace: 'bench-cluster', ttl: TTL, l1: false, l2: { cluster: cluster.seeds } })] })
+        @Module({
+          imports: [
+            MultiLevelCacheModule.forRoot({
+              namespace: 'bench-cluster',
+              ttl: TTL,
+              l1: false,
+              l2: { cluster: cluster.seeds },
+            }),
+          ],
+        })
         class ClusterOnly {}
         return ClusterOnly;
       })(),
@@ -228,7 +247,9 @@ async function clusterHit(slow: { samples: number; batch: number; warmup: number
 /** Write on A (this process) → entry gone from B's L1 (another process); and a 3-process stampede. */
 async function coherence(url: string): Promise<Record<string, number>> {
   const namespace = 'bench-coherence';
-  const peers = await Promise.all([0, 1, 2].map(() => CachePeer.start({ REDIS_URL: url, NAMESPACE: namespace, LOAD_MS: '200' })));
+  const peers = await Promise.all(
+    [0, 1, 2].map(() => CachePeer.start({ REDIS_URL: url, NAMESPACE: namespace, LOAD_MS: '200' })),
+  );
   const writer = await NestFactory.createApplicationContext(
     (() => {
       @Module({ imports: [MultiLevelCacheModule.forRoot({ namespace, ttl: TTL, l2: { url } })] })

@@ -34,10 +34,22 @@ interface Producer {
   bull: Queue;
 }
 
-async function bootProducer(connection: TaskQueueConnection, queueName: string, prefix: string | undefined): Promise<Producer> {
+async function bootProducer(
+  connection: TaskQueueConnection,
+  queueName: string,
+  prefix: string | undefined,
+): Promise<Producer> {
   @Module({
     imports: [
-      TaskQueueModule.forRoot({ queueName, driver: 'bullmq', connection, prefix, workers: false, attempts: 1, warnWithoutShutdownHooks: false }),
+      TaskQueueModule.forRoot({
+        queueName,
+        driver: 'bullmq',
+        connection,
+        prefix,
+        workers: false,
+        attempts: 1,
+        warnWithoutShutdownHooks: false,
+      }),
     ],
     providers: [NoopHandlers],
   })
@@ -47,7 +59,11 @@ async function bootProducer(connection: TaskQueueConnection, queueName: string, 
   return { queue, bull: queue.bullQueue as Queue, close: () => app.close() };
 }
 
-function startWorker(connection: TaskQueueConnection, queueName: string, prefix: string | undefined): Promise<ChildProcess> {
+function startWorker(
+  connection: TaskQueueConnection,
+  queueName: string,
+  prefix: string | undefined,
+): Promise<ChildProcess> {
   const child = fork(`${root}bench/support/scale-out-worker.ts`, [], {
     cwd: root,
     execArgv: ['--import', '@swc-node/register/esm-register'],
@@ -183,7 +199,12 @@ async function main() {
     const byQueues: Record<number, number[]> = { 1: [], 2: [], 3: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const n of r % 2 === 0 ? [1, 2, 3] : [3, 2, 1]) {
-        const perS = await round(connection, await namesOnDistinctMasters(cluster, `cluster-r${r}-q${n}`, n), 1, () => undefined);
+        const perS = await round(
+          connection,
+          await namesOnDistinctMasters(cluster, `cluster-r${r}-q${n}`, n),
+          1,
+          () => undefined,
+        );
         byQueues[n].push(perS);
         console.log(`cluster, ${n} queue(s) with one worker process each, round ${r + 1}: ${perS.toFixed(0)} tasks/s`);
       }

@@ -95,7 +95,13 @@ const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
  * the clock runs from `resume()` until every job has completed.
  */
 async function bullDriverRound(url: string, prefix: string): Promise<BullRound> {
-  const { app, queue } = await bootQueue({ driver: 'bullmq', connection: { url }, prefix, concurrency: BULL_CONCURRENCY, attempts: 1 });
+  const { app, queue } = await bootQueue({
+    driver: 'bullmq',
+    connection: { url },
+    prefix,
+    concurrency: BULL_CONCURRENCY,
+    attempts: 1,
+  });
   const bull = queue.bullQueue as Queue;
   await bull.pause();
   const enqStart = performance.now();
@@ -199,7 +205,8 @@ async function main() {
         raw.push(await bullRawRound(url, `bench:tq:raw${r}`));
         drv.push(await bullDriverRound(url, `bench:tq:drv${r}`));
       }
-      const last = (side: BullRound[]) => `${side.at(-1)?.jobsPerS.toFixed(0)} jobs/s, ${side.at(-1)?.cpuUsPerJob.toFixed(1)} µs CPU/job`;
+      const last = (side: BullRound[]) =>
+        `${side.at(-1)?.jobsPerS.toFixed(0)} jobs/s, ${side.at(-1)?.cpuUsPerJob.toFixed(1)} µs CPU/job`;
       console.log(`BullMQ round ${r + 1}/${BULL_ROUNDS}: driver ${last(drv)}; raw ${last(raw)}`);
     }
     metrics.bullmq_driver_jobs_per_s = median(drv.map((d) => d.jobsPerS));

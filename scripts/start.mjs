@@ -35,7 +35,10 @@ function waitForLines(child, count) {
     let seen = 0;
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      seen += chunk.toString().split('\n').filter((line) => line.includes('listening on')).length;
+      seen += chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.includes('listening on')).length;
       if (seen >= count) resolve();
     });
   });
@@ -53,7 +56,10 @@ function stop(code) {
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(0));
 
-const upstreams = run('upstream nodes', 'apps/upstream/dist/main.js', { PORT: String(upstreamPort), NODES: String(nodes) });
+const upstreams = run('upstream nodes', 'apps/upstream/dist/main.js', {
+  PORT: String(upstreamPort),
+  NODES: String(nodes),
+});
 await waitForLines(upstreams, nodes);
 const list = Array.from({ length: nodes }, (_, i) => `upstream-${upstreamPort + i}=127.0.0.1:${upstreamPort + i}`);
 const gateway = run('gateway', 'apps/demo/dist/main.js', { UPSTREAMS: process.env.UPSTREAMS ?? list.join(',') });

@@ -17,7 +17,10 @@ function round(v: number): number {
 }
 
 /** Median nanoseconds per call of a synchronous or async function over `samples` batches of `batch` calls. */
-export async function medianNs(fn: () => unknown, { samples = 31, batch = 10_000, warmup = 50_000 } = {}): Promise<number> {
+export async function medianNs(
+  fn: () => unknown,
+  { samples = 31, batch = 10_000, warmup = 50_000 } = {},
+): Promise<number> {
   const isAsync = fn() instanceof Promise;
   if (isAsync) for (let i = 0; i < warmup; i++) await fn();
   else for (let i = 0; i < warmup; i++) fn();

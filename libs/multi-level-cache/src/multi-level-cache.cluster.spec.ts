@@ -48,7 +48,10 @@ afterAll(async () => {
 
 async function instance(options: MultiLevelCacheModuleOptions, l2: Partial<L2Options> = {}): Promise<TestingModule> {
   const mod = await Test.createTestingModule({
-    imports: [MultiLevelCacheModule.forRoot({ ...options, l2: { cluster: cluster.seeds, ...l2 }, isGlobal: true }), CatalogModule],
+    imports: [
+      MultiLevelCacheModule.forRoot({ ...options, l2: { cluster: cluster.seeds, ...l2 }, isGlobal: true }),
+      CatalogModule,
+    ],
   }).compile();
   open.push(mod);
   await mod.init();
@@ -88,10 +91,9 @@ function rejectedOption(l2: unknown): string {
 
 describe('l2.cluster options', () => {
   it('accepts { host, port } seeds and URLs, and needs exactly one of url and cluster', () => {
-    expect(resolveOptions({ l2: { cluster: [{ host: '10.0.0.1', port: 7000 }, 'redis://10.0.0.2:7001'] } }).l2?.cluster).toEqual([
-      'redis://10.0.0.1:7000',
-      'redis://10.0.0.2:7001',
-    ]);
+    expect(
+      resolveOptions({ l2: { cluster: [{ host: '10.0.0.1', port: 7000 }, 'redis://10.0.0.2:7001'] } }).l2?.cluster,
+    ).toEqual(['redis://10.0.0.1:7000', 'redis://10.0.0.2:7001']);
     expect(rejectedOption({ url: 'redis://a:1', cluster: ['redis://b:2'] })).toBe('l2');
     expect(rejectedOption({ timeoutMs: 10 })).toBe('l2');
     expect(rejectedOption({ cluster: [] })).toBe('l2.cluster');
@@ -104,7 +106,12 @@ describe('with no cluster node reachable', () => {
   it('boots within the connect budget, serves from the loader, and closes cleanly', async () => {
     const t0 = performance.now();
     const mod = await Test.createTestingModule({
-      imports: [MultiLevelCacheModule.forRoot({ namespace: uniquePrefix('down'), l2: { cluster: ['redis://127.0.0.1:1'], connectTimeoutMs: 300 } })],
+      imports: [
+        MultiLevelCacheModule.forRoot({
+          namespace: uniquePrefix('down'),
+          l2: { cluster: ['redis://127.0.0.1:1'], connectTimeoutMs: 300 },
+        }),
+      ],
     }).compile();
     open.push(mod);
     await mod.init();
@@ -124,7 +131,13 @@ describe('on a 3-master Redis Cluster', () => {
   it('spreads entries over the masters and reads faithful values back from L2 with their remaining TTL', async () => {
     const a = (await instance({ namespace })).get(MultiLevelCache);
     const b = (await instance({ namespace })).get(MultiLevelCache);
-    const value = { at: new Date(1_700_000_000_000), n: 2n ** 70n, m: new Map([['x', new Set([1, 2])]]), b: Buffer.from('hi'), u: undefined };
+    const value = {
+      at: new Date(1_700_000_000_000),
+      n: 2n ** 70n,
+      m: new Map([['x', new Set([1, 2])]]),
+      b: Buffer.from('hi'),
+      u: undefined,
+    };
     const written = Date.now();
     await a.set('typed', value, { ttl: 10_000 });
     await sleep(300);
@@ -185,7 +198,10 @@ describe('on a 3-master Redis Cluster', () => {
   it('two instances × 50 concurrent misses of one key run the loader once (lease)', async () => {
     const [ma, mb] = [await instance({ namespace }), await instance({ namespace })];
     const [pa, pb] = [ma.get(Catalog), mb.get(Catalog)];
-    const results = await Promise.all([...Array.from({ length: 50 }, () => pa.item('hot')), ...Array.from({ length: 50 }, () => pb.item('hot'))]);
+    const results = await Promise.all([
+      ...Array.from({ length: 50 }, () => pa.item('hot')),
+      ...Array.from({ length: 50 }, () => pb.item('hot')),
+    ]);
     expect(results.every((r) => r.price === 10)).toBe(true);
     expect(pa.loads + pb.loads).toBe(1);
   });

@@ -65,7 +65,10 @@ describe('coherence across instances (real Redis)', () => {
   });
 
   it('a write or delete on A reaches B’s L1 within 50 ms', async () => {
-    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
     const ca = a.get(MultiLevelCache);
     const cb = b.get(MultiLevelCache);
     await ca.set('k', 'v1');
@@ -84,7 +87,10 @@ describe('coherence across instances (real Redis)', () => {
   });
 
   it('does not let a read that overlapped an invalidation put the older value into L1', async () => {
-    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
     await a.get(MultiLevelCache).set('race', 'old');
     const cb = b.get(MultiLevelCache);
     const reading = cb.get('race');
@@ -97,7 +103,10 @@ describe('coherence across instances (real Redis)', () => {
   });
 
   it('a loader that started before a write elsewhere neither overwrites it in Redis nor keeps its value in L1', async () => {
-    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
     const ca = a.get(MultiLevelCache);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -118,7 +127,10 @@ describe('coherence across instances (real Redis)', () => {
   });
 
   it('a tag invalidation on B (@CacheEvict) clears A’s L1 and the Redis entry', async () => {
-    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
     const pa = a.get(Prices);
     const pb = b.get(Prices);
     expect(await pa.get('x')).toEqual({ sku: 'x', price: 10 });
@@ -151,7 +163,10 @@ describe('coherence across instances (real Redis)', () => {
   });
 
   it('fences L1 when the subscription drops: no stale value outlives the gap', async () => {
-    const [a, b] = [await instance({ namespace, l2: { url: redisUrl() } }), await instance({ namespace, l2: { url: redisUrl() } })];
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
     const ca = a.get(MultiLevelCache);
     const cb = b.get(MultiLevelCache);
     await ca.set('g', 'old');
@@ -182,7 +197,11 @@ describe('coherence across instances (real Redis)', () => {
   it('keeps L1 short-lived while Redis is down, and never serves a pre-outage value after recovery', async () => {
     const server = await RedisServer.start();
     try {
-      const options = { namespace, l1: { offlineTtl: 200 }, l2: { url: server.url, timeoutMs: 50, breakerHalfOpenAfterMs: 100 } };
+      const options = {
+        namespace,
+        l1: { offlineTtl: 200 },
+        l2: { url: server.url, timeoutMs: 50, breakerHalfOpenAfterMs: 100 },
+      };
       const [a, b] = [await instance(options), await instance(options)];
       const ca = a.get(MultiLevelCache);
       const cb = b.get(MultiLevelCache);
@@ -250,7 +269,10 @@ describe('coherence across processes', () => {
 
   it('a write in this process clears the L1 of two other processes within 50 ms', async () => {
     const namespace = uniquePrefix('mp');
-    const [b, c] = await Promise.all([CachePeer.start({ REDIS_URL: redisUrl(), NAMESPACE: namespace }), CachePeer.start({ REDIS_URL: redisUrl(), NAMESPACE: namespace })]);
+    const [b, c] = await Promise.all([
+      CachePeer.start({ REDIS_URL: redisUrl(), NAMESPACE: namespace }),
+      CachePeer.start({ REDIS_URL: redisUrl(), NAMESPACE: namespace }),
+    ]);
     peers.push(b, c);
     const a = (await instance({ namespace, l2: { url: redisUrl() } })).get(MultiLevelCache);
     for (let round = 0; round < 5; round++) {

@@ -37,7 +37,10 @@ class UsersRepo {
     return filter.ids.size;
   }
 
-  @CacheEvict({ keys: (id: number) => [cachedMethodKey(UsersRepo, 'find', [id])], tags: (id: number) => [`user:${id}`] })
+  @CacheEvict({
+    keys: (id: number) => [cachedMethodKey(UsersRepo, 'find', [id])],
+    tags: (id: number) => [`user:${id}`],
+  })
   async update(id: number): Promise<string> {
     return `updated ${id}`;
   }
@@ -219,7 +222,9 @@ describe('@Cached / @CacheEvict', () => {
     }
     @Module({ providers: [Declared] })
     class DeclaredModule {}
-    await expect(boot({ namespace, l2: false }, [DeclaredModule])).rejects.toThrow(/Declared\.value.*declared return type is Number/);
+    await expect(boot({ namespace, l2: false }, [DeclaredModule])).rejects.toThrow(
+      /Declared\.value.*declared return type is Number/,
+    );
   });
 
   it('fails at boot for a request-scoped provider', async () => {
@@ -263,7 +268,12 @@ describe('@Cached / @CacheEvict', () => {
 
   it('fails at boot when two classes with the same name would share default keys', async () => {
     const [A, B] = [makeTwin(), makeTwin()];
-    @Module({ providers: [{ provide: 'a', useClass: A }, { provide: 'b', useClass: B }] })
+    @Module({
+      providers: [
+        { provide: 'a', useClass: A },
+        { provide: 'b', useClass: B },
+      ],
+    })
     class TwinModule {}
     await expect(boot({ namespace, l2: false }, [TwinModule])).rejects.toThrow(/Two different classes named Twin/);
   });

@@ -54,7 +54,8 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         checkDeclaredReturnType(proto, name, label);
         if (cached && !cached.key) {
           const seen = classNames.get(className);
-          if (seen !== undefined && seen !== proto.constructor) throw new CachedMethodError(DUPLICATE_CLASS_NAME(className, name));
+          if (seen !== undefined && seen !== proto.constructor)
+            throw new CachedMethodError(DUPLICATE_CLASS_NAME(className, name));
           classNames.set(className, proto.constructor);
         }
         const replacement = cached
@@ -72,8 +73,12 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
     const prefix = `${label}:`;
     const keyOf = options.key;
     const tagsOf = typeof options.tags === 'function' ? options.tags : undefined;
-    if (options.key !== undefined && typeof options.key !== 'function') invalidOption(`@Cached key of ${label}`, options.key, 'a function');
-    const fixed = cache.callOptions({ ...options, tags: tagsOf ? undefined : (options.tags as readonly string[] | undefined) }, true);
+    if (options.key !== undefined && typeof options.key !== 'function')
+      invalidOption(`@Cached key of ${label}`, options.key, 'a function');
+    const fixed = cache.callOptions(
+      { ...options, tags: tagsOf ? undefined : (options.tags as readonly string[] | undefined) },
+      true,
+    );
     let broken: CachedMethodError | undefined;
     const memo = new Map<unknown, string>();
     return function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
@@ -124,7 +129,10 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
       return Promise.resolve(result).then(async (value) => {
         const keys = options.keys?.(...args);
         const tags = typeof options.tags === 'function' ? options.tags(...args) : options.tags;
-        await Promise.all([keys && keys.length > 0 ? cache.del(keys) : undefined, tags && tags.length > 0 ? cache.invalidateTags(tags) : undefined]);
+        await Promise.all([
+          keys && keys.length > 0 ? cache.del(keys) : undefined,
+          tags && tags.length > 0 ? cache.invalidateTags(tags) : undefined,
+        ]);
         return value;
       });
     };
@@ -138,7 +146,9 @@ function prototypeOf(wrapper: InstanceWrapper): object | undefined {
     return proto && proto !== Object.prototype ? (proto as object) : undefined;
   }
   const metatype = wrapper.metatype as { prototype?: unknown } | null;
-  return typeof metatype === 'function' && metatype.prototype && typeof metatype.prototype === 'object' ? (metatype.prototype as object) : undefined;
+  return typeof metatype === 'function' && metatype.prototype && typeof metatype.prototype === 'object'
+    ? (metatype.prototype as object)
+    : undefined;
 }
 
 function instancesOf(wrapper: InstanceWrapper): object[] {
@@ -151,7 +161,8 @@ function instancesOf(wrapper: InstanceWrapper): object[] {
 /** TypeScript records the declared return type; SWC/tsc emit `Promise` for async methods. */
 function checkDeclaredReturnType(proto: object, name: string, label: string): void {
   const type: unknown = Reflect.getMetadata('design:returntype', proto, name);
-  if (typeof type === 'function' && type !== Promise && type !== Object) throw new CachedMethodError(DECLARED_NOT_A_PROMISE(label, type.name));
+  if (typeof type === 'function' && type !== Promise && type !== Object)
+    throw new CachedMethodError(DECLARED_NOT_A_PROMISE(label, type.name));
 }
 
 /** The wrapper keeps the method's name and every metadata key other decorators put on it. */
@@ -176,5 +187,9 @@ function memoizable(value: unknown): boolean {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -32,7 +32,8 @@ const KNOWN = ['namespace', 'ttl', 'l1', 'l2', 'nullTtl', 'jitter', 'grace', 'le
 export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): ResolvedOptions {
   const o = (raw ?? {}) as MultiLevelCacheModuleOptions & Record<string, unknown>;
   if (typeof o !== 'object') fail('options', o, 'an object');
-  for (const key of Object.keys(o)) if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
+  for (const key of Object.keys(o))
+    if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
   const namespace = o.namespace ?? 'cache';
   if (typeof namespace !== 'string' || namespace.length === 0) fail('namespace', namespace, 'a non-empty string');
   const ttl = positive('ttl', o.ttl, 60_000);
@@ -41,7 +42,8 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
       ? undefined
       : {
           maxEntries: positiveInt('l1.maxEntries', o.l1?.maxEntries, 10_000),
-          maxSizeBytes: o.l1?.maxSizeBytes === undefined ? undefined : positiveInt('l1.maxSizeBytes', o.l1.maxSizeBytes, 0),
+          maxSizeBytes:
+            o.l1?.maxSizeBytes === undefined ? undefined : positiveInt('l1.maxSizeBytes', o.l1.maxSizeBytes, 0),
           ttl: positive('l1.ttl', o.l1?.ttl, Number.POSITIVE_INFINITY),
           offlineTtl: positive('l1.offlineTtl', o.l1?.offlineTtl, 1_000),
         };
@@ -52,8 +54,10 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   if (o.l2 !== undefined && o.l2 !== false) {
     if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url }, { cluster } or false');
     const { url, cluster } = o.l2;
-    if ((url === undefined) === (cluster === undefined)) fail('l2', o.l2, 'exactly one of l2.url (one Redis) and l2.cluster (Redis Cluster seeds)');
-    if (url !== undefined && (typeof url !== 'string' || !REDIS_URL.test(url))) fail('l2.url', url, 'a redis:// or rediss:// URL');
+    if ((url === undefined) === (cluster === undefined))
+      fail('l2', o.l2, 'exactly one of l2.url (one Redis) and l2.cluster (Redis Cluster seeds)');
+    if (url !== undefined && (typeof url !== 'string' || !REDIS_URL.test(url)))
+      fail('l2.url', url, 'a redis:// or rediss:// URL');
     l2 = {
       url,
       cluster: cluster === undefined ? undefined : clusterSeeds(cluster),
@@ -67,7 +71,8 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   }
   if (!l1 && !l2) fail('l1', o.l1, 'an L1 or an L2 tier (both are off)');
   const jitter = o.jitter ?? 0;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) fail('jitter', jitter, 'a number from 0 (inclusive) to 1 (exclusive)');
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
+    fail('jitter', jitter, 'a number from 0 (inclusive) to 1 (exclusive)');
   return {
     namespace,
     ttl,
@@ -97,8 +102,10 @@ function clusterSeeds(seeds: unknown): string[] {
       return seed;
     }
     const { host, port } = (seed ?? {}) as Partial<{ host: unknown; port: unknown }>;
-    if (typeof seed !== 'object' || seed === null || typeof host !== 'string' || host.length === 0) fail(option, seed, '{ host, port } or a redis:// URL');
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) fail(`${option}.port`, port, 'a TCP port (1–65535)');
+    if (typeof seed !== 'object' || seed === null || typeof host !== 'string' || host.length === 0)
+      fail(option, seed, '{ host, port } or a redis:// URL');
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+      fail(`${option}.port`, port, 'a TCP port (1–65535)');
     return `redis://${host.includes(':') ? `[${host}]` : host}:${port}`;
   });
 }

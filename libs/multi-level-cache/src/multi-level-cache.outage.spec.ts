@@ -83,7 +83,11 @@ describe('Redis outage (fail-open)', () => {
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(cache.stats().breaker).toBe('open');
       process.kill(pid, 'SIGCONT');
-      const reader = await start({ namespace: uniquePrefix('hang-reader'), l1: false, l2: { url: hung.url, bus: false } });
+      const reader = await start({
+        namespace: uniquePrefix('hang-reader'),
+        l1: false,
+        l2: { url: hung.url, bus: false },
+      });
       expect(await until(async () => (await reader.set('x', 1), (await reader.get('x')) === 1), 10_000)).toBe(true);
       expect(await until(async () => (await cache.set('y', 2), cache.stats().breaker === 'closed'), 10_000)).toBe(true);
     } finally {
@@ -95,7 +99,10 @@ describe('Redis outage (fail-open)', () => {
   it('keeps serving while Redis is killed, never throws or hangs, and uses L2 again after it returns', async () => {
     const namespace = uniquePrefix('outage');
     // Without the bus, an outage leaves L1 untouched (the coherence spec covers the bus's short offline TTL).
-    const cache = await start({ namespace, l2: { url: server.url, timeoutMs: 50, breakerHalfOpenAfterMs: 200, bus: false } });
+    const cache = await start({
+      namespace,
+      l2: { url: server.url, timeoutMs: 50, breakerHalfOpenAfterMs: 200, bus: false },
+    });
     const before = { at: new Date(1), n: 1n };
     await cache.set('warm', before);
 

@@ -24,7 +24,13 @@ afterEach(async () => {
 const typeTable: [string, unknown][] = [
   ['Date', new Date('2020-01-02T03:04:05.006Z')],
   ['BigInt', 2n ** 80n],
-  ['Map', new Map<unknown, unknown>([['a', 1], [2, new Date(7)]])],
+  [
+    'Map',
+    new Map<unknown, unknown>([
+      ['a', 1],
+      [2, new Date(7)],
+    ]),
+  ],
   ['Set', new Set(['x', 1, 3n])],
   ['Buffer', Buffer.from('héllo')],
   ['nested', { a: [{ b: new Map([['c', new Set([new Date(1)])]]) }], u: undefined, n: null }],

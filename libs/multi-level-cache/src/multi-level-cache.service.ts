@@ -134,7 +134,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (this.l2) {
       const start = this.seq;
       const entry = await this.l2.read(key);
-      if (entry !== undefined && entry.freshUntil >= Date.now() && (entry.tags === undefined || (await this.tagsCurrent(entry, undefined, undefined)))) {
+      if (
+        entry !== undefined &&
+        entry.freshUntil >= Date.now() &&
+        (entry.tags === undefined || (await this.tagsCurrent(entry, undefined, undefined)))
+      ) {
         this.counters.l2++;
         this.backfill(key, entry, start);
         return entry.value as T;
@@ -239,7 +243,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     checkCallMs('ttl', options.ttl, false);
     checkCallMs('grace', options.grace, true);
     checkCallMs('nullTtl', options.nullTtl, false);
-    if (options.tags !== undefined && !isStringArray(options.tags)) invalidOption('tags', options.tags, 'an array of strings');
+    if (options.tags !== undefined && !isStringArray(options.tags))
+      invalidOption('tags', options.tags, 'an array of strings');
     return {
       ttl: options.ttl,
       nullTtl: options.nullTtl,
@@ -290,7 +295,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (refresh) return refresh;
     // Fills of an absent entry never overwrite one written meanwhile (a `set` elsewhere is newer than our load).
     const mode: LoadMode = { awaitL2: false, onlyIfAbsent: absent, start };
-    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live)) return this.loadUnderLease(key, loader, call, versions, mode);
+    if (call.lease && this.l2 && (this.bus === undefined || this.bus.live))
+      return this.loadUnderLease(key, loader, call, versions, mode);
     return this.load(key, loader, call, versions, mode);
   }
 
@@ -337,7 +343,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         try {
           // Another instance may have filled the key between our read and the lease.
           const entry = await l2.read(key);
-          if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, versions))) {
+          if (
+            entry !== undefined &&
+            entry.freshUntil >= Date.now() &&
+            (await this.tagsCurrent(entry, call.tags, versions))
+          ) {
             this.backfill(key, entry, start);
             return entry.value;
           }
@@ -352,7 +362,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       if (left <= 0) return this.load(key, loader, call, versions, mode);
       await this.waitForFill(key, Math.min(pollMs, left));
       const entry = await l2.read(key);
-      if (entry !== undefined && entry.freshUntil >= Date.now() && (await this.tagsCurrent(entry, call.tags, undefined))) {
+      if (
+        entry !== undefined &&
+        entry.freshUntil >= Date.now() &&
+        (await this.tagsCurrent(entry, call.tags, undefined))
+      ) {
         this.counters.l2++;
         this.backfill(key, entry, start);
         return entry.value;
@@ -362,13 +376,19 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   private refreshInBackground(key: string, loader: () => unknown, call: CallOptions): void {
     if (this.refreshing.has(key)) return;
-    const refresh = this.load(key, loader, call, undefined, { awaitL2: true, onlyIfAbsent: false, start: this.seq }).then(
+    const refresh = this.load(key, loader, call, undefined, {
+      awaitL2: true,
+      onlyIfAbsent: false,
+      start: this.seq,
+    }).then(
       async (value) => {
         await this.bus?.publish({ k: [key] });
         return value;
       },
       (error: unknown) => {
-        this.logger.debug?.(`Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`);
+        this.logger.debug?.(
+          `Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`,
+        );
         throw error;
       },
     );
@@ -393,11 +413,21 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const now = Date.now();
     const freshUntil = now + ttl;
     const staleUntil = freshUntil + call.grace;
-    if (this.unchangedSince(start, key, call.tags)) this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
+    if (this.unchangedSince(start, key, call.tags))
+      this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
     if (!this.l2) return false;
     // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
     if (call.tags && versions === undefined) return false;
-    const written = await this.l2.write(key, text, freshUntil, staleUntil, ttl + call.grace, call.tags, versions, write);
+    const written = await this.l2.write(
+      key,
+      text,
+      freshUntil,
+      staleUntil,
+      ttl + call.grace,
+      call.tags,
+      versions,
+      write,
+    );
     return written && write.announce !== undefined;
   }
 
@@ -407,7 +437,14 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, size);
   }
 
-  private setL1(key: string, value: unknown, freshUntil: number, staleUntil: number, tags: readonly string[] | undefined, size: number): void {
+  private setL1(
+    key: string,
+    value: unknown,
+    freshUntil: number,
+    staleUntil: number,
+    tags: readonly string[] | undefined,
+    size: number,
+  ): void {
     const l1 = this.options.l1;
     if (!this.l1 || !l1) return;
     const now = Date.now();
@@ -452,7 +489,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     }
   }
 
-  private async tagsCurrent(entry: StoredEntry, tags: readonly string[] | undefined, current: TagVersions | undefined): Promise<boolean> {
+  private async tagsCurrent(
+    entry: StoredEntry,
+    tags: readonly string[] | undefined,
+    current: TagVersions | undefined,
+  ): Promise<boolean> {
     if (!entry.tags || entry.tags.length === 0) return true;
     const versions = current && tags && sameTags(tags, entry.tags) ? current : await this.l2?.tagVersions(entry.tags);
     if (!versions || !entry.versions) return false;

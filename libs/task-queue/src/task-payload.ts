@@ -38,7 +38,8 @@ function copy(taskName: string, value: unknown, path: string, ancestors: object[
 }
 
 function copyObject(taskName: string, value: object, path: string, ancestors: object[]): unknown {
-  if (ancestors.includes(value)) throw new UnserializablePayloadError(taskName, path, 'refers back to itself (a cycle)');
+  if (ancestors.includes(value))
+    throw new UnserializablePayloadError(taskName, path, 'refers back to itself (a cycle)');
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return copy(taskName, toJSON.call(value), path, ancestors);
   if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
@@ -50,7 +51,8 @@ function copyObject(taskName: string, value: object, path: string, ancestors: ob
     const arr: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (item === undefined) throw new UnserializablePayloadError(taskName, `${path}[${i}]`, 'is undefined (JSON would turn it into null)');
+      if (item === undefined)
+        throw new UnserializablePayloadError(taskName, `${path}[${i}]`, 'is undefined (JSON would turn it into null)');
       arr.push(copy(taskName, item, `${path}[${i}]`, ancestors));
     }
     out = arr;

@@ -37,12 +37,17 @@ export class TaskQueueExplorer {
         if (meta === undefined) continue;
         const where = `${prototype.constructor.name}.${methodName}`;
         if (!wrapper.isDependencyTreeStatic()) {
-          this.logger.warn(HANDLER_IGNORED(where, 'request-scoped (or transient) providers cannot run tasks; make it a singleton'));
+          this.logger.warn(
+            HANDLER_IGNORED(where, 'request-scoped (or transient) providers cannot run tasks; make it a singleton'),
+          );
           continue;
         }
         const existing = handlers.get(meta.name);
         if (existing !== undefined) throw new DuplicateTaskHandlerError(meta.name, existing.where, where);
-        handlers.set(meta.name, this.register(meta, where, method.bind(instance) as (p: unknown, c: TaskContext) => unknown));
+        handlers.set(
+          meta.name,
+          this.register(meta, where, method.bind(instance) as (p: unknown, c: TaskContext) => unknown),
+        );
       }
     }
     return handlers;
@@ -62,7 +67,9 @@ export class TaskQueueExplorer {
       return value;
     };
     if (typeof meta.name !== 'string' || meta.name.length === 0) {
-      throw new InvalidTaskQueueOptionsError(INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string'));
+      throw new InvalidTaskQueueOptionsError(
+        INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string'),
+      );
     }
     return new RegisteredTaskHandler(
       meta.name,

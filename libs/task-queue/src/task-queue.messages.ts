@@ -1,6 +1,8 @@
 export const UNKNOWN_TASK = (name: string, known: readonly string[]) =>
   `No @TaskHandler is registered for the task "${name}". ` +
-  (known.length > 0 ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. ` : 'No task handler was found at all. ') +
+  (known.length > 0
+    ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. `
+    : 'No task handler was found at all. ') +
   'Check the name, and that the provider declaring @TaskHandler("' +
   name +
   '") belongs to a module of this application (and that the application was initialised).';
@@ -48,8 +50,7 @@ export const TASKS_REQUEUED_AT_SHUTDOWN = (deadlineMs: number, ids: readonly str
   `${ids.length} task(s) were still running ${deadlineMs} ms into shutdown; they were aborted and handed back to ` +
   `the queue for another worker (ids ${ids.join(', ')}).`;
 
-export const HANDLER_IGNORED = (where: string, reason: string) =>
-  `@TaskHandler on ${where} is ignored: ${reason}.`;
+export const HANDLER_IGNORED = (where: string, reason: string) => `@TaskHandler on ${where} is ignored: ${reason}.`;
 
 function safeString(value: unknown): string {
   try {
@@ -61,6 +62,6 @@ function safeString(value: unknown): string {
 
 export const CLUSTER_PREFIX_WITHOUT_HASH_TAG = (prefix: unknown, queueName: string) =>
   `Invalid task queue option prefix: ${safeString(prefix)}. On a Redis Cluster the prefix must contain a hash tag ` +
-  '(text in braces) so that all of the queue\'s keys share one slot, as BullMQ\'s scripts require. Use for ' +
+  "(text in braces) so that all of the queue's keys share one slot, as BullMQ's scripts require. Use for " +
   `example "{${typeof prefix === 'string' && prefix !== '' ? prefix.replace(/[{}]/g, '') : 'bull'}:${queueName}}", or ` +
   `leave prefix out for the default "{${queueName}}". Queues with different hash tags spread over the cluster.`;

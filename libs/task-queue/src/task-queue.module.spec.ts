@@ -112,7 +112,9 @@ describe('TaskQueueModule', () => {
       again() {}
     }
     await expect(boot({}, { providers: [Other] })).rejects.toThrow(DuplicateTaskHandlerError);
-    await expect(boot({}, { providers: [Other] })).rejects.toThrow(/"send-mail": MailService\.send and Other\.again|"send-mail": Other\.again and MailService\.send/);
+    await expect(boot({}, { providers: [Other] })).rejects.toThrow(
+      /"send-mail": MailService\.send and Other\.again|"send-mail": Other\.again and MailService\.send/,
+    );
   });
 
   it.each([

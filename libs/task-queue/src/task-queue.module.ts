@@ -31,7 +31,9 @@ import { TaskRunner } from './task-runner.js';
     {
       provide: TaskQueueDriver,
       useFactory: (options: ResolvedTaskQueueOptions, runner: TaskRunner): TaskQueueDriver =>
-        options.driver === 'bullmq' ? new BullMqTaskQueueDriver(runner, options) : new MemoryTaskQueueDriver(runner, options),
+        options.driver === 'bullmq'
+          ? new BullMqTaskQueueDriver(runner, options)
+          : new MemoryTaskQueueDriver(runner, options),
       inject: [RESOLVED_TASK_QUEUE_OPTIONS, TaskRunner],
     },
     TaskQueueExplorer,

@@ -18,18 +18,29 @@ describe('resolveTaskQueueOptions with a Redis Cluster connection', () => {
 
   it('keeps a prefix that carries a hash tag, and passes clusterOptions on', () => {
     const resolved = resolveTaskQueueOptions(
-      { driver: 'bullmq', connection: { cluster: ['redis://10.0.0.1:7000', '10.0.0.2:7001'], clusterOptions: { scaleReads: 'master' } }, prefix: 'app:{tasks}' },
+      {
+        driver: 'bullmq',
+        connection: { cluster: ['redis://10.0.0.1:7000', '10.0.0.2:7001'], clusterOptions: { scaleReads: 'master' } },
+        prefix: 'app:{tasks}',
+      },
       'orders',
     );
     expect(resolved.prefix).toBe('app:{tasks}');
-    expect(resolved.cluster).toEqual({ nodes: ['redis://10.0.0.1:7000', '10.0.0.2:7001'], options: { scaleReads: 'master' } });
+    expect(resolved.cluster).toEqual({
+      nodes: ['redis://10.0.0.1:7000', '10.0.0.2:7001'],
+      options: { scaleReads: 'master' },
+    });
   });
 
-  it.each(['tasks', 'tasks}{', '{}x', ''])('rejects the prefix %j, which has no hash tag, with a fix in the message', (prefix) => {
-    const resolve = () => resolveTaskQueueOptions({ driver: 'bullmq', connection: { cluster: seeds }, prefix }, 'orders');
-    expect(resolve).toThrow(InvalidTaskQueueOptionsError);
-    expect(resolve).toThrow(/hash tag.*"\{.*:orders\}"/s);
-  });
+  it.each(['tasks', 'tasks}{', '{}x', ''])(
+    'rejects the prefix %j, which has no hash tag, with a fix in the message',
+    (prefix) => {
+      const resolve = () =>
+        resolveTaskQueueOptions({ driver: 'bullmq', connection: { cluster: seeds }, prefix }, 'orders');
+      expect(resolve).toThrow(InvalidTaskQueueOptionsError);
+      expect(resolve).toThrow(/hash tag.*"\{.*:orders\}"/s);
+    },
+  );
 
   it.each([
     [[], 'connection.cluster'],

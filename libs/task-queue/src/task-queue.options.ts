@@ -65,7 +65,8 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
   const bullmq = options.bullmq ?? {};
   // The memory driver ignores `connection`, so `{ url: process.env.REDIS_URL }` can stay in shared config.
   const connection = driver === 'bullmq' ? options.connection : undefined;
-  const cluster = connection !== undefined && isClusterConnection(connection) ? toClusterConnection(connection) : undefined;
+  const cluster =
+    connection !== undefined && isClusterConnection(connection) ? toClusterConnection(connection) : undefined;
   positiveInteger('bullmq.lockDurationMs', bullmq.lockDurationMs, true);
   positiveInteger('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, true);
   positiveInteger('bullmq.maxStalledCount', bullmq.maxStalledCount, true);
@@ -84,7 +85,8 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     },
     timeoutMs: positiveInteger('timeoutMs', options.timeoutMs),
     dedupWindowMs: positiveInteger('dedupWindowMs', options.dedupWindowMs) ?? DEFAULT_DEDUP_WINDOW_MS,
-    shutdownDeadlineMs: nonNegativeInteger('shutdownDeadlineMs', options.shutdownDeadlineMs) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
+    shutdownDeadlineMs:
+      nonNegativeInteger('shutdownDeadlineMs', options.shutdownDeadlineMs) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
     workers: bool('workers', options.workers) ?? true,
     keepCompleted: nonNegativeInteger('keepCompleted', options.keepCompleted) ?? DEFAULT_KEEP_COMPLETED,
     enqueueTimeoutMs: positiveInteger('enqueueTimeoutMs', options.enqueueTimeoutMs) ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
@@ -147,19 +149,32 @@ function isClusterConnection(connection: TaskQueueConnection): connection is Tas
 /** @internal Checks the seed nodes of a Redis Cluster connection. */
 export function toClusterConnection(connection: TaskQueueClusterConnection): ResolvedClusterConnection {
   const expected = 'a non-empty array of seed nodes: { host, port } or "redis://host:port"';
-  if (!Array.isArray(connection.cluster) || connection.cluster.length === 0) fail('connection.cluster', connection.cluster, expected);
+  if (!Array.isArray(connection.cluster) || connection.cluster.length === 0)
+    fail('connection.cluster', connection.cluster, expected);
   connection.cluster.forEach((node, i) => {
     const option = `connection.cluster[${i}]`;
     if (typeof node === 'string') {
       if (!isHostPort(node)) fail(option, node, '"redis://host:port" or "host:port"');
-    } else if (node === null || typeof node !== 'object' || typeof node.host !== 'string' || node.host === '' || !isPort(node.port)) {
+    } else if (
+      node === null ||
+      typeof node !== 'object' ||
+      typeof node.host !== 'string' ||
+      node.host === '' ||
+      !isPort(node.port)
+    ) {
       fail(option, node, '{ host: string, port: 1–65535 }');
     }
   });
-  if (connection.clusterOptions !== undefined && (connection.clusterOptions === null || typeof connection.clusterOptions !== 'object')) {
+  if (
+    connection.clusterOptions !== undefined &&
+    (connection.clusterOptions === null || typeof connection.clusterOptions !== 'object')
+  ) {
     fail('connection.clusterOptions', connection.clusterOptions, 'ioredis ClusterOptions (an object)');
   }
-  return { nodes: connection.cluster.map((node) => (typeof node === 'string' ? node : { ...node })), options: { ...connection.clusterOptions } };
+  return {
+    nodes: connection.cluster.map((node) => (typeof node === 'string' ? node : { ...node })),
+    options: { ...connection.clusterOptions },
+  };
 }
 
 /**

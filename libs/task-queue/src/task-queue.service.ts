@@ -29,7 +29,9 @@ import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
  * connections close in `onApplicationShutdown`.
  */
 @Injectable()
-export class TaskQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class TaskQueue
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('TaskQueue');
   private handlers: Map<string, RegisteredTaskHandler> | undefined;
   private hooksCheck: ReturnType<typeof setTimeout> | undefined;
@@ -157,7 +159,8 @@ export class TaskQueue implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
       invalid('priority', priority, `an integer from 1 (first) to ${MAX_PRIORITY} (last), or 0 for none`);
     }
-    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) invalid('attempts', attempts, 'an integer ≥ 1');
+    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1))
+      invalid('attempts', attempts, 'an integer ≥ 1');
     if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0)) {
       invalid('dedupKey', dedupKey, 'a non-empty string');
     }

@@ -109,7 +109,14 @@ export class TaskRunner {
     let sum = 0;
     for (let i = 0; i < n; i++) sum += sorted[i];
     const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
-    return { count: this.durationCount, meanMs: sum / n, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99), maxMs: sorted[n - 1] };
+    return {
+      count: this.durationCount,
+      meanMs: sum / n,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      p99Ms: at(0.99),
+      maxMs: sorted[n - 1],
+    };
   }
 
   private start(handler: RegisteredTaskHandler, run: TaskRun): void {

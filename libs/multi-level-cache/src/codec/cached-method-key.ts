@@ -5,6 +5,10 @@ import { encodeArgs, shortenKey } from './cache-key.js';
  * entry with `MultiLevelCache.del` or `@CacheEvict({ keys })`.
  * @publicApi
  */
-export function cachedMethodKey(target: abstract new (...args: never[]) => unknown, method: string, args: readonly unknown[]): string {
+export function cachedMethodKey(
+  target: abstract new (...args: never[]) => unknown,
+  method: string,
+  args: readonly unknown[],
+): string {
   return shortenKey(`${target.name}.${method}:`, encodeArgs(args));
 }

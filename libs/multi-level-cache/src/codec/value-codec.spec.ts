@@ -19,7 +19,14 @@ describe('value codec', () => {
     ['bigint', 12345678901234567890123n],
     ['Date', new Date('2024-02-29T12:34:56.789Z')],
     ['invalid Date', new Date(Number.NaN)],
-    ['Map', new Map<unknown, unknown>([['a', 1], [2, new Date(0)], [{ k: 1 }, [1n]]])],
+    [
+      'Map',
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [2, new Date(0)],
+        [{ k: 1 }, [1n]],
+      ]),
+    ],
     ['Set', new Set([1, 'two', 3n])],
     ['Buffer', Buffer.from([0, 1, 2, 255])],
     ['Uint8Array', new Uint8Array([9, 8, 7])],
@@ -30,7 +37,9 @@ describe('value codec', () => {
     ['object that looks like a tag', { $u: 0 }],
     [
       'nested',
-      { user: { id: 1n, born: new Date(1e12), roles: new Set(['a']), meta: new Map([['k', { deep: [new Date(5)] }]]) } },
+      {
+        user: { id: 1n, born: new Date(1e12), roles: new Set(['a']), meta: new Map([['k', { deep: [new Date(5)] }]]) },
+      },
     ],
   ];
 
@@ -90,7 +99,21 @@ describe('value codec', () => {
 
   it('encodes canonically: key order, Map and Set order do not matter', () => {
     expect(encodeCanonical({ b: 1, a: { d: 2, c: 3 } })).toBe(encodeCanonical({ a: { c: 3, d: 2 }, b: 1 }));
-    expect(encodeCanonical(new Map([['x', 1], ['y', 2]]))).toBe(encodeCanonical(new Map([['y', 2], ['x', 1]])));
+    expect(
+      encodeCanonical(
+        new Map([
+          ['x', 1],
+          ['y', 2],
+        ]),
+      ),
+    ).toBe(
+      encodeCanonical(
+        new Map([
+          ['y', 2],
+          ['x', 1],
+        ]),
+      ),
+    );
     expect(encodeCanonical(new Set([2, 1]))).toBe(encodeCanonical(new Set([1, 2])));
     expect(encodeCanonical([null])).not.toBe(encodeCanonical([undefined]));
     expect(encodeCanonical([1])).not.toBe(encodeCanonical(['1']));

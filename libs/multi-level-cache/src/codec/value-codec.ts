@@ -74,7 +74,8 @@ function encodeObject(v: object, canonical: boolean, ancestors: object[]): strin
   try {
     if (Array.isArray(v)) return encodeArray(v, canonical, ancestors);
     const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) return encodePlain(v as Record<string, unknown>, canonical, ancestors);
+    if (proto === Object.prototype || proto === null)
+      return encodePlain(v as Record<string, unknown>, canonical, ancestors);
     if (v instanceof Date) {
       const t = v.getTime();
       return `{"$D":${Number.isNaN(t) ? 'null' : t}}`;
@@ -82,7 +83,8 @@ function encodeObject(v: object, canonical: boolean, ancestors: object[]): strin
     if (v instanceof Map) return encodeMap(v, canonical, ancestors);
     if (v instanceof Set) return encodeSet(v, canonical, ancestors);
     if (Buffer.isBuffer(v)) return `{"$B":"${v.toString('base64')}"}`;
-    if (v instanceof Uint8Array) return `{"$U":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"}`;
+    if (v instanceof Uint8Array)
+      return `{"$U":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"}`;
     if (v instanceof RegExp) return `{"$R":[${JSON.stringify(v.source)},"${v.flags}"]}`;
     const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'an unknown class';
     throw new Unencodable(`an instance of ${name} cannot be restored with its type`);
@@ -105,7 +107,8 @@ function encodeArray(v: unknown[], canonical: boolean, ancestors: object[]): str
 }
 
 function encodePlain(v: Record<string, unknown>, canonical: boolean, ancestors: object[]): string {
-  if (Object.getOwnPropertySymbols(v).length > 0) throw new Unencodable('an object with symbol keys cannot be serialized');
+  if (Object.getOwnPropertySymbols(v).length > 0)
+    throw new Unencodable('an object with symbol keys cannot be serialized');
   const keys = Object.keys(v);
   if (canonical) keys.sort();
   let out = '{';
@@ -172,7 +175,8 @@ function revive(v: unknown): unknown {
   }
   const obj = v as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length === 1 && keys[0].length === 2 && keys[0].charCodeAt(0) === DOLLAR) return reviveTag(keys[0], obj[keys[0]]);
+  if (keys.length === 1 && keys[0].length === 2 && keys[0].charCodeAt(0) === DOLLAR)
+    return reviveTag(keys[0], obj[keys[0]]);
   let escaped = false;
   for (const k of keys) if (k.charCodeAt(0) === DOLLAR) escaped = true;
   if (!escaped) {
@@ -210,6 +214,7 @@ function reviveTag(tag: string, p: unknown): unknown {
 }
 
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   else obj[key] = value;
 }

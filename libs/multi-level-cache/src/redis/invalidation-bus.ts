@@ -160,7 +160,11 @@ export class InvalidationBus {
       this.replaceClusterSubscriber();
     }
     if (this.tier.cluster && !this.subscribed && this.subscriber.isOpen) void this.onReady();
-    if (this.subscribed && (this.tier.cluster ? this.subscriber.isOpen : (this.subscriber as RedisTier['client']).isReady)) void this.sendProbe();
+    if (
+      this.subscribed &&
+      (this.tier.cluster ? this.subscriber.isOpen : (this.subscriber as RedisTier['client']).isReady)
+    )
+      void this.sendProbe();
   }
 
   private onRaw(raw: string): void {

@@ -49,7 +49,8 @@ export interface Announcement {
 /** Returned by guarded operations that failed, timed out or were refused by the breaker. */
 export const FAILED = Symbol('l2-failed');
 
-const RELEASE_LEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const RELEASE_LEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * Redis through the @keyv/redis client (the cache-manager 7 store stack), on one Redis or a Redis Cluster. Entries
@@ -126,7 +127,8 @@ export class RedisTier {
     });
     const connected = await Promise.race([connecting, gaveUp]);
     clearTimeout(timer);
-    if (!connected) this.logger.warn(`Redis at ${this.where()} is not reachable; serving from L1 and loaders until it is.`);
+    if (!connected)
+      this.logger.warn(`Redis at ${this.where()} is not reachable; serving from L1 and loaders until it is.`);
   }
 
   async close(): Promise<void> {
@@ -230,7 +232,11 @@ export class RedisTier {
     const options = onlyIfAbsent ? { expiration, condition: 'NX' as const } : { expiration };
     const done = await this.run<unknown>(() =>
       announce
-        ? this.client.multi().set(this.entryKey(key), record, options).publish(announce.channel, announce.message).exec()
+        ? this.client
+            .multi()
+            .set(this.entryKey(key), record, options)
+            .publish(announce.channel, announce.message)
+            .exec()
         : this.client.set(this.entryKey(key), record, options),
     );
     return done !== FAILED;
@@ -287,7 +293,9 @@ export class RedisTier {
 
   /** true: lease taken; false: held by someone else; undefined: Redis failed. */
   async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
-    const got = await this.run(() => this.client.set(this.leaseKey(key), token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+    const got = await this.run(() =>
+      this.client.set(this.leaseKey(key), token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+    );
     return got === FAILED ? undefined : got === 'OK';
   }
 
@@ -350,7 +358,9 @@ export class RedisTier {
   }
 
   private where(): string {
-    return this.options.cluster ? `cluster ${this.options.cluster.map(redact).join(', ')}` : redact(this.options.url ?? '');
+    return this.options.cluster
+      ? `cluster ${this.options.cluster.map(redact).join(', ')}`
+      : redact(this.options.url ?? '');
   }
 
   private onConnectionError(error: Error): void {

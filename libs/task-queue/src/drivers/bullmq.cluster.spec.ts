@@ -3,7 +3,13 @@ import { Cluster } from 'ioredis';
 import { RedisCluster, uniquePrefix } from '../../../../test/harness/index.js';
 import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import { DEFAULT_QUEUE_NAME } from '../task-queue.constants.js';
-import { bootConformanceApp, type ConformanceApp, type ConformanceOptions, describeTaskQueueConformance, until } from './driver.conformance.js';
+import {
+  bootConformanceApp,
+  type ConformanceApp,
+  type ConformanceOptions,
+  describeTaskQueueConformance,
+  until,
+} from './driver.conformance.js';
 
 // One 3-master cluster (no replicas) for the conformance suite and the slot checks, a second one for the
 // master-loss test, which leaves its cluster with an emptied master.

@@ -32,7 +32,9 @@ describe('bullmq driver: a worker process killed with SIGKILL mid-task', () => {
   });
 
   it('loses nothing: every task completes, and each effect is applied exactly once', async () => {
-    workers = ['a', 'b'].map((label) => NodeProcess.start(`worker-${label}`, FIXTURE, { REDIS_URL: redisUrl(), PREFIX: prefix, LABEL: label }));
+    workers = ['a', 'b'].map((label) =>
+      NodeProcess.start(`worker-${label}`, FIXTURE, { REDIS_URL: redisUrl(), PREFIX: prefix, LABEL: label }),
+    );
     const [a, b] = workers;
     await a.waitFor(/READY a/, 30_000);
     await b.waitFor(/READY b/, 30_000);
@@ -52,9 +54,15 @@ describe('bullmq driver: a worker process killed with SIGKILL mid-task', () => {
     await web.init();
     const queue = web.get(TaskQueue);
     const orders = Array.from({ length: 20 }, (_, i) => `order:${i}/eu`);
-    const refs = await queue.enqueueMany(orders.map((orderId) => ({ name: 'reserve-stock', payload: { orderId }, options: { dedupKey: orderId } })));
+    const refs = await queue.enqueueMany(
+      orders.map((orderId) => ({ name: 'reserve-stock', payload: { orderId }, options: { dedupKey: orderId } })),
+    );
     // A client retrying its enqueue (same dedupKey) does not add work.
-    const again = await queue.enqueueMany(orders.slice(0, 5).map((orderId) => ({ name: 'reserve-stock', payload: { orderId }, options: { dedupKey: orderId } })));
+    const again = await queue.enqueueMany(
+      orders
+        .slice(0, 5)
+        .map((orderId) => ({ name: 'reserve-stock', payload: { orderId }, options: { dedupKey: orderId } })),
+    );
     expect(again.map((r) => r.id)).toEqual(refs.slice(0, 5).map((r) => r.id));
 
     const [, killedTaskId] = (await a.waitFor(/START a (\S+) /, 20_000)) as RegExpExecArray;
@@ -66,10 +74,14 @@ describe('bullmq driver: a worker process killed with SIGKILL mid-task', () => {
     expect(counts).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 20 });
 
     redis = new Redis(redisUrl());
-    const effects = await Promise.all(orders.map(async (orderId) => [orderId, await redis?.get(`${prefix}:effects:${orderId}`)]));
+    const effects = await Promise.all(
+      orders.map(async (orderId) => [orderId, await redis?.get(`${prefix}:effects:${orderId}`)]),
+    );
     expect(effects).toEqual(orders.map((orderId) => [orderId, '1']));
     // The task the killed worker was running ran again on the survivor, and completed there.
-    expect(Number(await redis.get(`${prefix}:runs:${(await bull.getJob(killedTaskId))?.data.orderId}`))).toBeGreaterThanOrEqual(2);
+    expect(
+      Number(await redis.get(`${prefix}:runs:${(await bull.getJob(killedTaskId))?.data.orderId}`)),
+    ).toBeGreaterThanOrEqual(2);
     expect((await queue.getTask(killedTaskId))?.state).toBe('completed');
     expect(b.log).toContain(`DONE b ${killedTaskId}`);
   }, 90_000);

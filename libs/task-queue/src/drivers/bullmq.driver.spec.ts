@@ -71,7 +71,9 @@ describe('bullmq driver specifics', () => {
       expect(injected).toBeInstanceOf(Queue);
       expect(injected?.name).toBe('orders');
       expect(moduleRef.get(TaskQueue).bullQueue).toBe(injected);
-      const ref = await moduleRef.get(TaskQueue).enqueue('echo', { a: 1 }, { dedupKey: 'tenant:7/order:9', delayMs: 60_000 });
+      const ref = await moduleRef
+        .get(TaskQueue)
+        .enqueue('echo', { a: 1 }, { dedupKey: 'tenant:7/order:9', delayMs: 60_000 });
       const job = await injected?.getJob(ref.id);
       expect(job?.name).toBe('echo');
       expect(await injected?.getDeduplicationJobId('tenant:7/order:9')).toBe(ref.id);
@@ -132,7 +134,12 @@ describe('bullmq driver specifics', () => {
     });
 
     it('fails the enqueue in bounded time, and processes the tasks enqueued before and after', async () => {
-      const app = await boot({ driver: 'bullmq', connection: { url: server.url }, prefix: 'outage', enqueueTimeoutMs: 2_000 });
+      const app = await boot({
+        driver: 'bullmq',
+        connection: { url: server.url },
+        prefix: 'outage',
+        enqueueTimeoutMs: 2_000,
+      });
       const { queue, probe } = app;
       await queue.enqueueMany([1, 2, 3].map((n) => ({ name: 'echo', payload: `before-${n}` })));
       await queue.enqueue('echo', 'before-delayed', { delayMs: 2_500 });

@@ -99,7 +99,9 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
     try {
       const added = await withTimeout(
-        jobs.length === 1 ? this.queue.add(jobs[0].name, jobs[0].data, jobs[0].opts).then((job) => [job]) : this.queue.addBulk(jobs),
+        jobs.length === 1
+          ? this.queue.add(jobs[0].name, jobs[0].data, jobs[0].opts).then((job) => [job])
+          : this.queue.addBulk(jobs),
         this.options.enqueueTimeoutMs,
       );
       return added.map((job) => ({ id: job.id as string, name: job.name }));
@@ -146,7 +148,15 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   async stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>> {
-    const c = await this.queue.getJobCounts('waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'failed', 'completed');
+    const c = await this.queue.getJobCounts(
+      'waiting',
+      'prioritized',
+      'waiting-children',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+    );
     return {
       driver: 'bullmq',
       waiting: c.waiting + c.prioritized + c['waiting-children'],
@@ -235,7 +245,9 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     return {
       attempts: t.attempts,
       // A single attempt never backs off: leaving it out keeps the job hash (read by every BullMQ script) smaller.
-      ...(t.attempts > 1 ? { backoff: { type: t.backoff.type, delay: t.backoff.delayMs, jitter: t.backoff.jitter } } : {}),
+      ...(t.attempts > 1
+        ? { backoff: { type: t.backoff.type, delay: t.backoff.delayMs, jitter: t.backoff.jitter } }
+        : {}),
       ...(t.delayMs > 0 ? { delay: t.delayMs } : {}),
       ...(t.priority > 0 ? { priority: t.priority } : {}),
       ...(t.dedupKey !== undefined ? { deduplication: { id: t.dedupKey, ttl: this.options.dedupWindowMs } } : {}),
@@ -263,7 +275,13 @@ function info(job: Job, state: TaskState): TaskInfo {
     maxAttempts: job.opts.attempts ?? 1,
     ...(state === 'completed' ? { result: job.returnvalue } : {}),
     ...(job.failedReason
-      ? { error: { name: stack?.match(/^([\w$]+)(?::|\n|$)/)?.[1] ?? 'Error', message: job.failedReason, ...(stack ? { stack } : {}) } }
+      ? {
+          error: {
+            name: stack?.match(/^([\w$]+)(?::|\n|$)/)?.[1] ?? 'Error',
+            message: job.failedReason,
+            ...(stack ? { stack } : {}),
+          },
+        }
       : {}),
     createdAt: job.timestamp,
     ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),

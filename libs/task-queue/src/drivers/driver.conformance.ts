@@ -35,7 +35,14 @@ export class Probe {
   maxTotalRunning = 0;
 
   async run(name: string, payload: unknown, context: TaskContext): Promise<unknown> {
-    this.calls.push({ name, payload, id: context.id, attempt: context.attempt, at: Date.now(), signal: context.signal });
+    this.calls.push({
+      name,
+      payload,
+      id: context.id,
+      attempt: context.attempt,
+      at: Date.now(),
+      signal: context.signal,
+    });
     const now = (this.running.get(name) ?? 0) + 1;
     this.running.set(name, now);
     this.maxRunning.set(name, Math.max(now, this.maxRunning.get(name) ?? 0));
@@ -209,7 +216,11 @@ export function describeTaskQueueConformance(
       // Never an immediate retry: each retry waits for the (fixed, 60 ms) backoff.
       expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(50);
       expect(calls[2].at - calls[1].at).toBeGreaterThanOrEqual(50);
-      expect(await queue.getTask(ref.id)).toMatchObject({ state: 'completed', attemptsMade: 3, result: 'third time lucky' });
+      expect(await queue.getTask(ref.id)).toMatchObject({
+        state: 'completed',
+        attemptsMade: 3,
+        result: 'third time lucky',
+      });
     });
 
     it('keeps a task that exhausts its attempts as dead, with payload, error and attempts, and retries it', async () => {
@@ -224,7 +235,14 @@ export function describeTaskQueueConformance(
       expect(probe.callsOf('flaky')).toHaveLength(3);
       const dead = await queue.listDead();
       expect(dead).toHaveLength(1);
-      expect(dead[0]).toMatchObject({ id: ref.id, name: 'flaky', state: 'failed', payload: { sku: 'A-1' }, attemptsMade: 3, maxAttempts: 3 });
+      expect(dead[0]).toMatchObject({
+        id: ref.id,
+        name: 'flaky',
+        state: 'failed',
+        payload: { sku: 'A-1' },
+        attemptsMade: 3,
+        maxAttempts: 3,
+      });
       expect(dead[0].error).toMatchObject({ name: 'TypeError', message: 'still broken' });
       expect(dead[0].error?.stack).toContain('still broken');
       expect((await queue.stats()).failed).toBe(1);
@@ -263,7 +281,11 @@ export function describeTaskQueueConformance(
       const ref = await queue.enqueue('echo', {}, { attempts: 5 });
       await queue.waitUntilIdle({ timeoutMs: 10_000 });
       expect(probe.calls).toHaveLength(1);
-      expect(await queue.getTask(ref.id)).toMatchObject({ state: 'failed', attemptsMade: 1, error: { message: 'invalid order' } });
+      expect(await queue.getTask(ref.id)).toMatchObject({
+        state: 'failed',
+        attemptsMade: 1,
+        error: { message: 'invalid order' },
+      });
     });
 
     it('honours attempts given at enqueue (attempts: 2 → at most 2 calls)', async () => {
@@ -339,7 +361,7 @@ export function describeTaskQueueConformance(
       expect(probe.calls.map((c) => c.payload)).toEqual([{ n: 1 }, { n: 5 }, { n: 6 }]);
     });
 
-    it('never runs more than a handler\'s concurrency, nor more than the instance\'s concurrency in total', async () => {
+    it("never runs more than a handler's concurrency, nor more than the instance's concurrency in total", async () => {
       const { queue, probe } = await boot({ concurrency: 3 });
       probe.behaviours.set('limited', () => sleep(60));
       probe.behaviours.set('echo', () => sleep(60));
@@ -388,7 +410,7 @@ export function describeTaskQueueConformance(
       expect(await queue.enqueueMany([])).toEqual([]);
     });
 
-    it('reports counts and this instance\'s counters in stats()', async () => {
+    it("reports counts and this instance's counters in stats()", async () => {
       const { queue, probe } = await boot();
       probe.behaviours.set('echo', (p) => {
         if (p === 'bad') throw new NonRetryableError('bad');
@@ -397,7 +419,15 @@ export function describeTaskQueueConformance(
       await queue.enqueue('echo', 'later', { delayMs: 60_000 });
       await until(async () => (await queue.stats()).completed === 2 && (await queue.stats()).failed === 1);
       const stats = await queue.stats();
-      expect(stats).toMatchObject({ waiting: 0, active: 0, delayed: 1, failed: 1, completed: 2, processed: 2, failedAttempts: 1 });
+      expect(stats).toMatchObject({
+        waiting: 0,
+        active: 0,
+        delayed: 1,
+        failed: 1,
+        completed: 2,
+        processed: 2,
+        failedAttempts: 1,
+      });
       expect(stats.durations.count).toBe(3);
       expect(stats.durations.maxMs).toBeGreaterThanOrEqual(stats.durations.p50Ms);
     });
@@ -425,13 +455,19 @@ export function describeTaskQueueConformance(
       expect(finished).toBe(true);
       expect(app.probe.calls[0].signal.aborted).toBe(false);
       if (afterShutdown.stateAfterShutdown) {
-        expect(await afterShutdown.stateAfterShutdown(app.options, ref.id)).toEqual({ state: 'completed', attemptsMade: 1 });
+        expect(await afterShutdown.stateAfterShutdown(app.options, ref.id)).toEqual({
+          state: 'completed',
+          attemptsMade: 1,
+        });
       }
     });
 
     it('at shutdown aborts tasks still running at the deadline, in bounded time', async () => {
       const app = await boot({ shutdownDeadlineMs: 200 });
-      app.probe.behaviours.set('echo', (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
+      app.probe.behaviours.set(
+        'echo',
+        (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      );
       const ref = await app.queue.enqueue('echo', {});
       await until(() => app.probe.calls.length === 1);
       const started = Date.now();
@@ -441,7 +477,10 @@ export function describeTaskQueueConformance(
       expect(signal.aborted).toBe(true);
       expect(signal.reason).toBeInstanceOf(TaskAbortedError);
       if (afterShutdown.stateAfterShutdown) {
-        expect(await afterShutdown.stateAfterShutdown(app.options, ref.id)).toEqual({ state: 'waiting', attemptsMade: 0 });
+        expect(await afterShutdown.stateAfterShutdown(app.options, ref.id)).toEqual({
+          state: 'waiting',
+          attemptsMade: 0,
+        });
       }
     });
   });

@@ -56,7 +56,10 @@ describe('memory driver specifics', () => {
     vi.useFakeTimers();
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     app = await bootConformanceApp({ driver: 'memory', shutdownDeadlineMs: 200 });
-    app.probe.behaviours.set('echo', (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
+    app.probe.behaviours.set(
+      'echo',
+      (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
     await app.queue.enqueue('echo', {});
     await vi.advanceTimersByTimeAsync(0);
     expect(app.probe.calls).toHaveLength(1);
@@ -68,7 +71,10 @@ describe('memory driver specifics', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     app = await bootConformanceApp({ driver: 'memory', shutdownDeadlineMs: 100, concurrency: 1 });
     const { queue, probe } = app;
-    probe.behaviours.set('echo', (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
+    probe.behaviours.set(
+      'echo',
+      (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
     const running = await queue.enqueue('echo', 'running');
     await queue.enqueue('echo', 'waiting');
     await queue.enqueue('echo', 'delayed', { delayMs: 60_000 });

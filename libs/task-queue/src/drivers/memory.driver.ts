@@ -118,11 +118,15 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async listDead(offset: number, limit: number): Promise<TaskInfo[]> {
-    return [...this.dead.values()].toReversed().slice(offset, offset + limit).map(info);
+    return [...this.dead.values()]
+      .toReversed()
+      .slice(offset, offset + limit)
+      .map(info);
   }
 
   async retryDead(ids: readonly string[] | 'all'): Promise<number> {
-    const chosen = ids === 'all' ? [...this.dead.values()] : ids.map((id) => this.dead.get(id)).filter((t) => t !== undefined);
+    const chosen =
+      ids === 'all' ? [...this.dead.values()] : ids.map((id) => this.dead.get(id)).filter((t) => t !== undefined);
     for (const task of chosen) {
       this.dead.delete(task.id);
       task.failures = 0;
@@ -263,7 +267,9 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     if (task.priority === 0) {
       this.ready.push(task);
     } else {
-      this.prioritized ??= new TaskHeap((a, b) => a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq));
+      this.prioritized ??= new TaskHeap(
+        (a, b) => a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq),
+      );
       this.prioritized.push(task);
     }
   }
@@ -309,8 +315,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   private describeBusy(): string {
-    return `${this.waitingCount()} waiting, ${this.delayed.size} delayed, ${this.active} active` +
-      (this.running ? '' : ' (workers are not running on this instance)');
+    return (
+      `${this.waitingCount()} waiting, ${this.delayed.size} delayed, ${this.active} active` +
+      (this.running ? '' : ' (workers are not running on this instance)')
+    );
   }
 }
 
