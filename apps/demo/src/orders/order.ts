@@ -8,6 +8,6 @@ export interface Order {
   email: string;
   items: OrderItem[];
   createdAt: string;
-  /** Ids of the tasks that carry the order out, in the order they were enqueued. */
-  taskIds: string[];
+  /** The tasks that carry the order out, in the order they were enqueued. */
+  tasks: { id: string; name: string }[];
 }

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { TaskQueue, type TaskInfo } from '@nest-scale/task-queue';
+import { TaskQueue, type TaskInfo, type TaskState } from '@nest-scale/task-queue';
 import { randomUUID } from 'node:crypto';
 import type { CreateOrderDto } from './create-order.dto.js';
 import { RESERVE_STOCK, SEND_CONFIRMATION } from './order-tasks.service.js';
 import { OrderRepository } from './order.repository.js';
 import type { Order } from './order.js';
 
-export interface OrderView extends Omit<Order, 'taskIds'> {
+/**
+ * `expired`: the queue no longer holds the task. Dead tasks are always kept, so such a task completed and was
+ * dropped from the bounded history of completed tasks (`keepCompleted`).
+ */
+export type OrderTaskState = TaskState | 'expired';
+
+export interface OrderView extends Omit<Order, 'tasks'> {
   status: 'processing' | 'completed' | 'failed';
-  tasks: Pick<TaskInfo, 'id' | 'name' | 'state' | 'attemptsMade' | 'error'>[];
+  tasks: (Pick<TaskInfo, 'id' | 'name' | 'attemptsMade' | 'error'> & { state: OrderTaskState })[];
 }
 
 @Injectable()
@@ -39,7 +45,7 @@ export class OrdersService {
       email: dto.email,
       items,
       createdAt: new Date().toISOString(),
-      taskIds: refs.map((r) => r.id),
+      tasks: refs.map(({ id: taskId, name }) => ({ id: taskId, name })),
     };
     await this.orders.save(order);
     return this.view(order);
@@ -50,18 +56,18 @@ export class OrdersService {
     return order && this.view(order);
   }
 
-  private async view({ taskIds, ...order }: Order): Promise<OrderView> {
+  private async view({ tasks: refs, ...order }: Order): Promise<OrderView> {
     const tasks = await Promise.all(
-      taskIds.map(async (taskId) => {
-        const info = await this.tasks.getTask(taskId);
+      refs.map(async ({ id, name }) => {
+        const info = await this.tasks.getTask(id);
         return info
-          ? { id: info.id, name: info.name, state: info.state, attemptsMade: info.attemptsMade, error: info.error }
-          : { id: taskId, name: 'unknown', state: 'completed' as const, attemptsMade: 0 };
+          ? { id, name, state: info.state, attemptsMade: info.attemptsMade, error: info.error }
+          : { id, name, state: 'expired' as const, attemptsMade: 0 };
       }),
     );
     const status = tasks.some((t) => t.state === 'failed')
       ? 'failed'
-      : tasks.every((t) => t.state === 'completed')
+      : tasks.every((t) => t.state === 'completed' || t.state === 'expired')
         ? 'completed'
         : 'processing';
     return { ...order, status, tasks };
