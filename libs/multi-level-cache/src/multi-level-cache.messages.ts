@@ -27,3 +27,24 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'no prototype'})`;
   return `${typeof value} ${String(value)}`;
 }
+
+export const UNENCODABLE_VALUE = (path: string, reason: string) =>
+  `Cannot cache the value at ${path}: ${reason}. Cache plain data (objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Map, Set, Buffer, Uint8Array, RegExp, instances of classes registered with @CacheableClass()) without cycles, or map it to such data first. Nothing was written.`;
+
+export const UNREGISTERED_CLASS = (name: string) =>
+  `an instance of ${name} cannot be restored with its type: register the class with @CacheableClass() (or registerCacheableClass(${name})) so it comes back with its prototype, or return plain data`;
+
+export const CACHEABLE_CLASS_NAME_TAKEN = (name: string) =>
+  `\`@CacheableClass\` name must be unique; got ${JSON.stringify(name)}, already registered for another class. Give one of them a distinct name: @CacheableClass({ name: 'billing.${name}' }).`;
+
+export const CACHEABLE_CLASS_BAD_NAME = (got: unknown) =>
+  `\`@CacheableClass\` name must be a non-empty string; got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}. Pass { name: 'Product' }, or omit it to use the class name.`;
+
+export const UNKEYABLE_ARGUMENT = (method: string, position: number, reason: string) =>
+  `@Cached on ${method} cannot derive a key from argument ${position}: ${reason}. The method now runs uncached for such calls (warned once). Give @Cached a key: @Cached({ key: (...args) => '…' }) that picks the data identifying the call.`;
+
+export const UNCACHEABLE_RESULT = (method: string, reason: string) =>
+  `@Cached on ${method} returned a value it cannot cache (${reason}); the value is returned uncached (warned once). Register its classes with @CacheableClass(), or return plain data.`;
+
+export const CACHEABLE_CLASS_RENAMED = (className: string, registered: string, got: string) =>
+  `\`@CacheableClass\` name of ${className} must stay ${JSON.stringify(registered)}, the name it was registered with; got ${JSON.stringify(got)}. Register each class once.`;

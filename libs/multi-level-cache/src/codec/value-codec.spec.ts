@@ -50,6 +50,17 @@ describe('value codec', () => {
     expect(Object.is(back, value) || typeof value === 'object').toBe(true);
   });
 
+  it.each([
+    ['$', { $: { id: '1' } }],
+    ['$$', { $$: 1 }],
+    ['$x', { $x: 'y' }],
+    ['$ beside data (xml2js element)', { $: { id: '1' }, _: 'text' }],
+    ['$ inside an array', [{ $: 0 }, { $$$: 1 }]],
+    ['$ as a Map value', new Map([['k', { $: 1 }]])],
+  ])('defect 14: round-trips an object whose only key is %s', (_label, value) => {
+    expect(roundTrip(value)).toStrictEqual(value);
+  });
+
   it('keeps an undefined property distinct from a missing one', () => {
     expect('a' in (roundTrip({ a: undefined }) as object)).toBe(true);
     expect('a' in (roundTrip({}) as object)).toBe(false);

@@ -1,13 +1,24 @@
 import { CacheSerializationError } from '../errors/cache-serialization.error.js';
+import { UNENCODABLE_VALUE, UNREGISTERED_CLASS } from '../multi-level-cache.messages.js';
+import { cacheableClass, cacheableName } from './class-registry.js';
 
 /*
  * A type-tagged JSON encoding. Plain JSON values encode as themselves; everything JSON would lose or change is written
  * as a one-key object whose key is `$` plus one letter (`{"$D":1700000000000}` is a Date). User object keys that start
- * with `$` are escaped with one more `$`, so a tag can never be forged by data. Decoding builds own data properties
- * only, so `__proto__` and `constructor` keys stay plain data.
+ * with `$` get one more `$`, so once encoded they start with `$$` and a tag (whose second character is never `$`) can
+ * never be forged by data, not even by an object whose only key is `$` (xml2js attributes). Decoding builds own data
+ * properties only, so `__proto__` and `constructor` keys stay plain data.
+ *
+ * Tags: $u undefined, $n non-finite or -0 number, $b BigInt, $D Date, $M Map, $S Set, $B Buffer, $U Uint8Array,
+ * $R RegExp, $h array hole, $O null-prototype object, $C instance of a class (name and own enumerable data).
  */
 
 const DOLLAR = 36;
+/** What `revive` gives for `$h`; only an array may hold it. */
+const HOLE = Symbol('hole');
+
+/** Root values of failed `encodeValue` calls, so `@Cached` can still return a result it could not store. */
+const failedRoots = new WeakMap<CacheSerializationError, unknown>();
 
 /** Thrown inside the walk; each level adds its path segment on the way out. */
 class Unencodable {
@@ -15,14 +26,27 @@ class Unencodable {
   constructor(readonly reason: string) {}
 }
 
-/** Encodes a value for storage (object keys in insertion order). */
+/**
+ * Encodes a value for storage (object keys in insertion order). Class instances are accepted only for classes
+ * registered with `@CacheableClass()`, so that every instance restores them with their prototype.
+ */
 export function encodeValue(value: unknown): string {
   return run(value, false);
 }
 
-/** Encodes a value canonically (sorted object keys, sorted Map entries and Set members): equal inputs, equal text. */
+/**
+ * Encodes a value for a cache key: sorted object keys, Map entries and Set members (equal inputs, equal text), and
+ * any class instance by its class name and own enumerable data (a DTO built by a pipe keys like its fields).
+ */
 export function encodeCanonical(value: unknown): string {
   return run(value, true);
+}
+
+/** The value whose `encodeValue` threw `error`, if it did. @internal */
+export function unencodedRoot(error: unknown): { value: unknown } | undefined {
+  return error instanceof CacheSerializationError && failedRoots.has(error)
+    ? { value: failedRoots.get(error) }
+    : undefined;
 }
 
 function run(value: unknown, canonical: boolean): string {
@@ -31,12 +55,9 @@ function run(value: unknown, canonical: boolean): string {
   } catch (error) {
     if (!(error instanceof Unencodable)) throw error;
     const path = formatPath(error.segments);
-    throw new CacheSerializationError(
-      `Cannot cache the value at ${path}: ${error.reason}. Cache plain data (objects, arrays, strings, numbers, ` +
-        'booleans, null, undefined, Date, BigInt, Map, Set, Buffer, Uint8Array, RegExp) without cycles, or map it to ' +
-        'such data first. Nothing was written.',
-      path,
-    );
+    const failure = new CacheSerializationError(UNENCODABLE_VALUE(path, error.reason), path);
+    if (!canonical) failedRoots.set(failure, value);
+    throw failure;
   }
 }
 
@@ -72,33 +93,78 @@ function encodeObject(v: object, canonical: boolean, ancestors: object[]): strin
   if (ancestors.includes(v)) throw new Unencodable('circular reference');
   ancestors.push(v);
   try {
-    if (Array.isArray(v)) return encodeArray(v, canonical, ancestors);
+    // Exact prototypes: a subclass of a built-in would come back as the built-in, so it takes the class path.
     const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null)
-      return encodePlain(v as Record<string, unknown>, canonical, ancestors);
-    if (v instanceof Date) {
-      const t = v.getTime();
+    if (proto === Object.prototype) return encodePlain(v, canonical, ancestors);
+    if (proto === Array.prototype) return encodeArray(v as unknown[], canonical, ancestors);
+    if (proto === null) {
+      const body = encodePlain(v, canonical, ancestors);
+      return canonical ? body : `{"$O":${body}}`;
+    }
+    if (proto === Date.prototype) {
+      const t = (v as Date).getTime();
       return `{"$D":${Number.isNaN(t) ? 'null' : t}}`;
     }
-    if (v instanceof Map) return encodeMap(v, canonical, ancestors);
-    if (v instanceof Set) return encodeSet(v, canonical, ancestors);
-    if (Buffer.isBuffer(v)) return `{"$B":"${v.toString('base64')}"}`;
-    if (v instanceof Uint8Array)
-      return `{"$U":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"}`;
-    if (v instanceof RegExp) return `{"$R":[${JSON.stringify(v.source)},"${v.flags}"]}`;
-    const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'an unknown class';
-    throw new Unencodable(`an instance of ${name} cannot be restored with its type`);
+    if (proto === Map.prototype) return encodeMap(v as Map<unknown, unknown>, canonical, ancestors);
+    if (proto === Set.prototype) return encodeSet(v as Set<unknown>, canonical, ancestors);
+    if (proto === Buffer.prototype) return `{"$B":"${(v as Buffer).toString('base64')}"}`;
+    if (proto === Uint8Array.prototype) {
+      const bytes = v as Uint8Array;
+      return `{"$U":"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}"}`;
+    }
+    if (proto === RegExp.prototype) return `{"$R":[${JSON.stringify((v as RegExp).source)},"${(v as RegExp).flags}"]}`;
+    return encodeInstance(v, proto as object, canonical, ancestors);
   } finally {
     ancestors.pop();
   }
+}
+
+function encodeInstance(v: object, proto: object, canonical: boolean, ancestors: object[]): string {
+  const type: unknown = (proto as { constructor?: unknown }).constructor;
+  const className = typeof type === 'function' && type.name ? type.name : 'an anonymous class';
+  if (holdsInternalState(v))
+    throw new Unencodable(
+      `an instance of ${className} keeps its data in a built-in type's internal slots, which own properties do not carry; map it to plain data`,
+    );
+  const name = cacheableName(type);
+  if (name === undefined && !canonical) throw new Unencodable(UNREGISTERED_CLASS(className));
+  return `{"$C":[${JSON.stringify(name ?? className)},${encodePlain(v, canonical, ancestors)}]}`;
+}
+
+/** Built-ins (and their subclasses) whose state own enumerable properties do not show. */
+function holdsInternalState(v: object): boolean {
+  return (
+    Array.isArray(v) ||
+    ArrayBuffer.isView(v) ||
+    v instanceof Date ||
+    v instanceof Map ||
+    v instanceof Set ||
+    v instanceof RegExp ||
+    v instanceof Error ||
+    v instanceof Promise ||
+    v instanceof ArrayBuffer ||
+    v instanceof SharedArrayBuffer ||
+    v instanceof WeakMap ||
+    v instanceof WeakSet ||
+    v instanceof Number ||
+    v instanceof String ||
+    v instanceof Boolean ||
+    v instanceof Symbol ||
+    v instanceof BigInt
+  );
 }
 
 function encodeArray(v: unknown[], canonical: boolean, ancestors: object[]): string {
   let out = '[';
   for (let i = 0; i < v.length; i++) {
     if (i > 0) out += ',';
+    const item = v[i];
+    if (item === undefined && !(i in v)) {
+      out += '{"$h":0}';
+      continue;
+    }
     try {
-      out += encode(v[i], canonical, ancestors);
+      out += encode(item, canonical, ancestors);
     } catch (error) {
       throw within(error, i);
     }
@@ -106,7 +172,7 @@ function encodeArray(v: unknown[], canonical: boolean, ancestors: object[]): str
   return `${out}]`;
 }
 
-function encodePlain(v: Record<string, unknown>, canonical: boolean, ancestors: object[]): string {
+function encodePlain(v: object, canonical: boolean, ancestors: object[]): string {
   if (Object.getOwnPropertySymbols(v).length > 0)
     throw new Unencodable('an object with symbol keys cannot be serialized');
   const keys = Object.keys(v);
@@ -117,7 +183,7 @@ function encodePlain(v: Record<string, unknown>, canonical: boolean, ancestors: 
     if (i > 0) out += ',';
     out += `${JSON.stringify(k.charCodeAt(0) === DOLLAR ? `$${k}` : k)}:`;
     try {
-      out += encode(v[k], canonical, ancestors);
+      out += encode((v as Record<string, unknown>)[k], canonical, ancestors);
     } catch (error) {
       throw within(error, k);
     }
@@ -160,32 +226,54 @@ function within(error: unknown, segment: string | number): unknown {
   return error;
 }
 
-/** Decodes text written by `encodeValue`/`encodeCanonical`. Throws on malformed input. */
+/** Decodes text written by `encodeValue`. Throws on malformed input (or a class not registered here). */
 export function decodeValue(text: string): unknown {
   const parsed: unknown = JSON.parse(text);
   // Every tag and every escaped key is written as `"$…`: text without it is plain JSON already.
-  return text.includes('"$') ? revive(parsed) : parsed;
+  return text.includes('"$') ? reviveValue(parsed) : parsed;
+}
+
+function reviveValue(v: unknown): unknown {
+  const out = revive(v);
+  if (out === HOLE) throw new SyntaxError('A cache codec hole ($h) outside an array');
+  return out;
 }
 
 function revive(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = revive(v[i]);
+    for (let i = 0; i < v.length; i++) {
+      const item = revive(v[i]);
+      if (item === HOLE) delete v[i];
+      else v[i] = item;
+    }
     return v;
   }
   const obj = v as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length === 1 && keys[0].length === 2 && keys[0].charCodeAt(0) === DOLLAR)
+  if (keys.length === 1 && keys[0].length === 2 && keys[0].charCodeAt(0) === DOLLAR && keys[0].charCodeAt(1) !== DOLLAR)
     return reviveTag(keys[0], obj[keys[0]]);
   let escaped = false;
   for (const k of keys) if (k.charCodeAt(0) === DOLLAR) escaped = true;
   if (!escaped) {
-    for (const k of keys) setOwn(obj, k, revive(obj[k]));
+    for (const k of keys) setOwn(obj, k, reviveValue(obj[k]));
     return obj;
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) setOwn(out, k.charCodeAt(0) === DOLLAR ? k.slice(1) : k, revive(obj[k]));
-  return out;
+  return reviveInto({}, obj);
+}
+
+/** Copies `data`'s entries onto `target` as own data properties, unescaping `$$` keys. */
+function reviveInto<T extends object>(target: T, data: unknown, set = setOwn): T {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new SyntaxError('A cache codec object tag without an object');
+  for (const k of Object.keys(data)) {
+    set(
+      target as Record<string, unknown>,
+      k.charCodeAt(0) === DOLLAR ? k.slice(1) : k,
+      reviveValue((data as Record<string, unknown>)[k]),
+    );
+  }
+  return target;
 }
 
 function reviveTag(tag: string, p: unknown): unknown {
@@ -199,22 +287,44 @@ function reviveTag(tag: string, p: unknown): unknown {
     case '$D':
       return new Date(p === null ? Number.NaN : (p as number));
     case '$M':
-      return new Map((p as [unknown, unknown][]).map(([k, val]) => [revive(k), revive(val)]));
+      return new Map((p as [unknown, unknown][]).map(([k, val]) => [reviveValue(k), reviveValue(val)]));
     case '$S':
-      return new Set((p as unknown[]).map(revive));
+      return new Set((p as unknown[]).map(reviveValue));
     case '$B':
       return Buffer.from(p as string, 'base64');
     case '$U':
       return new Uint8Array(Buffer.from(p as string, 'base64'));
     case '$R':
       return new RegExp((p as string[])[0], (p as string[])[1]);
+    case '$h':
+      return HOLE;
+    case '$O':
+      return reviveInto(Object.create(null) as object, p);
+    case '$C':
+      return reviveInstance(p);
     default:
       throw new SyntaxError(`Unknown cache codec tag ${tag}`);
   }
 }
 
+/** A registered class's instance: its own data on `Object.create(prototype)`; the constructor is not called. */
+function reviveInstance(p: unknown): object {
+  const [name, data] = p as [unknown, unknown];
+  const type = typeof name === 'string' ? cacheableClass(name) : undefined;
+  if (type === undefined)
+    throw new SyntaxError(
+      `Cached instance of ${JSON.stringify(name)}, a class not registered with @CacheableClass() in this process`,
+    );
+  return reviveInto(Object.create(type.prototype as object) as object, data, defineOwn);
+}
+
+/** Own data property on a plain or null-prototype object: `__proto__` stays data, never the prototype. */
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__') defineOwn(obj, key, value);
   else obj[key] = value;
+}
+
+/** Own data property whatever the prototype holds (a class's accessor of that name is not called). */
+function defineOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
