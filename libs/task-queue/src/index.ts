@@ -2,6 +2,7 @@ export { TaskHandler } from './decorators/task-handler.decorator.js';
 export {
   DuplicateTaskHandlerError,
   InvalidEnqueueOptionsError,
+  InvalidTaskQueueArgumentError,
   InvalidTaskQueueOptionsError,
   NonRetryableError,
   TaskAbortedError,
@@ -23,6 +24,8 @@ export type {
   TaskQueueClusterConnection,
   TaskQueueConnection,
   TaskQueueModuleOptions,
+  TaskQueueRetention,
+  TaskRetentionLimit,
   TaskQueueStats,
   TaskRef,
   TaskState,

@@ -61,10 +61,32 @@ function copyObject(taskName: string, value: object, path: string, ancestors: ob
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      obj[key] = copy(taskName, item, `${path}.${key}`, ancestors);
+      setOwn(obj, key, copy(taskName, item, `${path}.${key}`, ancestors));
     }
     out = obj;
   }
   ancestors.pop();
   return out;
+}
+
+/**
+ * @internal A deep copy of a value `toTaskPayload` returned (plain JSON data only, so no checks): every attempt and
+ * every reader gets its own, as each BullMQ attempt parses its own from Redis.
+ */
+export function clonePayload(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const arr = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) arr[i] = clonePayload(value[i]);
+    return arr;
+  }
+  const obj: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setOwn(obj, key, clonePayload((value as Record<string, unknown>)[key]));
+  return obj;
+}
+
+/** Assignment would make an own `__proto__` key the object's prototype; JSON.parse keeps it as data, and so do we. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
 }

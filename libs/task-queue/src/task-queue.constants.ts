@@ -15,6 +15,16 @@ export const DEFAULT_BACKOFF_JITTER = 0.5;
 export const DEFAULT_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1_000;
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
 export const DEFAULT_KEEP_COMPLETED = 1_000;
+export const DEFAULT_COMPLETED_MAX_AGE_MS = 24 * 60 * 60 * 1_000;
+export const DEFAULT_DEAD_MAX_COUNT = 10_000;
+export const DEFAULT_DEAD_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 5_000;
 /** BullMQ's own priority range: 0 means "no priority", larger numbers run later. */
 export const MAX_PRIORITY = 2_097_151;
+/** Node fires a timer set above this (2^31 − 1 ms, about 24.8 days) after about 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * Longest `delayMs` (365 days; the memory driver chains timers to wait that long). BullMQ scores delayed jobs as
+ * `timestamp · 4096`, which stays exact below 2^53 only until about 2039, so much longer delays are not safe there.
+ */
+export const MAX_DELAY_MS = 365 * 24 * 60 * 60 * 1_000;

@@ -6,7 +6,7 @@ import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-option
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import { RESOLVED_TASK_QUEUE_OPTIONS, TASK_HANDLER_METADATA } from './task-queue.constants.js';
 import { HANDLER_IGNORED, INVALID_OPTION } from './task-queue.messages.js';
-import { resolveBackoff, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import { resolveHandlerOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { RegisteredTaskHandler } from './task-runner.js';
 
 /** @internal Finds every `@TaskHandler` method of every provider and controller, once, at init. */
@@ -58,27 +58,20 @@ export class TaskQueueExplorer {
     where: string,
     invoke: (payload: unknown, context: TaskContext) => unknown,
   ): RegisteredTaskHandler {
-    const option = (key: string) => `@TaskHandler("${meta.name}") on ${where}: ${key}`;
-    const check = (key: 'concurrency' | 'attempts' | 'timeoutMs') => {
-      const value = meta.options[key];
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-        throw new InvalidTaskQueueOptionsError(INVALID_OPTION(option(key), value, 'an integer ≥ 1'));
-      }
-      return value;
-    };
     if (typeof meta.name !== 'string' || meta.name.length === 0) {
       throw new InvalidTaskQueueOptionsError(
-        INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string'),
+        INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string', 'Name the task.'),
       );
     }
+    const options = resolveHandlerOptions(`@TaskHandler("${meta.name}") on ${where}`, meta.options);
     return new RegisteredTaskHandler(
       meta.name,
       where,
       invoke,
-      Math.min(check('concurrency') ?? Infinity, this.options.concurrency),
-      check('attempts'),
-      resolveBackoff(option('backoff'), meta.options.backoff),
-      check('timeoutMs'),
+      Math.min(options.concurrency ?? Infinity, this.options.concurrency),
+      options.attempts,
+      options.backoff,
+      options.timeoutMs,
     );
   }
 }

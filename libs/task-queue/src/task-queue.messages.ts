@@ -16,8 +16,9 @@ export const DUPLICATE_TASK_HANDLER = (name: string, first: string, second: stri
   `Two @TaskHandler methods are named "${name}": ${first} and ${second}. Task names must be unique in an ` +
   'application; rename one of them.';
 
-export const INVALID_OPTION = (option: string, value: unknown, expected: string) =>
-  `Invalid task queue option ${option}: ${safeString(value)}. Expected ${expected}. Check your configuration.`;
+/** The shared shape: `<option path>` must be <expectation>; got <value>. <how to fix> */
+export const INVALID_OPTION = (option: string, value: unknown, expected: string, fix = 'Check your configuration.') =>
+  `\`${option}\` must be ${expected}; got ${safeString(value)}. ${fix}`;
 
 export const TASK_TIMEOUT = (name: string, timeoutMs: number) =>
   `Task "${name}" did not finish within its timeoutMs of ${timeoutMs} ms; the attempt failed and context.signal ` +
@@ -27,10 +28,18 @@ export const TASK_ABORTED_AT_SHUTDOWN = (name: string, deadlineMs: number) =>
   `Task "${name}" was still running when the shutdown deadline of ${deadlineMs} ms passed; it was aborted. ` +
   'Raise shutdownDeadlineMs, or make the handler honour context.signal.';
 
+const what = (names: readonly string[]) => (names.length === 1 ? `task "${names[0]}"` : `${names.length} tasks`);
+
 export const ENQUEUE_FAILED = (names: readonly string[], cause: unknown) =>
-  `Could not enqueue ${names.length === 1 ? `task "${names[0]}"` : `${names.length} tasks`}: ` +
-  `${cause instanceof Error ? cause.message : safeString(cause)}. The queue backend (Redis) is unreachable or ` +
-  'too slow. Retry later; pass a dedupKey so that a retry cannot run the task twice.';
+  `Could not enqueue ${what(names)}: ` +
+  // Causes such as ioredis's "Connection is closed." end with their own full stop.
+  `${(cause instanceof Error ? cause.message : safeString(cause)).replace(/[.\s]+$/, '')}. The queue backend ` +
+  '(Redis) is unreachable or too slow. Retry later; pass a dedupKey so that a retry cannot run the task twice.';
+
+export const ENQUEUE_AFTER_SHUTDOWN = (names: readonly string[]) =>
+  `Could not enqueue ${what(names)}: the task queue is shut down (the application is closing or closed), so ` +
+  'nothing would run it. Enqueue before shutdown starts, for example from a hook that runs before ' +
+  'beforeApplicationShutdown, or from another instance.';
 
 export const NO_HANDLER_ON_WORKER = (name: string) =>
   `This worker has no @TaskHandler for task "${name}" (the producing instance knows it). Deploy the same ` +

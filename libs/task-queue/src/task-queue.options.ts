@@ -1,21 +1,32 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
+import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
+import type { EnqueueOptions } from './interfaces/enqueue-options.interface.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
+import type { TaskHandlerOptions } from './interfaces/task-handler-options.interface.js';
 import type {
   BullMqWorkerTuning,
   TaskQueueClusterConnection,
   TaskQueueConnection,
   TaskQueueModuleOptions,
+  TaskRetentionLimit,
 } from './interfaces/task-queue-options.interface.js';
 import {
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_DELAY_MS,
   DEFAULT_BACKOFF_JITTER,
+  DEFAULT_COMPLETED_MAX_AGE_MS,
   DEFAULT_CONCURRENCY,
+  DEFAULT_DEAD_MAX_AGE_MS,
+  DEFAULT_DEAD_MAX_COUNT,
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_ENQUEUE_TIMEOUT_MS,
   DEFAULT_KEEP_COMPLETED,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
+  MAX_DELAY_MS,
+  MAX_PRIORITY,
+  MAX_TIMER_MS,
 } from './task-queue.constants.js';
 import { CLUSTER_PREFIX_WITHOUT_HASH_TAG, INVALID_OPTION } from './task-queue.messages.js';
 
@@ -23,6 +34,12 @@ import { CLUSTER_PREFIX_WITHOUT_HASH_TAG, INVALID_OPTION } from './task-queue.me
 export interface ResolvedClusterConnection {
   nodes: ({ host: string; port: number } | string)[];
   options: ClusterOptions;
+}
+
+/** @internal Retention after validation: both limits always set. */
+export interface ResolvedRetention {
+  completed: Required<TaskRetentionLimit>;
+  dead: Required<TaskRetentionLimit>;
 }
 
 /** @internal Module options after validation, with every default applied. */
@@ -42,7 +59,7 @@ export interface ResolvedTaskQueueOptions {
   dedupWindowMs: number;
   shutdownDeadlineMs: number;
   workers: boolean;
-  keepCompleted: number;
+  retention: ResolvedRetention;
   enqueueTimeoutMs: number;
   bullmq: BullMqWorkerTuning;
   warnWithoutShutdownHooks: boolean;
@@ -67,29 +84,33 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
   const connection = driver === 'bullmq' ? options.connection : undefined;
   const cluster =
     connection !== undefined && isClusterConnection(connection) ? toClusterConnection(connection) : undefined;
-  positiveInteger('bullmq.lockDurationMs', bullmq.lockDurationMs, true);
-  positiveInteger('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, true);
-  positiveInteger('bullmq.maxStalledCount', bullmq.maxStalledCount, true);
+  if (options.bullmq !== undefined && (options.bullmq === null || typeof options.bullmq !== 'object')) {
+    fail('bullmq', options.bullmq, 'an object { lockDurationMs?, stalledIntervalMs?, maxStalledCount? }');
+  }
+  timerOption('bullmq.lockDurationMs', bullmq.lockDurationMs, 1);
+  timerOption('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, 1);
+  count('bullmq.maxStalledCount', bullmq.maxStalledCount, 1);
+  const keepCompleted = count('keepCompleted', options.keepCompleted) ?? DEFAULT_KEEP_COMPLETED;
   return {
     driver,
     queueName,
     connection: connection === undefined || isClusterConnection(connection) ? undefined : toRedisOptions(connection),
     cluster,
     prefix: cluster !== undefined ? clusterPrefix(options.prefix, queueName) : options.prefix,
-    concurrency: positiveInteger('concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY,
-    attempts: positiveInteger('attempts', options.attempts) ?? DEFAULT_ATTEMPTS,
+    concurrency: count('concurrency', options.concurrency, 1) ?? DEFAULT_CONCURRENCY,
+    attempts: count('attempts', options.attempts, 1) ?? DEFAULT_ATTEMPTS,
     backoff: resolveBackoff('backoff', options.backoff) ?? {
       type: 'exponential',
       delayMs: DEFAULT_BACKOFF_DELAY_MS,
       jitter: DEFAULT_BACKOFF_JITTER,
     },
-    timeoutMs: positiveInteger('timeoutMs', options.timeoutMs),
-    dedupWindowMs: positiveInteger('dedupWindowMs', options.dedupWindowMs) ?? DEFAULT_DEDUP_WINDOW_MS,
-    shutdownDeadlineMs:
-      nonNegativeInteger('shutdownDeadlineMs', options.shutdownDeadlineMs) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
+    timeoutMs: timerOption('timeoutMs', options.timeoutMs, 1),
+    // No timer waits for the window (expiry is compared, and BullMQ keeps it in Redis), so it may be long.
+    dedupWindowMs: msOption('dedupWindowMs', options.dedupWindowMs, 1, MAX_DELAY_MS) ?? DEFAULT_DEDUP_WINDOW_MS,
+    shutdownDeadlineMs: timerOption('shutdownDeadlineMs', options.shutdownDeadlineMs, 0) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
     workers: bool('workers', options.workers) ?? true,
-    keepCompleted: nonNegativeInteger('keepCompleted', options.keepCompleted) ?? DEFAULT_KEEP_COMPLETED,
-    enqueueTimeoutMs: positiveInteger('enqueueTimeoutMs', options.enqueueTimeoutMs) ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
+    retention: resolveRetention(options.retention, keepCompleted),
+    enqueueTimeoutMs: timerOption('enqueueTimeoutMs', options.enqueueTimeoutMs, 1) ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
     bullmq,
     warnWithoutShutdownHooks: bool('warnWithoutShutdownHooks', options.warnWithoutShutdownHooks) ?? true,
   };
@@ -108,15 +129,103 @@ export function resolveBackoff(
   if (backoff.type !== 'exponential' && backoff.type !== 'fixed') {
     throw onError(INVALID_OPTION(`${option}.type`, backoff.type, '"exponential" or "fixed"'));
   }
-  if (!Number.isInteger(backoff.delayMs) || backoff.delayMs < 0) {
-    throw onError(INVALID_OPTION(`${option}.delayMs`, backoff.delayMs, 'an integer ≥ 0 (milliseconds)'));
-  }
+  const delayMs = integer(`${option}.delayMs`, backoff.delayMs, 0, MAX_TIMER_MS, onError, TIMER_FIX, true) as number;
   const jitter = backoff.jitter ?? DEFAULT_BACKOFF_JITTER;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    throw onError(INVALID_OPTION(`${option}.jitter`, backoff.jitter, 'a number from 0 to 1'));
+    throw onError(INVALID_OPTION(`${option}.jitter`, backoff.jitter, 'a finite number from 0 to 1'));
   }
-  return { type: backoff.type, delayMs: backoff.delayMs, jitter };
+  return { type: backoff.type, delayMs, jitter };
 }
+
+function resolveRetention(retention: TaskQueueModuleOptions['retention'], keepCompleted: number): ResolvedRetention {
+  if (retention !== undefined && (retention === null || typeof retention !== 'object')) {
+    fail('retention', retention, 'an object { completed?: { count?, ageMs? }, dead?: { count?, ageMs? } }');
+  }
+  const limit = (kind: 'completed' | 'dead', defaults: Required<TaskRetentionLimit>) => {
+    const given = retention?.[kind];
+    if (given === undefined) return defaults;
+    if (given === null || typeof given !== 'object') fail(`retention.${kind}`, given, 'an object { count?, ageMs? }');
+    return {
+      count: count(`retention.${kind}.count`, given.count) ?? defaults.count,
+      ageMs: msOption(`retention.${kind}.ageMs`, given.ageMs, 1, MAX_DELAY_MS) ?? defaults.ageMs,
+    };
+  };
+  return {
+    completed: limit('completed', { count: keepCompleted, ageMs: DEFAULT_COMPLETED_MAX_AGE_MS }),
+    dead: limit('dead', { count: DEFAULT_DEAD_MAX_COUNT, ageMs: DEFAULT_DEAD_MAX_AGE_MS }),
+  };
+}
+
+/** @internal The options of one `enqueue`, checked through the same bounds as the module's. */
+export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions) {
+  const at = (key: string) => `enqueue("${taskName}").${key}`;
+  const onError = (m: string) => new InvalidEnqueueOptionsError(m);
+  if (options === null || typeof options !== 'object') {
+    throw onError(INVALID_OPTION(`enqueue("${taskName}") options`, options, 'an object or undefined'));
+  }
+  const delayMs =
+    integer(at('delayMs'), options.delayMs, 0, MAX_DELAY_MS, onError, DELAY_FIX, options.delayMs !== undefined) ?? 0;
+  const priority =
+    integer(
+      at('priority'),
+      options.priority,
+      0,
+      MAX_PRIORITY,
+      onError,
+      'Use 1 (first) to 2097151 (last), or 0 for no priority.',
+      options.priority !== undefined,
+    ) ?? 0;
+  const attempts = integer(
+    at('attempts'),
+    options.attempts,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    onError,
+    CONFIG_FIX,
+    options.attempts !== undefined,
+  );
+  const { dedupKey } = options;
+  if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0)) {
+    throw onError(INVALID_OPTION(at('dedupKey'), dedupKey, 'a non-empty string', 'Pass any string, or leave it out.'));
+  }
+  return { delayMs, priority, attempts, backoff: resolveBackoff(at('backoff'), options.backoff, onError), dedupKey };
+}
+
+/** @internal The options of one `@TaskHandler`, through the same bounds. */
+export function resolveHandlerOptions(where: string, options: TaskHandlerOptions) {
+  const at = (key: string) => `${where}: ${key}`;
+  if (options === null || typeof options !== 'object') fail(at('options'), options, 'an object or undefined');
+  return {
+    concurrency: count(at('concurrency'), options.concurrency, 1),
+    attempts: count(at('attempts'), options.attempts, 1),
+    backoff: resolveBackoff(at('backoff'), options.backoff),
+    timeoutMs: timerOption(at('timeoutMs'), options.timeoutMs, 1),
+  };
+}
+
+/** @internal A call-time argument of `TaskQueue` (paging, a timeout, an id list), with the module's bounds. */
+export const argument = {
+  count(name: string, value: unknown): number | undefined {
+    return integer(name, value, 0, Number.MAX_SAFE_INTEGER, argumentError, 'Pass an integer, or leave it out.');
+  },
+  timerMs(name: string, value: unknown): number | undefined {
+    return integer(name, value, 0, MAX_TIMER_MS, argumentError, TIMER_FIX);
+  },
+  array(name: string, value: unknown, expected: string): void {
+    if (!Array.isArray(value)) throw argumentError(INVALID_OPTION(name, value, expected, 'Pass an array.'));
+  },
+  ids(name: string, value: unknown): readonly string[] {
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || !list.every((id) => typeof id === 'string' && id !== '')) {
+      throw argumentError(
+        INVALID_OPTION(name, value, 'a task id or an array of task ids (non-empty strings)', 'Pass ids from TaskRef.id.'),
+      );
+    }
+    return list;
+  },
+};
+
+const argumentError = (m: string) => new InvalidTaskQueueArgumentError(m);
 
 /**
  * @internal Checks the connection option. BullMQ itself accepts `{ url, ...ioredisOptions }` and opens the
@@ -211,16 +320,44 @@ function isPort(port: unknown): boolean {
   return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65_535;
 }
 
-function positiveInteger(option: string, value: number | undefined, allowUndefined = true): number | undefined {
-  if (value === undefined && allowUndefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 1) fail(option, value, 'an integer ≥ 1');
+const CONFIG_FIX = 'Check your configuration.';
+const TIMER_FIX = `Node fires a timer longer than ${MAX_TIMER_MS} ms (about 24.8 days) at once; use a shorter value.`;
+const DELAY_FIX = `Delays up to ${MAX_DELAY_MS} ms (365 days) are supported; schedule longer ones later.`;
+const bootError = (m: string) => new InvalidTaskQueueOptionsError(m);
+
+/**
+ * The one numeric check of this lib (module, handler, enqueue and call-time options): an integer in
+ * [min, max], so NaN, ±Infinity, fractions, negatives and out-of-range values all fail, naming the option.
+ * `undefined` passes through unless `required`.
+ */
+function integer(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+  onError: (message: string) => Error,
+  fix: string,
+  required = false,
+): number | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw onError(INVALID_OPTION(option, value, option.endsWith('Ms') ? `${range} (milliseconds)` : range, fix));
+  }
   return value;
 }
 
-function nonNegativeInteger(option: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 0) fail(option, value, 'an integer ≥ 0');
-  return value;
+/** A duration that a timer waits for: at most MAX_TIMER_MS. */
+function timerOption(option: string, value: number | undefined, min: number): number | undefined {
+  return integer(option, value, min, MAX_TIMER_MS, bootError, TIMER_FIX);
+}
+
+function msOption(option: string, value: number | undefined, min: number, max: number): number | undefined {
+  return integer(option, value, min, max, bootError, `Use at most ${max} ms.`);
+}
+
+function count(option: string, value: number | undefined, min = 0): number | undefined {
+  return integer(option, value, min, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX);
 }
 
 function bool(option: string, value: boolean | undefined): boolean | undefined {

@@ -10,17 +10,16 @@ import {
 import type { Queue } from 'bullmq';
 import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
 import { type NewTask, TaskQueueDriver } from './drivers/task-queue.driver.js';
-import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
 import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
 import type { TaskInfo } from './interfaces/task-info.interface.js';
 import type { TaskQueueStats } from './interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from './interfaces/task-ref.interface.js';
 import { toTaskPayload } from './task-payload.js';
-import { MAX_PRIORITY, RESOLVED_TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
+import { RESOLVED_TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
 import { TaskQueueExplorer } from './task-queue.explorer.js';
-import { INVALID_OPTION, MISSING_SHUTDOWN_HOOKS } from './task-queue.messages.js';
-import { resolveBackoff, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import { MISSING_SHUTDOWN_HOOKS } from './task-queue.messages.js';
+import { argument, resolveEnqueueOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
 
 /**
@@ -60,6 +59,7 @@ export class TaskQueue
 
   /** Adds several tasks in one round trip. Every item is validated first: one bad item enqueues nothing. */
   async enqueueMany(items: readonly EnqueueManyItem[]): Promise<TaskRef[]> {
+    argument.array('enqueueMany(items)', items, 'an array of { name, payload?, options? }');
     if (items.length === 0) return [];
     return this.driver.enqueue(items.map((item) => this.prepare(item.name, item.payload, item.options)));
   }
@@ -71,12 +71,19 @@ export class TaskQueue
 
   /** Dead tasks (attempts exhausted or non-retryable), most recent first, with payload, last error and attempts. */
   listDead(options: { offset?: number; limit?: number } = {}): Promise<TaskInfo[]> {
-    return this.driver.listDead(options.offset ?? 0, options.limit ?? 100);
+    return this.driver.listDead(
+      argument.count('listDead({ offset })', options.offset) ?? 0,
+      argument.count('listDead({ limit })', options.limit) ?? 100,
+    );
   }
 
   /** Moves dead tasks back to waiting with a fresh attempts budget. Returns how many were moved. */
   retryDead(ids: string | readonly string[]): Promise<number> {
-    return this.driver.retryDead(typeof ids === 'string' ? [ids] : ids);
+    try {
+      return this.driver.retryDead(argument.ids('retryDead(ids)', ids));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   retryAllDead(): Promise<number> {
@@ -98,7 +105,11 @@ export class TaskQueue
    * and fake timers, advance the clock for delayed tasks. Rejects after `timeoutMs` when given.
    */
   waitUntilIdle(options: { timeoutMs?: number } = {}): Promise<void> {
-    return this.driver.waitUntilIdle(options.timeoutMs);
+    try {
+      return this.driver.waitUntilIdle(argument.timerMs('waitUntilIdle({ timeoutMs })', options.timeoutMs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The BullMQ queue behind the `bullmq` driver (for bull-board or raw BullMQ calls); undefined with `memory`. */
@@ -154,31 +165,15 @@ export class TaskQueue
         dedupKey: undefined,
       };
     }
-    const { delayMs = 0, priority = 0, attempts, backoff, dedupKey } = options;
-    if (!Number.isInteger(delayMs) || delayMs < 0) invalid('delayMs', delayMs, 'an integer ≥ 0 (milliseconds)');
-    if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
-      invalid('priority', priority, `an integer from 1 (first) to ${MAX_PRIORITY} (last), or 0 for none`);
-    }
-    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1))
-      invalid('attempts', attempts, 'an integer ≥ 1');
-    if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0)) {
-      invalid('dedupKey', dedupKey, 'a non-empty string');
-    }
+    const { delayMs, priority, attempts, backoff, dedupKey } = resolveEnqueueOptions(name, options);
     return {
       name,
       payload: value,
       delayMs,
       priority,
       attempts: attempts ?? handler.attempts ?? this.options.attempts,
-      backoff:
-        resolveBackoff(`enqueue("${name}") backoff`, backoff, (m) => new InvalidEnqueueOptionsError(m)) ??
-        handler.backoff ??
-        this.options.backoff,
+      backoff: backoff ?? handler.backoff ?? this.options.backoff,
       dedupKey,
     };
   }
-}
-
-function invalid(option: string, value: unknown, expected: string): never {
-  throw new InvalidEnqueueOptionsError(INVALID_OPTION(`enqueue option ${option}`, value, expected));
 }

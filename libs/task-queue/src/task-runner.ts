@@ -165,9 +165,11 @@ export class TaskRunner {
     }
     if (failed) this.failedAttempts++;
     else this.processed++;
-    run.settle(error, result, failed);
+    // The freed slot goes to the oldest parked run before `settle` lets the driver dispatch more: otherwise a
+    // newer task of the same handler takes the slot and the parked one waits (FIFO broken, starvation).
     if (handler.parked.length > 0 && handler.active < handler.concurrency) {
       this.start(handler, handler.parked.shift() as TaskRun);
     }
+    run.settle(error, result, failed);
   }
 }

@@ -54,12 +54,18 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private readonly logger = new Logger('TaskQueue');
   private lastErrorLog = 0;
   private readonly clusters: Cluster[] = [];
+  // Built once and shared by every job: BullMQ's `age` is in seconds.
+  private readonly removeOnComplete: { count: number; age: number };
+  private readonly removeOnFail: { count: number; age: number };
 
   constructor(
     private readonly runner: TaskRunner,
     private readonly options: ResolvedTaskQueueOptions,
   ) {
     super();
+    const { completed, dead } = options.retention;
+    this.removeOnComplete = { count: completed.count, age: Math.ceil(completed.ageMs / 1_000) };
+    this.removeOnFail = { count: dead.count, age: Math.ceil(dead.ageMs / 1_000) };
     // The producer connection fails fast while Redis is away (no offline queue, one retry, a command timeout),
     // so `enqueue` reports the failure to its caller instead of hanging.
     const failFast = { maxRetriesPerRequest: 1, commandTimeout: options.enqueueTimeoutMs };
@@ -251,7 +257,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       ...(t.delayMs > 0 ? { delay: t.delayMs } : {}),
       ...(t.priority > 0 ? { priority: t.priority } : {}),
       ...(t.dedupKey !== undefined ? { deduplication: { id: t.dedupKey, ttl: this.options.dedupWindowMs } } : {}),
-      removeOnComplete: { count: this.options.keepCompleted },
+      removeOnComplete: this.removeOnComplete,
+      removeOnFail: this.removeOnFail,
     };
   }
 

@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
+import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
-import { bootConformanceApp, type ConformanceApp, describeTaskQueueConformance, until } from './driver.conformance.js';
+import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
+import {
+  bootConformanceApp,
+  type ConformanceApp,
+  describeTaskQueueConformance,
+  sleep,
+  until,
+} from './driver.conformance.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
 
@@ -86,5 +94,86 @@ describe('memory driver specifics', () => {
     const dead = await queue.listDead();
     expect(dead.map((t) => t.id)).toEqual([running.id]);
     expect(dead[0].error?.name).toBe(TaskAbortedError.name);
+  });
+});
+
+describe('memory driver: hostile conditions (issue 11)', () => {
+  let app: ConformanceApp | undefined;
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    await app?.close();
+    app = undefined;
+  });
+
+  it('defect 2: a concurrency 1 handler on a concurrency 2 instance runs its tasks first in, first out', async () => {
+    app = await bootConformanceApp({ driver: 'memory', concurrency: 2 });
+    app.probe.behaviours.set('serial', () => new Promise((resolve) => setImmediate(resolve)));
+    await app.queue.enqueueMany(Array.from({ length: 8 }, (_, i) => ({ name: 'serial', payload: i + 1 })));
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(app.probe.calls.map((c) => c.payload)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('defect 3: each attempt gets its own copy of the payload; the dead task keeps it as enqueued', async () => {
+    app = await bootConformanceApp({ driver: 'memory', backoff: { type: 'fixed', delayMs: 1, jitter: 0 } });
+    const seen: unknown[] = [];
+    app.probe.behaviours.set('echo', (payload) => {
+      const { items } = payload as { items: number[] };
+      seen.push([...items]);
+      items.shift();
+      throw new Error('again');
+    });
+    const ref = await app.queue.enqueue('echo', { items: [1, 2, 3] }, { attempts: 3 });
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(seen).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    const [dead] = await app.queue.listDead();
+    expect(dead).toMatchObject({ id: ref.id, payload: { items: [1, 2, 3] } });
+    (dead.payload as { items: number[] }).items.length = 0;
+    expect((await app.queue.getTask(ref.id))?.payload).toEqual({ items: [1, 2, 3] });
+  });
+
+  it('defect 4: an own __proto__ key in a payload stays plain data, never the prototype', async () => {
+    app = await bootConformanceApp({ driver: 'memory' });
+    const payload: unknown = JSON.parse('{"user":"eve","__proto__":{"isAdmin":true}}');
+    await app.queue.enqueue('echo', payload);
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    const seen = app.probe.calls[0].payload as Record<string, unknown>;
+    expect(seen.isAdmin).toBeUndefined();
+    expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(seen, '__proto__')?.value).toEqual({ isAdmin: true });
+    expect(JSON.stringify(seen)).toBe('{"user":"eve","__proto__":{"isAdmin":true}}');
+  });
+
+  it('defect 5: retryDead([id, id]) retries the task once and returns 1', async () => {
+    app = await bootConformanceApp({ driver: 'memory' });
+    let fail = true;
+    app.probe.behaviours.set('echo', async () => {
+      if (fail) throw new NonRetryableError('no');
+      await sleep(20);
+    });
+    const ref = await app.queue.enqueue('echo', {});
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    fail = false;
+    expect(await app.queue.retryDead([ref.id, ref.id])).toBe(1);
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(app.probe.calls).toHaveLength(2);
+    expect(app.probe.maxTotalRunning).toBe(1);
+  });
+
+  it('defect 6: enqueue after shutdown rejects with TaskEnqueueError and leaves no timer behind', async () => {
+    app = await bootConformanceApp({ driver: 'memory' });
+    const { queue } = app;
+    await app.close();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    await expect(queue.enqueue('echo', 'late', { delayMs: 60_000 })).rejects.toBeInstanceOf(TaskEnqueueError);
+    await expect(queue.enqueue('echo', 'late')).rejects.toThrow(/task "echo".*shut down/s);
+    await expect(queue.enqueueMany([{ name: 'echo', payload: 1 }])).rejects.toBeInstanceOf(TaskEnqueueError);
+    expect(timers).not.toHaveBeenCalled();
+    expect((await queue.stats()).delayed).toBe(0);
   });
 });

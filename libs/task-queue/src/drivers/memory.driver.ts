@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
+import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
 import type { TaskErrorInfo, TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
@@ -9,7 +10,10 @@ import { backoffDelay } from '../retry-backoff.js';
 import { TaskDeque } from '../task-deque.js';
 import { toTaskErrorInfo } from '../task-error-info.js';
 import { TaskHeap } from '../task-heap.js';
+import { clonePayload } from '../task-payload.js';
+import { MAX_TIMER_MS } from '../task-queue.constants.js';
 import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue.messages.js';
+import type { ResolvedRetention } from '../task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
 
@@ -24,6 +28,8 @@ class MemoryTask {
   error: TaskErrorInfo | undefined;
   finishedAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When a delayed task is due (`Date.now()` clock): long delays are chained timers, each within Node's range. */
+  dueAt = 0;
 
   constructor(
     readonly id: string,
@@ -42,7 +48,8 @@ class MemoryRun extends TaskRun {
     readonly task: MemoryTask,
     private readonly driver: MemoryTaskQueueDriver,
   ) {
-    super(task.id, task.name, task.failures + 1, task.payload);
+    // Its own copy, as each BullMQ attempt parses its own: a handler that mutates it cannot change later attempts.
+    super(task.id, task.name, task.failures + 1, clonePayload(task.payload));
   }
 
   settle(error: unknown, result: unknown, failed: boolean): void {
@@ -53,7 +60,7 @@ class MemoryRun extends TaskRun {
 interface MemoryDriverOptions {
   concurrency: number;
   dedupWindowMs: number;
-  keepCompleted: number;
+  retention: ResolvedRetention;
 }
 
 /**
@@ -72,11 +79,12 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private readonly completed = new TaskDeque<MemoryTask>();
   private readonly dead = new Map<string, MemoryTask>();
   private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
-  private dedupInserts = 0;
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private seq = 0;
   private active = 0;
   private running = false;
+  /** Set by drain/close: later enqueues are refused, as nothing would ever run them. */
+  private stopped = false;
   private pumping = false;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
@@ -100,6 +108,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
+    if (this.stopped) throw new TaskEnqueueError(tasks.map((t) => t.name), undefined, 'shut-down');
     const now = Date.now();
     const refs = tasks.map((t) => this.add(t, now));
     this.schedulePump();
@@ -107,6 +116,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   override enqueueOne(task: NewTask): Promise<TaskRef> {
+    if (this.stopped) return Promise.reject(new TaskEnqueueError([task.name], undefined, 'shut-down'));
     const ref = this.add(task, Date.now());
     this.schedulePump();
     return Promise.resolve(ref);
@@ -125,8 +135,11 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async retryDead(ids: readonly string[] | 'all'): Promise<number> {
+    // A Set: an id given twice is one task, retried once.
     const chosen =
-      ids === 'all' ? [...this.dead.values()] : ids.map((id) => this.dead.get(id)).filter((t) => t !== undefined);
+      ids === 'all'
+        ? [...this.dead.values()]
+        : [...new Set(ids)].map((id) => this.dead.get(id)).filter((t) => t !== undefined);
     for (const task of chosen) {
       this.dead.delete(task.id);
       task.failures = 0;
@@ -169,6 +182,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   async drain(deadlineMs: number): Promise<void> {
     this.running = false;
+    this.stopped = true;
     if (this.active > 0) {
       await new Promise<void>((resolve) => {
         // The deadline runs on the real clock: a test that closes its app under fake timers must not hang.
@@ -190,6 +204,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   async close(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     for (const task of this.delayed) clearTimeout(task.timer);
     this.delayed.clear();
     const waiters = this.idleWaiters;
@@ -204,7 +219,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       task.state = 'completed';
       task.result = result;
       task.finishedAt = Date.now();
-      this.retainCompleted(task);
+      this.retainCompleted(task, task.finishedAt);
     } else if (error instanceof TaskAbortedError) {
       task.error = toTaskErrorInfo(error);
       this.bury(task);
@@ -276,33 +291,59 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   private delay(task: MemoryTask, ms: number): void {
     task.state = 'delayed';
+    task.dueAt = Date.now() + ms;
     this.delayed.add(task);
-    task.timer = setTimeout(() => {
-      task.timer = undefined;
-      this.delayed.delete(task);
-      this.makeReady(task);
-      this.pump();
-    }, ms);
+    this.armDelay(task, ms);
+  }
+
+  /** Node fires a timer above MAX_TIMER_MS after ~1 ms, so a longer delay waits in steps until it is due. */
+  private armDelay(task: MemoryTask, ms: number): void {
+    task.timer = setTimeout(
+      () => {
+        task.timer = undefined;
+        const left = task.dueAt - Date.now();
+        if (left > 0) return this.armDelay(task, left);
+        this.delayed.delete(task);
+        this.makeReady(task);
+        this.pump();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
   }
 
   private bury(task: MemoryTask): void {
     task.state = 'failed';
-    task.finishedAt = Date.now();
+    const now = (task.finishedAt = Date.now());
     this.dead.set(task.id, task);
+    const { count, ageMs } = this.options.retention.dead;
+    // Map order is burial order, so the oldest dead task is always first.
+    for (const oldest of this.dead.values()) {
+      if (this.dead.size <= count && (oldest.finishedAt as number) > now - ageMs) break;
+      this.dead.delete(oldest.id);
+      this.tasks.delete(oldest.seq);
+    }
   }
 
-  private retainCompleted(task: MemoryTask): void {
+  private retainCompleted(task: MemoryTask, now: number): void {
     this.completed.push(task);
-    while (this.completed.length > this.options.keepCompleted) {
+    const { count, ageMs } = this.options.retention.completed;
+    for (;;) {
+      const oldest = this.completed.peek();
+      if (oldest === undefined || (this.completed.length <= count && (oldest.finishedAt as number) > now - ageMs)) {
+        break;
+      }
       this.tasks.delete((this.completed.shift() as MemoryTask).seq);
     }
   }
 
   private remember(dedupKey: string, task: MemoryTask, now: number): void {
+    // Re-inserted so that Map order stays expiry order (every entry lives one window): expired entries are then
+    // always at the front, and each insert drops them, so the map holds only what the window can hold.
+    this.dedup.delete(dedupKey);
     this.dedup.set(dedupKey, { id: task.id, name: task.name, expiresAt: now + this.options.dedupWindowMs });
-    // Expired keys are swept now and then, so the map stays bounded by what the window can hold.
-    if (++this.dedupInserts % 1024 === 0) {
-      for (const [key, seen] of this.dedup) if (seen.expiresAt <= now) this.dedup.delete(key);
+    for (const [key, seen] of this.dedup) {
+      if (seen.expiresAt > now) break;
+      this.dedup.delete(key);
     }
   }
 
@@ -327,7 +368,7 @@ function info(task: MemoryTask): TaskInfo {
     id: task.id,
     name: task.name,
     state: task.state,
-    payload: task.payload,
+    payload: clonePayload(task.payload),
     attemptsMade: task.failures + (task.state === 'completed' ? 1 : 0),
     maxAttempts: task.attempts,
     ...(task.state === 'completed' ? { result: task.result } : {}),

@@ -1,5 +1,6 @@
 export { DuplicateTaskHandlerError } from './duplicate-task-handler.error.js';
 export { InvalidEnqueueOptionsError } from './invalid-enqueue-options.error.js';
+export { InvalidTaskQueueArgumentError } from './invalid-task-queue-argument.error.js';
 export { InvalidTaskQueueOptionsError } from './invalid-task-queue-options.error.js';
 export { NonRetryableError } from './non-retryable.error.js';
 export { TaskAbortedError } from './task-aborted.error.js';

@@ -8,6 +8,8 @@ export type {
   TaskQueueClusterConnection,
   TaskQueueConnection,
   TaskQueueModuleOptions,
+  TaskQueueRetention,
+  TaskRetentionLimit,
 } from './task-queue-options.interface.js';
 export type { TaskDurationStats, TaskQueueStats } from './task-queue-stats.interface.js';
 export type { TaskRef } from './task-ref.interface.js';

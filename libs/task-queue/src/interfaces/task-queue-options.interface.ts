@@ -25,6 +25,22 @@ export interface BullMqWorkerTuning {
   maxStalledCount?: number;
 }
 
+/** @publicApi How many finished tasks of one kind are kept, and for how long (pruned when a task finishes). */
+export interface TaskRetentionLimit {
+  /** Most tasks kept; the oldest go first. 0 keeps none. */
+  count?: number;
+  /** Longest a task is kept after it finished, in milliseconds (BullMQ: rounded up to whole seconds). */
+  ageMs?: number;
+}
+
+/** @publicApi Retention of finished tasks, the same in both drivers (BullMQ `removeOnComplete` / `removeOnFail`). */
+export interface TaskQueueRetention {
+  /** Default `{ count: 1000, ageMs: 86_400_000 }` (24 h). */
+  completed?: TaskRetentionLimit;
+  /** Default `{ count: 10_000, ageMs: 604_800_000 }` (7 days). */
+  dead?: TaskRetentionLimit;
+}
+
 /** @publicApi Options of `TaskQueueModule.forRoot` / the factory of `forRootAsync`. */
 export interface TaskQueueModuleOptions {
   /** `memory` (default): in-process, nothing survives a restart. `bullmq`: Redis through BullMQ. */
@@ -53,8 +69,10 @@ export interface TaskQueueModuleOptions {
   shutdownDeadlineMs?: number;
   /** Whether this instance runs handlers (default true). `false` gives a web-only instance that only enqueues. */
   workers?: boolean;
-  /** Completed tasks kept for `getTask` (default 1 000, most recent first). Dead tasks are always kept. */
+  /** Completed tasks kept for `getTask` (default 1 000): the same as `retention.completed.count`, which wins. */
   keepCompleted?: number;
+  /** How many completed and dead tasks are kept, and how long (see `TaskQueueRetention` for the defaults). */
+  retention?: TaskQueueRetention;
   /** BullMQ: an enqueue that Redis does not answer within this time fails with TaskEnqueueError (default 5 000). */
   enqueueTimeoutMs?: number;
   bullmq?: BullMqWorkerTuning;
