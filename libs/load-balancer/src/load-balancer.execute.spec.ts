@@ -1,4 +1,5 @@
 import { ManualClock } from './clock/manual-clock.js';
+import { InvalidLoadBalancerArgumentError } from './errors/invalid-load-balancer-argument.error.js';
 import { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
 import { NoAvailableNodeError } from './errors/no-available-node.error.js';
 import { TryTimeoutError } from './errors/try-timeout.error.js';
@@ -202,7 +203,9 @@ describe('membership', () => {
     const added = lb.addNode({ id: 'n9', host: '127.0.0.1', port: 9009 });
     expect(added).toMatchObject({ id: 'n9', state: 'healthy', slowStartFactor: 0.1 });
     expect(() => lb.addNode({ id: 'n9', host: 'x', port: 1 })).toThrow(/Duplicate node id "n9"/);
-    expect(() => lb.addNode({ id: 'bad', host: 'x', port: 70_000 })).toThrow(/"bad".*port/);
+    expect(() => lb.addNode({ id: 'bad', host: 'x', port: 70_000 })).toThrow(
+      /`addNode\(config\)\.port` must be an integer from 1 to 65535; got 70000\. .*node "bad"/,
+    );
   });
 
   it('reports outcomes of plain picks', () => {
@@ -227,13 +230,22 @@ describe('options validation', () => {
       },
       /Duplicate node id "x" in load balancer "orders"/,
     ],
-    [{ nodes: [{ id: 'api-1', host: 'h', port: 0 }] }, /"api-1".*"port" must be an integer from 1 to 65535/],
-    [{ nodes: [{ id: 'api-2', host: 'h', port: 80, weight: -1 }] }, /"api-2".*"weight" must be a finite number >= 0/],
-    [{ nodes: [{ host: '', port: 80 }] }, /"host" must be a non-empty string/],
+    [
+      { nodes: [{ id: 'api-1', host: 'h', port: 0 }] },
+      /`nodes\[0\]\.port` must be an integer from 1 to 65535; got 0\. Fix node "api-1"/,
+    ],
+    [
+      { nodes: [{ id: 'api-2', host: 'h', port: 80, weight: -1 }] },
+      /`nodes\[0\]\.weight` must be a finite number from 0 to 1000000; got -1\. Fix node "api-2"/,
+    ],
+    [{ nodes: [{ host: '', port: 80 }] }, /`nodes\[0\]\.host` must be a non-empty string; got ""/],
     [{}, /empty node list and no discovery provider/],
     [{ nodes: [], strategy: 'fastest' as never }, /Unknown strategy "fastest"/],
-    [{ nodes: [], retries: -1 }, /"retries"/],
-    [{ nodes: [], panicThreshold: 2 }, /"panicThreshold"/],
+    [
+      { nodes: [], retries: -1 },
+      /`retries` must be an integer from 0 to 2147483647; got -1\. .*load balancer "orders"/,
+    ],
+    [{ nodes: [], panicThreshold: 2 }, /`panicThreshold` must be a number from 0 to 1; got 2\./],
   ])('rejects %j', (options, message) => {
     expect(make(options as LoadBalancerOptions)).toThrow(InvalidLoadBalancerOptionsError);
     expect(make(options as LoadBalancerOptions)).toThrow(message);
@@ -243,5 +255,81 @@ describe('options validation', () => {
     const lb = new LoadBalancer({ nodes: [] });
     lb.addNode({ host: 'h', port: 1 });
     expect(lb.pick().id).toBe('h:1');
+  });
+});
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('removing a draining node again (defect 23)', () => {
+  it('defect 23: a second removeNode() of a draining node settles both calls when the drain completes', async () => {
+    const { lb } = setup({}, 2);
+    let release!: () => void;
+    const held = lb.execute((node) => new Promise<string>((r) => (release = () => r(node.id))));
+    const busy = lb.nodes().find((n) => n.inFlight === 1)!.id;
+    const settled: string[] = [];
+    const first = lb.removeNode(busy).then((v) => settled.push(`first:${v}`));
+    const second = lb.removeNode(busy).then((v) => settled.push(`second:${v}`));
+    await Promise.resolve();
+    expect(settled).toEqual([]);
+    release();
+    await held;
+    await flush();
+    // Asserted without awaiting `first`, so a call left pending fails here instead of timing out.
+    expect(settled.toSorted()).toEqual(['first:true', 'second:true']);
+    await Promise.all([first, second]);
+    expect(lb.nodes().map((n) => n.id)).not.toContain(busy);
+  });
+
+  it('defect 23: the earlier drain deadline of two removeNode() calls removes the node and settles both', async () => {
+    const { clock, lb } = setup({}, 2);
+    void lb.execute(() => new Promise<never>(() => undefined)); // never settles
+    const busy = lb.nodes().find((n) => n.inFlight === 1)!.id;
+    const settled: string[] = [];
+    const first = lb.removeNode(busy, { drainTimeoutMs: 10_000 }).then((v) => settled.push(`first:${v}`));
+    const second = lb.removeNode(busy, { drainTimeoutMs: 1_000 }).then((v) => settled.push(`second:${v}`));
+    clock.advance(999);
+    await flush();
+    expect(settled).toEqual([]);
+    clock.advance(1);
+    await flush();
+    expect(settled.toSorted()).toEqual(['first:true', 'second:true']);
+    await Promise.all([first, second]);
+    expect(lb.nodes().map((n) => n.id)).not.toContain(busy);
+  });
+});
+
+describe('report() input (defect 24)', () => {
+  it('defect 24: report() with a NaN latency is rejected naming latencyMs, and the node keeps getting picks', () => {
+    const { lb } = setup({ strategy: 'p2c-ewma' }, 3);
+    expect(() => lb.report('n1', { latencyMs: Number.NaN })).toThrow(InvalidLoadBalancerArgumentError);
+    expect(() => lb.report('n1', { latencyMs: Number.NaN })).toThrow(/`report\(outcome\)\.latencyMs`.*got NaN/);
+    for (const id of ['n0', 'n1', 'n2']) lb.report(id, { latencyMs: 10 });
+    const picks = Array.from({ length: 3_000 }, () => lb.pick().id).filter((id) => id === 'n1').length;
+    expect(picks).toBeGreaterThan(500);
+    for (const node of lb.nodes()) expect(Number.isFinite(node.healthScore)).toBe(true);
+  });
+
+  it.each([
+    ['Infinity', { latencyMs: Number.POSITIVE_INFINITY }, /latencyMs/],
+    ['negative', { latencyMs: -5 }, /latencyMs/],
+    ['a string', { latencyMs: '12' }, /latencyMs/],
+    ['missing', {}, /latencyMs/],
+    ['over the timer bound', { latencyMs: 2 ** 31 }, /latencyMs/],
+    ['a string error flag', { latencyMs: 1, error: 'false' }, /`report\(outcome\)\.error`/],
+    ['a numeric error flag', { latencyMs: 1, error: 0 }, /`report\(outcome\)\.error`/],
+    ['no outcome at all', undefined, /`report\(outcome\)`/],
+  ])('defect 24: report() rejects %s clearly and records nothing', (_label, outcome, message) => {
+    const { lb } = setup();
+    expect(() => lb.report('n0', outcome as never)).toThrow(message);
+    expect(lb.nodes().find((n) => n.id === 'n0')!.requests).toBe(0);
+  });
+
+  it('defect 24: report() rejects an id that is not a string; an unknown string id returns false', () => {
+    const { lb } = setup();
+    expect(() => lb.report(42 as never, { latencyMs: 1 })).toThrow(/`report\(nodeId\)` must be a non-empty string/);
+    expect(lb.report('gone', { latencyMs: 1 })).toBe(false);
+    expect(lb.report('n0', { latencyMs: 1, error: new Error('boom') })).toBe(true);
+    expect(lb.report('n0', { latencyMs: 0, error: null })).toBe(true);
+    expect(lb.nodes().find((n) => n.id === 'n0')).toMatchObject({ requests: 2, failures: 1 });
   });
 });

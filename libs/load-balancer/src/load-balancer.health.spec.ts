@@ -1,9 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { ManualClock } from './clock/manual-clock.js';
 import { NoAvailableNodeError } from './errors/no-available-node.error.js';
 import type { LoadBalancerEvents } from './interfaces/load-balancer-events.interface.js';
 import type { LoadBalancerOptions } from './interfaces/load-balancer-options.interface.js';
 import { LoadBalancer } from './load-balancer.service.js';
 import { seededRandom } from './random/random-source.js';
+import { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 
 function setup(options: Partial<LoadBalancerOptions> = {}, size = 4) {
   const clock = new ManualClock();
@@ -180,5 +182,55 @@ describe('health model', () => {
     for (let i = 0; i < 50_000; i++) lb.report('n0', { latencyMs: i % 100, error: i % 10 === 0 });
     expect(Object.keys(node).length).toBe(keys);
     for (const value of Object.values(node)) expect(Array.isArray(value)).toBe(false);
+  });
+});
+
+describe('scheduled health checks (defect 22)', () => {
+  it('defect 22: a health-check round that throws is logged, produces no unhandled rejection, and the next round still runs', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      /** A user strategy with a bug: it throws when the selectable set changes. */
+      class BrokenOnUpdate extends RoundRobinStrategy {
+        broken = false;
+        protected override onUpdate(): void {
+          if (this.broken) throw new Error('strategy bug');
+          super.onUpdate();
+        }
+      }
+      const strategy = new BrokenOnUpdate();
+      let rounds = 0;
+      const checker = {
+        check: async (node: { id: string }) => {
+          if (node.id === 'n0') rounds++;
+          return node.id !== 'n1';
+        },
+      };
+      const clock = new ManualClock();
+      const lb = new LoadBalancer(
+        {
+          nodes: [0, 1, 2].map((i) => ({ id: `n${i}`, host: 'h', port: 1 + i })),
+          clock,
+          healthCheck: { intervalMs: 1_000, unhealthyThreshold: 1, checker },
+        },
+        strategy,
+      );
+      strategy.broken = true;
+      await lb.onApplicationBootstrap();
+      clock.advance(0);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(logged.mock.calls.some((call) => String(call[0]).includes('strategy bug'))).toBe(true);
+      clock.advance(1_000);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(rounds).toBe(2);
+      expect(unhandled).toEqual([]);
+      lb.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      logged.mockRestore();
+    }
   });
 });

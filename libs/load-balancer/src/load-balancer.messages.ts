@@ -4,11 +4,37 @@ export const NO_AVAILABLE_NODE = (balancer: string, members: number) =>
     : `Load balancer "${balancer}" has ${members} node(s) but none can take a request (all ejected, probing or draining). ` +
       'Check the upstream health, or raise panicThreshold so the balancer falls back to every node.';
 
-export const INVALID_OPTION = (balancer: string, option: string, problem: string) =>
-  `Invalid load balancer option "${option}" for balancer "${balancer}": ${problem}. Check your configuration.`;
+/** The shared shape of every bad option or argument: `<path>` must be <expectation>; got <value>. <how to fix> */
+export const INVALID_VALUE = (path: string, expectation: string, got: string, fix: string) =>
+  `\`${path}\` must be ${expectation}; got ${got}. ${fix}`;
 
-export const INVALID_NODE = (balancer: string, node: string, problem: string) =>
-  `Invalid node ${node} for load balancer "${balancer}": ${problem}. Check the "nodes" option or the addNode() call.`;
+export const FIX_OPTION = (balancer: string) =>
+  `Fix it in the options of load balancer "${balancer}", or leave it out for its default.`;
+
+export const FIX_NODE = (balancer: string, node: string) =>
+  `Fix node ${node} in the "nodes" option of load balancer "${balancer}".`;
+
+export const FIX_ADD_NODE = (balancer: string, node: string) =>
+  `Fix the config of node ${node} passed to addNode() on load balancer "${balancer}".`;
+
+export const FIX_DISCOVERED_NODE = (balancer: string, node: string) =>
+  `Node ${node} from the discovery provider of load balancer "${balancer}" is skipped; fix what the provider returns.`;
+
+export const FIX_CALL = (balancer: string, call: string) =>
+  `Fix the argument of ${call} on load balancer "${balancer}".`;
+
+export const DISCOVERY_ENTRY_SKIPPED = (balancer: string, problem: string) =>
+  `Discovery for load balancer "${balancer}" returned an invalid node: ${problem}`;
+
+export const DISCOVERY_NOT_A_LIST = (balancer: string, got: string, kept: number) =>
+  `Discovery for load balancer "${balancer}" returned ${got} instead of an array of nodes; keeping ${kept} node(s). ` +
+  'Make resolve() return NodeConfig[].';
+
+export const DISCOVERY_FAILED = (balancer: string, kept: number, error: string) =>
+  `Discovery for load balancer "${balancer}" failed, keeping ${kept} node(s): ${error}`;
+
+export const BACKGROUND_TASK_FAILED = (balancer: string, task: string, error: string) =>
+  `A ${task} round of load balancer "${balancer}" failed: ${error}. The next round runs on schedule.`;
 
 export const DUPLICATE_NODE = (balancer: string, id: string) =>
   `Duplicate node id "${id}" in load balancer "${balancer}". Give each node a unique id (default is host:port).`;

@@ -117,7 +117,7 @@ describe('LoadBalancerModule', () => {
       Test.createTestingModule({
         imports: [LoadBalancerModule.forRoot({ nodes: [{ id: 'neg', host: 'h', port: 80, weight: -2 }] })],
       }).compile(),
-    ).rejects.toThrow(/"neg".*weight/);
+    ).rejects.toThrow(/`nodes\[0\]\.weight` must be .*; got -2\. Fix node "neg"/);
   });
 
   it('starts discovery and active health checks at bootstrap and stops them on shutdown', async () => {

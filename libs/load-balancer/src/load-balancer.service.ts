@@ -12,8 +12,20 @@ import type { HealthCheckOptions, LoadBalancerOptions } from './interfaces/load-
 import type { NodeConfig } from './interfaces/node-config.interface.js';
 import type { NodeSnapshot } from './interfaces/node-snapshot.interface.js';
 import { DEFAULT_LOAD_BALANCER_NAME } from './load-balancer.constants.js';
-import { DUPLICATE_NODE } from './load-balancer.messages.js';
-import { resolveNodeConfig, validateLoadBalancerOptions } from './load-balancer-options.validator.js';
+import {
+  BACKGROUND_TASK_FAILED,
+  DISCOVERY_ENTRY_SKIPPED,
+  DISCOVERY_FAILED,
+  DISCOVERY_NOT_A_LIST,
+  DUPLICATE_NODE,
+} from './load-balancer.messages.js';
+import {
+  ArgumentValidator,
+  describeValue,
+  resolveNodeConfig,
+  validateLoadBalancerOptions,
+  type ResolvedNodeConfig,
+} from './load-balancer-options.validator.js';
 import { ADMIT_PROBE, ADMIT_SLOW_START, UpstreamNode } from './node/upstream-node.js';
 import type { RandomSource } from './random/random-source.js';
 import { RetryBudget } from './retry/retry-budget.js';
@@ -52,6 +64,13 @@ export interface RemoveNodeOptions {
 
 type Outcome = 'success' | 'failure' | 'cancelled';
 
+/** One pending removal: every `removeNode` call for the node shares it; the earliest drain deadline wins. */
+interface Drain {
+  readonly promise: Promise<boolean>;
+  readonly resolve: (removed: boolean) => void;
+  deadline: number;
+}
+
 /**
  * One client-side load balancer: a set of upstream nodes, a strategy that picks among the selectable ones, and the
  * health model (peak-EWMA latency, decayed error rate, outlier ejection with half-open probes, slow start, panic mode).
@@ -71,7 +90,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   private membershipVersion = 0;
   private panicking = false;
   private readonly nodeTimers = new Map<UpstreamNode, TimerHandle>();
-  private readonly drainWaiters = new Map<UpstreamNode, () => void>();
+  private readonly drains = new Map<UpstreamNode, Drain>();
+  private readonly args: ArgumentValidator;
   private referenceLatency = 0;
   private referenceStamp = Number.NEGATIVE_INFINITY;
   private recordsSinceReference = 0;
@@ -103,6 +123,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   ) {
     this.name = options.name ?? DEFAULT_LOAD_BALANCER_NAME;
     const initial = validateLoadBalancerOptions(this.name, options);
+    this.args = new ArgumentValidator(this.name);
     this.logger = new Logger(`LoadBalancer:${this.name}`);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
@@ -152,6 +173,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Picks a node without tracking the request; report the outcome with `report`. Throws `NoAvailableNodeError`. */
   pick(key?: string): UpstreamNode {
+    this.args.routingKey(key);
     const node = this.strategy.pick(key);
     if (node === undefined) throw new NoAvailableNodeError(this.name, this.active.length);
     return node.admission === 0 ? node : this.admit(node, key, undefined);
@@ -163,6 +185,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
    * Resolves to `fn`'s result; rejects with the last try's error, or `NoAvailableNodeError` when nothing can serve.
    */
   async execute<T>(fn: BalancedCall<T>, options: ExecuteOptions = {}): Promise<T> {
+    this.args.execute(fn, options);
     const retries = options.retries ?? this.defaultRetries;
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     const retryOn = options.retryOn ?? retryAnything;
@@ -183,8 +206,12 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  /** Records the outcome of a request made on a node from `pick()`. Returns false for an unknown node. */
+  /**
+   * Records the outcome of a request made on a node from `pick()`. Returns false for an id that is not a member (a
+   * node removed since it was picked). Throws `InvalidLoadBalancerArgumentError` on a bad id, latency or error field.
+   */
   report(nodeId: string, outcome: ReportOutcome): boolean {
+    this.args.report(nodeId, outcome);
     const node = this.members.get(nodeId);
     if (node === undefined) return false;
     this.record(node, outcome.latencyMs, outcome.error ? 'failure' : 'success');
@@ -193,11 +220,10 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Adds a node at run time (slow start applies when other nodes already serve). Throws on a bad or duplicate config. */
   addNode(config: NodeConfig): NodeSnapshot {
-    return this.add(config, this.active.length > 0, false);
+    return this.add(resolveNodeConfig(this.name, config, { kind: 'addNode' }), this.active.length > 0, false);
   }
 
-  private add(config: NodeConfig, slowStart: boolean, discovered: boolean): NodeSnapshot {
-    const resolved = resolveNodeConfig(this.name, config);
+  private add(resolved: ResolvedNodeConfig, slowStart: boolean, discovered: boolean): NodeSnapshot {
     if (this.members.has(resolved.id))
       throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.name, resolved.id));
     const node = new UpstreamNode(resolved.id, resolved.host, resolved.port, resolved.weight, resolved.metadata);
@@ -212,11 +238,21 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
 
   /**
    * Takes a node out of rotation at once and removes it when its in-flight requests finish (or after
-   * `drainTimeoutMs`). Resolves true once removed, false if no such node.
+   * `drainTimeoutMs`). Resolves true once removed, false if no such node. Calls for a node already draining share
+   * its removal: all resolve together, at the earliest of their deadlines.
    */
   removeNode(id: string, options: RemoveNodeOptions = {}): Promise<boolean> {
+    try {
+      this.args.removeNode(id, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const node = this.members.get(id);
     if (node === undefined) return Promise.resolve(false);
+    return this.drain(node, options.drainTimeoutMs);
+  }
+
+  private drain(node: UpstreamNode, drainTimeoutMs: number | undefined): Promise<boolean> {
     if (node.state !== 'draining') {
       node.state = 'draining';
       node.admission = 0;
@@ -229,15 +265,22 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       this.finishRemoval(node);
       return Promise.resolve(true);
     }
-    return new Promise((resolve) => {
-      this.drainWaiters.set(node, () => resolve(true));
-      if (options.drainTimeoutMs !== undefined) {
-        this.nodeTimers.set(
-          node,
-          this.clock.setTimeout(() => this.finishRemoval(node), options.drainTimeoutMs),
-        );
-      }
-    });
+    let drain = this.drains.get(node);
+    if (drain === undefined) {
+      let resolve!: (removed: boolean) => void;
+      const promise = new Promise<boolean>((r) => (resolve = r));
+      drain = { promise, resolve, deadline: Number.POSITIVE_INFINITY };
+      this.drains.set(node, drain);
+    }
+    if (drainTimeoutMs !== undefined && this.clock.now() + drainTimeoutMs < drain.deadline) {
+      drain.deadline = this.clock.now() + drainTimeoutMs;
+      this.clearNodeTimer(node);
+      this.nodeTimers.set(
+        node,
+        this.clock.setTimeout(() => this.finishRemoval(node), drainTimeoutMs),
+      );
+    }
+    return drain.promise;
   }
 
   /** Snapshots of every node, draining ones included. */
@@ -285,27 +328,46 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     this.nodeTimers.clear();
   }
 
-  /** Resolves the discovery provider once and reconciles membership. Errors are logged; nodes are kept. */
+  /**
+   * Resolves the discovery provider once and reconciles membership. Never rejects: a failed or malformed resolution
+   * is logged and keeps the current nodes; an invalid entry is skipped with a warning naming it.
+   */
   async refreshDiscovery(): Promise<void> {
     const discovery = this.options.discovery;
     if (discovery === undefined) return;
-    let found: NodeConfig[];
+    let found: unknown;
     try {
       found = await discovery.resolve();
     } catch (error) {
-      this.logger.warn(`Discovery failed, keeping ${this.active.length} node(s): ${String(error)}`);
+      this.logger.warn(DISCOVERY_FAILED(this.name, this.active.length, String(error)));
       return;
     }
+    if (!Array.isArray(found)) {
+      this.logger.warn(DISCOVERY_NOT_A_LIST(this.name, describeValue(found), this.active.length));
+      return;
+    }
+    const valid: ResolvedNodeConfig[] = [];
+    // Ids of every entry, invalid ones included: a member whose entry is now malformed is kept, not drained.
+    const wanted = new Set<string>();
+    found.forEach((config: NodeConfig, index) => {
+      try {
+        const resolved = resolveNodeConfig(this.name, config, { kind: 'discovery', index });
+        valid.push(resolved);
+        wanted.add(resolved.id);
+      } catch (error) {
+        this.logger.warn(DISCOVERY_ENTRY_SKIPPED(this.name, (error as Error).message));
+        const id = (config as Partial<NodeConfig> | null)?.id;
+        if (typeof id === 'string') wanted.add(id);
+        else if (config !== null && typeof config === 'object') wanted.add(`${config.host}:${config.port}`);
+      }
+    });
     // The first resolution is the initial membership: no slow start unless other nodes already serve.
     const slowStart = this.active.length > 0;
-    const wanted = new Set<string>();
-    for (const config of found) {
-      const resolved = resolveNodeConfig(this.name, config);
-      wanted.add(resolved.id);
+    for (const resolved of valid) {
       if (!this.members.has(resolved.id)) this.add(resolved, slowStart, true);
     }
     for (const node of this.active) {
-      if (node.discovered && !wanted.has(node.id)) void this.removeNode(node.id);
+      if (node.discovered && !wanted.has(node.id)) void this.drain(node, undefined);
     }
   }
 
@@ -356,7 +418,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     const settings = this.healthCheck!;
     this.healthTimer = this.clock.setTimeout(() => {
       if (this.stopped) return;
-      void this.runHealthChecks().finally(() => {
+      void this.runInBackground('health-check', () => this.runHealthChecks()).then(() => {
         if (!this.stopped) this.scheduleHealthChecks(settings.intervalMs);
       });
     }, delayMs);
@@ -366,10 +428,19 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     const interval = this.options.discovery!.refreshIntervalMs;
     this.discoveryTimer = this.clock.setTimeout(() => {
       if (this.stopped) return;
-      void this.refreshDiscovery().finally(() => {
+      void this.runInBackground('discovery', () => this.refreshDiscovery()).then(() => {
         if (!this.stopped) this.scheduleDiscovery();
       });
     }, interval);
+  }
+
+  /** A scheduled round never rejects: whatever throws in it (a custom strategy, checker or listener) is logged. */
+  private async runInBackground(task: string, round: () => Promise<void>): Promise<void> {
+    try {
+      await round();
+    } catch (error) {
+      this.logger.error(BACKGROUND_TASK_FAILED(this.name, task, String(error)));
+    }
   }
 
   /** The balancer looks at a picked node only when it probes or warms up; everything else returns at once. */
@@ -621,8 +692,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     this.clearNodeTimer(node);
     this.members.delete(node.id);
     const snapshot = this.snapshot(node, this.clock.now());
-    this.drainWaiters.get(node)?.();
-    this.drainWaiters.delete(node);
+    this.drains.get(node)?.resolve(true);
+    this.drains.delete(node);
     this.emit('node-removed', { balancer: this.name, node: snapshot });
   }
 

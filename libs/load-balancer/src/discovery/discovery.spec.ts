@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ManualClock } from '../clock/manual-clock.js';
 import type { NodeConfig } from '../interfaces/node-config.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
@@ -63,6 +64,80 @@ describe('discovery', () => {
       ['d1', 1],
       ['d2', 1],
     ]);
+    lb.close();
+  });
+});
+
+/** Lets the process report rejections nobody handled (it does so after the microtask queue drains). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('discovery with invalid entries (defect 22)', () => {
+  let unhandled: unknown[];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    unhandled = [];
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+    vi.restoreAllMocks();
+  });
+
+  it('defect 22: a scheduled refresh with one port-0 entry skips it with a warning naming it, keeps the good ones and rejects nothing', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const discovery = new MutableDiscovery();
+    const clock = new ManualClock();
+    discovery.list = [{ id: 'd1', host: 'a', port: 1 }];
+    const lb = new LoadBalancer({ discovery, clock });
+    await lb.onApplicationBootstrap();
+    discovery.list = [
+      { id: 'd1', host: 'a', port: 1 },
+      { id: 'bad', host: 'b', port: 0 },
+      { id: 'd3', host: 'c', port: 3 },
+    ];
+    clock.advance(discovery.refreshIntervalMs);
+    await settle();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(lb.nodes().map((n) => n.id)).toEqual(['d1', 'd3']);
+    const warnings = warn.mock.calls.map((call) => String(call[0]));
+    expect(warnings.some((w) => w.includes('"bad"') && w.includes('port'))).toBe(true);
+    // Discovery keeps running after the bad round.
+    discovery.list = [{ id: 'd1', host: 'a', port: 1 }];
+    clock.advance(discovery.refreshIntervalMs);
+    await settle();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(lb.nodes().find((n) => n.id === 'd3')).toBeUndefined();
+    lb.close();
+  });
+
+  it('defect 22: refreshDiscovery() resolves when the provider returns junk (not an array, null entries)', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const discovery = new MutableDiscovery();
+    discovery.list = [{ id: 'd1', host: 'a', port: 1 }];
+    const lb = new LoadBalancer({ discovery, clock: new ManualClock() });
+    await lb.onApplicationBootstrap();
+    discovery.list = null as unknown as NodeConfig[];
+    await expect(lb.refreshDiscovery()).resolves.toBeUndefined();
+    discovery.list = [null, 7, { id: 'd1', host: 'a', port: 1 }, { id: 'd2', host: 'b', port: 1.5 }] as never;
+    await expect(lb.refreshDiscovery()).resolves.toBeUndefined();
+    expect(lb.nodes().map((n) => n.id)).toEqual(['d1']);
+    await settle();
+    expect(unhandled).toEqual([]);
+    lb.close();
+  });
+
+  it('defect 22: an invalid entry at bootstrap does not fail the boot; the valid entries become the nodes', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const discovery = new MutableDiscovery();
+    discovery.list = [
+      { id: 'ok', host: 'a', port: 1 },
+      { id: 'nan-weight', host: 'b', port: 2, weight: Number.NaN },
+    ];
+    const lb = new LoadBalancer({ discovery, clock: new ManualClock() });
+    await expect(lb.onApplicationBootstrap()).resolves.toBeUndefined();
+    expect(lb.nodes().map((n) => n.id)).toEqual(['ok']);
     lb.close();
   });
 });

@@ -215,3 +215,68 @@ describe('LoadBalancedHttpClient against real local servers', () => {
     }
   });
 });
+
+/** Header field names equal to `name` in any case, as they arrived on the wire (`req.rawHeaders`). */
+const fields = (raw: string[], name: string) => raw.filter((value, i) => i % 2 === 0 && value.toLowerCase() === name);
+const values = (raw: string[], name: string) =>
+  raw.flatMap((value, i) => (i % 2 === 1 && raw[i - 1].toLowerCase() === name ? [value] : []));
+
+describe('LoadBalancedHttpClient request headers (defect 25)', () => {
+  let server: Server;
+  let port: number;
+  const seen: string[][] = [];
+  const clients: LoadBalancedHttpClient[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push(req.rawHeaders);
+      req.resume();
+      req.on('end', () => json(res, 200, { ok: true }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const client = (http: LoadBalancerOptions['http'] = {}) => {
+    const c = new LoadBalancedHttpClient(new LoadBalancer({ nodes: [{ id: 'raw', host: '127.0.0.1', port }] }), http);
+    clients.push(c);
+    return c;
+  };
+  it.each(['Content-Type', 'content-type', 'CONTENT-TYPE', 'Content-type'])(
+    'defect 25: a caller-set %s with an object body is sent as one Content-Type field with the caller value',
+    async (name) => {
+      seen.length = 0;
+      const response = await client().post(
+        '/orders',
+        { sku: 'x' },
+        { headers: { [name]: 'application/merge-patch+json' } },
+      );
+      expect(response.status).toBe(200);
+      expect(fields(seen[0], 'content-type')).toHaveLength(1);
+      expect(values(seen[0], 'content-type')).toEqual(['application/merge-patch+json']);
+    },
+  );
+
+  it('defect 25: an object body without a caller Content-Type gets exactly one application/json field', async () => {
+    seen.length = 0;
+    await client().post('/orders', { sku: 'x' });
+    expect(values(seen[0], 'content-type')).toEqual(['application/json']);
+  });
+
+  it('defect 25: a request header overrides a client default header of another case instead of doubling it', async () => {
+    seen.length = 0;
+    await client({ headers: { 'X-Caller': 'default', 'content-type': 'text/plain' } }).post(
+      '/orders',
+      { sku: 'x' },
+      { headers: { 'x-caller': 'call', 'Content-Type': 'application/vnd.api+json' } },
+    );
+    expect(values(seen[0], 'x-caller')).toEqual(['call']);
+    expect(values(seen[0], 'content-type')).toEqual(['application/vnd.api+json']);
+  });
+});

@@ -4,6 +4,7 @@ import { UpstreamStatusError } from '../errors/upstream-status.error.js';
 import type { LoadBalancedHttpClientOptions } from '../interfaces/http-client-options.interface.js';
 import type { LoadBalancedRequestOptions } from '../interfaces/http-request-options.interface.js';
 import type { LoadBalancer } from '../load-balancer.service.js';
+import { ArgumentValidator, validateHttpClientOptions } from '../load-balancer-options.validator.js';
 import type { UpstreamNode } from '../node/upstream-node.js';
 import { LoadBalancedHttpResponse } from './load-balanced-http-response.js';
 
@@ -28,28 +29,36 @@ const CONNECT_ERROR_CODES = new Set([
 export class LoadBalancedHttpClient implements OnApplicationShutdown {
   private readonly pools = new Map<string, { node: UpstreamNode; pool: Pool }>();
   private readonly unsubscribe: () => void;
+  private readonly args: ArgumentValidator;
+  /** Default headers with lower-cased names, so a request header of any case replaces one instead of doubling it. */
+  private readonly defaultHeaders: Record<string, string>;
 
   constructor(
     readonly balancer: LoadBalancer,
     private readonly options: LoadBalancedHttpClientOptions = {},
   ) {
+    validateHttpClientOptions(balancer.name, options);
+    this.args = new ArgumentValidator(balancer.name);
+    this.defaultHeaders = lowerCaseNames(options.headers);
     this.unsubscribe = balancer.on('node-removed', ({ node }) => void this.closePool(node.id));
   }
 
   /**
    * Sends `method path` to a node picked by the balancer and reads the whole response. Resolves with any response
    * below 500; when every try ends in a 5xx, resolves with the last one. Rejects with the last connection or timeout
-   * error, or `NoAvailableNodeError`.
+   * error, or `NoAvailableNodeError`. Bad arguments reject with `InvalidLoadBalancerArgumentError` before any node is
+   * tried, so they never count against a node.
    */
   async request(path: string, options: LoadBalancedRequestOptions = {}): Promise<LoadBalancedHttpResponse> {
+    this.args.request(path, options);
     const method = (options.method ?? 'GET').toUpperCase();
     const fullPath = withQuery(path.startsWith('/') ? path : `/${path}`, options.query);
-    const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
+    const headers = { ...this.defaultHeaders, ...lowerCaseNames(options.headers) };
     let body: string | Buffer | Uint8Array | undefined;
     if (options.body === undefined || typeof options.body === 'string' || options.body instanceof Uint8Array) {
       body = options.body;
     } else {
-      body = JSON.stringify(options.body);
+      body = this.args.jsonBody(options.body);
       headers['content-type'] ??= 'application/json';
     }
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
@@ -119,6 +128,13 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     this.pools.delete(id);
     await entry.pool.destroy();
   }
+}
+
+function lowerCaseNames(headers: Record<string, string> | undefined): Record<string, string> {
+  // No prototype: a header literally named `__proto__` stays a header.
+  const lower = Object.create(null) as Record<string, string>;
+  if (headers !== undefined) for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
+  return lower;
 }
 
 function isConnectError(error: unknown): boolean {
