@@ -1,5 +1,7 @@
 export { cachedMethodKey } from './codec/cached-method-key.js';
 export { CacheEvict, Cached } from './decorators/index.js';
+export { CacheableClass, type CacheableClassOptions } from './decorators/index.js';
+export { registerCacheableClass, type CacheableClassType } from './codec/class-registry.js';
 export { CachedMethodError, CacheSerializationError, InvalidCacheOptionsError } from './errors/index.js';
 export type {
   CachedOptions,

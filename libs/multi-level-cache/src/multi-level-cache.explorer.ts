@@ -1,17 +1,24 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { encodeArgs, shortenKey } from './codec/cache-key.js';
+import { unencodedRoot } from './codec/value-codec.js';
+import { bind, trampolineOf, type MethodBinding } from './decorators/method-binding.js';
+import { CacheSerializationError } from './errors/cache-serialization.error.js';
 import { CachedMethodError } from './errors/cached-method.error.js';
+import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
 import type { CachedOptions, CacheEvictOptions } from './interfaces/cached-options.interface.js';
 import { CACHE_EVICT_METADATA, CACHED_METADATA } from './multi-level-cache.constants.js';
 import {
   BAD_KEY,
   CACHED_AND_EVICT,
   DECLARED_NOT_A_PROMISE,
+  DECORATOR_OPTION,
   DUPLICATE_CLASS_NAME,
   NOT_A_PROMISE,
   REQUEST_SCOPED,
+  UNCACHEABLE_RESULT,
+  UNKEYABLE_ARGUMENT,
 } from './multi-level-cache.messages.js';
 import { invalidOption } from './multi-level-cache.options.js';
 import { MultiLevelCache } from './multi-level-cache.service.js';
@@ -19,17 +26,26 @@ import { MultiLevelCache } from './multi-level-cache.service.js';
 type Method = (...args: unknown[]) => unknown;
 
 const KEY_MEMO_SIZE = 1_024;
+const CACHED_OPTIONS = ['ttl', 'nullTtl', 'key', 'tags', 'grace', 'lease'];
+const EVICT_OPTIONS = ['keys', 'tags'];
 
-/** Methods already wrapped, so a second module registration in one app does not wrap twice. */
-const wrapped = new WeakMap<object, Set<string>>();
+/** Serialization errors the decorated method itself rejected with (not ours from storing its result). */
+const methodErrors = new WeakSet<object>();
+const markMethodError = (error: unknown): never => {
+  if (error instanceof CacheSerializationError) methodErrors.add(error);
+  throw error;
+};
 
 /**
- * Finds `@Cached` / `@CacheEvict` methods on every provider and controller at init and replaces them, on the instance
- * (never the shared prototype), with wrappers bound to this application's `MultiLevelCache`.
+ * Finds `@Cached` / `@CacheEvict` methods on every provider and controller at init and gives each instance a binding
+ * to this application's `MultiLevelCache`, which the decorator's prototype trampoline calls (routes included: the
+ * router holds the trampoline). The prototype itself is never changed here.
  * @internal
  */
 @Injectable()
 export class MultiLevelCacheExplorer implements OnModuleInit {
+  private readonly logger = new Logger('MultiLevelCache');
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -42,10 +58,11 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
       const proto = prototypeOf(wrapper);
       if (!proto) continue;
       for (const name of this.scanner.getAllMethodNames(proto)) {
-        const original = (proto as Record<string, unknown>)[name];
-        if (typeof original !== 'function') continue;
-        const cached = Reflect.getMetadata(CACHED_METADATA, original) as CachedOptions | undefined;
-        const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, original) as CacheEvictOptions | undefined;
+        const fn = (proto as Record<string, unknown>)[name];
+        const trampoline = trampolineOf(fn);
+        if (!trampoline) continue;
+        const cached = Reflect.getMetadata(CACHED_METADATA, fn as object) as CachedOptions | undefined;
+        const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, fn as object) as CacheEvictOptions | undefined;
         if (!cached && !evict) continue;
         const className = (proto.constructor as { name?: string }).name || 'Anonymous';
         const label = `${className}.${name}`;
@@ -58,30 +75,46 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
             throw new CachedMethodError(DUPLICATE_CLASS_NAME(className, name));
           classNames.set(className, proto.constructor);
         }
-        const replacement = cached
-          ? this.cachedWrapper(original as Method, cached, className, name)
-          : this.evictWrapper(original as Method, evict as CacheEvictOptions, label);
-        keepIdentity(replacement, original as Method);
-        for (const instance of instancesOf(wrapper)) install(instance, name, replacement);
+        const binding = cached
+          ? this.cachedBinding(trampoline.original, cached, label)
+          : this.evictBinding(trampoline.original, evict as CacheEvictOptions, label);
+        for (const instance of instancesOf(wrapper)) bind(instance, trampoline, binding);
       }
     }
   }
 
-  private cachedWrapper(original: Method, options: CachedOptions, className: string, name: string): Method {
+  private cachedBinding(original: Method, options: CachedOptions, label: string): MethodBinding {
+    checkShape('@Cached', label, options, CACHED_OPTIONS);
+    if (options.key !== undefined && typeof options.key !== 'function')
+      invalidOption(`@Cached(${label}).key`, options.key, 'a function (...args) => string');
+    if (options.lease !== undefined && typeof options.lease !== 'boolean')
+      invalidOption(`@Cached(${label}).lease`, options.lease, 'a boolean');
     const cache = this.cache;
-    const label = `${className}.${name}`;
+    const logger = this.logger;
     const prefix = `${label}:`;
     const keyOf = options.key;
     const tagsOf = typeof options.tags === 'function' ? options.tags : undefined;
-    if (options.key !== undefined && typeof options.key !== 'function')
-      invalidOption(`@Cached key of ${label}`, options.key, 'a function');
-    const fixed = cache.callOptions(
-      { ...options, tags: tagsOf ? undefined : (options.tags as readonly string[] | undefined) },
-      true,
+    const fixed = inDecorator('@Cached', label, () =>
+      cache.callOptions(
+        { ...options, tags: tagsOf ? undefined : (options.tags as readonly string[] | undefined) },
+        true,
+      ),
     );
     let broken: CachedMethodError | undefined;
+    let warnedKey = false;
+    let warnedValue = false;
     const memo = new Map<unknown, string>();
-    return function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
+    // A result the codec cannot store (an unregistered class, a function inside) is still the method's answer.
+    const returnUnstored = (error: unknown): unknown => {
+      const root = unencodedRoot(error);
+      if (root === undefined || methodErrors.has(error as object)) throw error;
+      if (!warnedValue) {
+        warnedValue = true;
+        logger.warn(UNCACHEABLE_RESULT(label, (error as CacheSerializationError).message));
+      }
+      return root.value;
+    };
+    return function cached(self: unknown, args: unknown[]): unknown {
       if (broken) throw broken;
       let key: string;
       let call = fixed;
@@ -104,27 +137,44 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         if (hit !== undefined) return Promise.resolve(hit.value);
         if (tagsOf) call = cache.callOptions({ ...options, tags: tagsOf(...args) }, true);
       } catch (error) {
-        return Promise.reject(error);
+        if (keyOf || !(error instanceof CacheSerializationError)) return Promise.reject(error);
+        // An argument with no data identity (a request, a socket, a function): run the method as if not cached.
+        if (!warnedKey) {
+          warnedKey = true;
+          logger.warn(UNKEYABLE_ARGUMENT(label, argumentIndex(error.path), error.message));
+        }
+        return original.apply(self, args);
       }
-      return cache.resolve(
-        key,
-        () => {
-          const result = original.apply(this, args);
-          if (!isThenable(result)) {
-            broken = new CachedMethodError(NOT_A_PROMISE(label, result));
-            throw broken;
-          }
-          return result;
-        },
-        call,
-      );
+      return cache
+        .resolve(
+          key,
+          () => {
+            const result = original.apply(self, args);
+            if (!isThenable(result)) {
+              broken = new CachedMethodError(NOT_A_PROMISE(label, result));
+              throw broken;
+            }
+            return result.then(undefined, markMethodError);
+          },
+          call,
+        )
+        .then(undefined, returnUnstored);
     };
   }
 
-  private evictWrapper(original: Method, options: CacheEvictOptions, label: string): Method {
+  private evictBinding(original: Method, options: CacheEvictOptions, label: string): MethodBinding {
+    checkShape('@CacheEvict', label, options, EVICT_OPTIONS);
+    if (options.keys !== undefined && typeof options.keys !== 'function')
+      invalidOption(`@CacheEvict(${label}).keys`, options.keys, 'a function (...args) => string[]');
+    if (options.tags !== undefined && typeof options.tags !== 'function' && !isStringArray(options.tags))
+      invalidOption(
+        `@CacheEvict(${label}).tags`,
+        options.tags,
+        'an array of strings or a function (...args) => string[]',
+      );
     const cache = this.cache;
-    return function evicting(this: unknown, ...args: unknown[]): Promise<unknown> {
-      const result = original.apply(this, args);
+    return function evicting(self: unknown, args: unknown[]): Promise<unknown> {
+      const result = original.apply(self, args);
       if (!isThenable(result)) throw new CachedMethodError(NOT_A_PROMISE(label, result));
       return Promise.resolve(result).then(async (value) => {
         const keys = options.keys?.(...args);
@@ -137,6 +187,42 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
       });
     };
   }
+}
+
+/** Decorator options must be an object of known options (a typo would otherwise be ignored silently). */
+function checkShape(decorator: string, label: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    invalidOption(`${decorator}(${label})`, options, 'an options object');
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      invalidOption(
+        `${decorator}(${label}).${key}`,
+        (options as Record<string, unknown>)[key],
+        `one of the known options (${known.join(', ')})`,
+      );
+}
+
+/** Runs the module's call-option validation, naming the decorated method in the error. */
+function inDecorator<T>(decorator: string, label: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (!(error instanceof InvalidCacheOptionsError)) throw error;
+    throw new InvalidCacheOptionsError(
+      DECORATOR_OPTION(decorator, label, error.message),
+      `${decorator}(${label}).${error.option}`,
+    );
+  }
+}
+
+/** `$[2].socket` → 2: the canonical key text encodes the argument list as an array. */
+function argumentIndex(path: string): number {
+  const match = /^\$\[(\d+)\]/.exec(path);
+  return match ? Number(match[1]) : 0;
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
 function prototypeOf(wrapper: InstanceWrapper): object | undefined {
@@ -163,22 +249,6 @@ function checkDeclaredReturnType(proto: object, name: string, label: string): vo
   const type: unknown = Reflect.getMetadata('design:returntype', proto, name);
   if (typeof type === 'function' && type !== Promise && type !== Object)
     throw new CachedMethodError(DECLARED_NOT_A_PROMISE(label, type.name));
-}
-
-/** The wrapper keeps the method's name and every metadata key other decorators put on it. */
-function keepIdentity(replacement: Method, original: Method): void {
-  Object.defineProperty(replacement, 'name', { value: original.name, configurable: true });
-  for (const key of Reflect.getOwnMetadataKeys(original)) {
-    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, original), replacement);
-  }
-}
-
-function install(instance: object, name: string, replacement: Method): void {
-  let names = wrapped.get(instance);
-  if (names?.has(name)) return;
-  if (!names) wrapped.set(instance, (names = new Set()));
-  names.add(name);
-  Object.defineProperty(instance, name, { value: replacement, writable: true, configurable: true, enumerable: false });
 }
 
 /** Map keys compare with SameValueZero, which would merge -0 with 0; every other number and string is safe. */

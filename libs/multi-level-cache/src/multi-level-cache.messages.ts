@@ -40,11 +40,20 @@ export const CACHEABLE_CLASS_NAME_TAKEN = (name: string) =>
 export const CACHEABLE_CLASS_BAD_NAME = (got: unknown) =>
   `\`@CacheableClass\` name must be a non-empty string; got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}. Pass { name: 'Product' }, or omit it to use the class name.`;
 
+export const UNKEYABLE_VALUE = (path: string, reason: string) =>
+  `Cannot derive a cache key from the argument value at ${path}: ${reason}`;
+
 export const UNKEYABLE_ARGUMENT = (method: string, position: number, reason: string) =>
-  `@Cached on ${method} cannot derive a key from argument ${position}: ${reason}. The method now runs uncached for such calls (warned once). Give @Cached a key: @Cached({ key: (...args) => '…' }) that picks the data identifying the call.`;
+  `@Cached on ${method} cannot derive a key from its argument at index ${position} (${reason}). The method now runs uncached for such calls (warned once). Give @Cached a key: @Cached({ key: (...args) => '…' }) that picks the data identifying the call.`;
 
 export const UNCACHEABLE_RESULT = (method: string, reason: string) =>
   `@Cached on ${method} returned a value it cannot cache (${reason}); the value is returned uncached (warned once). Register its classes with @CacheableClass(), or return plain data.`;
 
 export const CACHEABLE_CLASS_RENAMED = (className: string, registered: string, got: string) =>
   `\`@CacheableClass\` name of ${className} must stay ${JSON.stringify(registered)}, the name it was registered with; got ${JSON.stringify(got)}. Register each class once.`;
+
+export const NOT_A_METHOD = (decorator: string, member: string) =>
+  `${decorator} on ${member} needs a method; it was put on a property or accessor. Move it to an async method.`;
+
+export const DECORATOR_OPTION = (decorator: string, method: string, message: string) =>
+  `${decorator} on ${method}: ${message}`;

@@ -28,8 +28,7 @@ export function registerCacheableClass(type: CacheableClassType, name: string = 
   if (registered === name) return;
   if (registered !== undefined)
     throw new InvalidCacheOptionsError(CACHEABLE_CLASS_RENAMED(type.name, registered, name), '@CacheableClass.name');
-  if (byName.has(name))
-    throw new InvalidCacheOptionsError(CACHEABLE_CLASS_NAME_TAKEN(name), '@CacheableClass.name');
+  if (byName.has(name)) throw new InvalidCacheOptionsError(CACHEABLE_CLASS_NAME_TAKEN(name), '@CacheableClass.name');
   byName.set(name, type);
   byClass.set(type, name);
 }

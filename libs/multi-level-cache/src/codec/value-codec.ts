@@ -1,5 +1,6 @@
+import { types } from 'node:util';
 import { CacheSerializationError } from '../errors/cache-serialization.error.js';
-import { UNENCODABLE_VALUE, UNREGISTERED_CLASS } from '../multi-level-cache.messages.js';
+import { UNENCODABLE_VALUE, UNKEYABLE_VALUE, UNREGISTERED_CLASS } from '../multi-level-cache.messages.js';
 import { cacheableClass, cacheableName } from './class-registry.js';
 
 /*
@@ -55,7 +56,8 @@ function run(value: unknown, canonical: boolean): string {
   } catch (error) {
     if (!(error instanceof Unencodable)) throw error;
     const path = formatPath(error.segments);
-    const failure = new CacheSerializationError(UNENCODABLE_VALUE(path, error.reason), path);
+    const message = canonical ? UNKEYABLE_VALUE(path, error.reason) : UNENCODABLE_VALUE(path, error.reason);
+    const failure = new CacheSerializationError(message, path);
     if (!canonical) failedRoots.set(failure, value);
     throw failure;
   }
@@ -136,21 +138,16 @@ function holdsInternalState(v: object): boolean {
   return (
     Array.isArray(v) ||
     ArrayBuffer.isView(v) ||
-    v instanceof Date ||
-    v instanceof Map ||
-    v instanceof Set ||
-    v instanceof RegExp ||
-    v instanceof Error ||
-    v instanceof Promise ||
-    v instanceof ArrayBuffer ||
-    v instanceof SharedArrayBuffer ||
-    v instanceof WeakMap ||
-    v instanceof WeakSet ||
-    v instanceof Number ||
-    v instanceof String ||
-    v instanceof Boolean ||
-    v instanceof Symbol ||
-    v instanceof BigInt
+    types.isAnyArrayBuffer(v) ||
+    types.isBoxedPrimitive(v) ||
+    types.isDate(v) ||
+    types.isMap(v) ||
+    types.isSet(v) ||
+    types.isRegExp(v) ||
+    types.isNativeError(v) ||
+    types.isPromise(v) ||
+    types.isWeakMap(v) ||
+    types.isWeakSet(v)
   );
 }
 

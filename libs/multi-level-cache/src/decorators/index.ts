@@ -1,2 +1,3 @@
 export { CacheEvict } from './cache-evict.decorator.js';
+export { CacheableClass, type CacheableClassOptions } from './cacheable-class.decorator.js';
 export { Cached } from './cached.decorator.js';
