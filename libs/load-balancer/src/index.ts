@@ -5,6 +5,7 @@ export { InjectLoadBalancer } from './decorators/inject-load-balancer.decorator.
 export { DnsDiscovery, type DnsDiscoveryOptions } from './discovery/dns-discovery.js';
 export { NodeDiscovery } from './discovery/node-discovery.js';
 export { StaticDiscovery } from './discovery/static-discovery.js';
+export { InvalidLoadBalancerArgumentError } from './errors/invalid-load-balancer-argument.error.js';
 export { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
 export { NoAvailableNodeError } from './errors/no-available-node.error.js';
 export { TryTimeoutError } from './errors/try-timeout.error.js';

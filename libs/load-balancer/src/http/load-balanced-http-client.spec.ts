@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { InjectLoadBalancedHttpClient } from '../decorators/inject-load-balanced-http-client.decorator.js';
 import { LoadBalancerModule } from '../load-balancer.module.js';
+import { InvalidLoadBalancerArgumentError } from '../errors/invalid-load-balancer-argument.error.js';
+import { InvalidLoadBalancerOptionsError } from '../errors/invalid-load-balancer-options.error.js';
 import { TryTimeoutError } from '../errors/try-timeout.error.js';
 import type { LoadBalancerOptions } from '../interfaces/load-balancer-options.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
@@ -278,5 +280,81 @@ describe('LoadBalancedHttpClient request headers (defect 25)', () => {
     );
     expect(values(seen[0], 'x-caller')).toEqual(['call']);
     expect(values(seen[0], 'content-type')).toEqual(['application/vnd.api+json']);
+  });
+
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+
+  it.each([
+    ['a path with a space', '/a b', {}, /`request\(path\)` must be a string of printable characters/],
+    ['a path that is not a string', 42, {}, /`request\(path\)`.*got 42/],
+    ['a method with CRLF', '/x', { method: 'GET\r\nX: 1' }, /`request\(options\)\.method` must be an HTTP token/],
+    [
+      'a header value with CRLF',
+      '/x',
+      { headers: { 'x-a': 'a\r\nInjected: 1' } },
+      /`request\(options\)\.headers\["x-a"\]`/,
+    ],
+    ['a number header value', '/x', { headers: { 'x-a': 5 } }, /`request\(options\)\.headers\["x-a"\]`.*got 5/],
+    [
+      'a header name with a space',
+      '/x',
+      { headers: { 'x a': '1' } },
+      /`request\(options\)\.headers name "x a"` must be an HTTP token/,
+    ],
+    [
+      'a Content-Length header',
+      '/x',
+      { headers: { 'Content-Length': '3' } },
+      /`request\(options\)\.headers\["Content-Length"\]` must be left to the client/,
+    ],
+    [
+      'a BigInt body',
+      '/x',
+      { method: 'POST', body: { n: 10n } },
+      /`request\(options\)\.body` must be a JSON-serializable value \(.*BigInt/,
+    ],
+    [
+      'a circular body',
+      '/x',
+      { method: 'POST', body: circular },
+      /`request\(options\)\.body` must be a JSON-serializable value \(.*circular/i,
+    ],
+    ['a function body', '/x', { method: 'POST', body: () => 1 }, /`request\(options\)\.body`/],
+    ['a nested query value', '/x', { query: { a: { b: 1 } } }, /`request\(options\)\.query\["a"\]`/],
+    ['timeoutMs of 2^31', '/x', { timeoutMs: 2 ** 31 }, /`request\(options\)\.timeoutMs`.*got 2147483648/],
+    ['retries NaN', '/x', { retries: Number.NaN }, /`request\(options\)\.retries`.*got NaN/],
+    ['idempotent as a string', '/x', { idempotent: 'yes' }, /`request\(options\)\.idempotent` must be true or false/],
+  ])('rejects %s before any request, without counting it against the node', async (_label, path, options, message) => {
+    seen.length = 0;
+    const c = client();
+    const error = await c.request(path as never, options as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidLoadBalancerArgumentError);
+    expect((error as Error).message).toMatch(message);
+    expect(seen).toHaveLength(0);
+    expect(c.balancer.nodes()[0]).toMatchObject({ requests: 0, failures: 0 });
+  });
+
+  it('sends odd but valid bodies as given: bytes, a string, null as JSON, an own __proto__ key', async () => {
+    seen.length = 0;
+    const c = client();
+    const payload = JSON.parse('{"__proto__":{"isAdmin":true},"user":"eve"}') as unknown;
+    for (const body of [new Uint8Array([104, 105]), 'plain', null, payload]) {
+      expect((await c.post('/x', body)).status).toBe(200);
+    }
+    expect(seen.map((raw) => values(raw, 'content-type'))).toEqual([
+      [],
+      [],
+      ['application/json'],
+      ['application/json'],
+    ]);
+  });
+
+  it('rejects bad client options when the client is built, naming the option', () => {
+    const lb = new LoadBalancer({ name: 'raw', nodes: [{ host: '127.0.0.1', port }] });
+    expect(() => new LoadBalancedHttpClient(lb, { connections: 0 })).toThrow(
+      /`LoadBalancedHttpClient\(options\)\.connections` must be an integer from 1 to 2147483647; got 0\./,
+    );
+    expect(() => new LoadBalancedHttpClient(lb, { timeoutMs: 2 ** 31 })).toThrow(InvalidLoadBalancerOptionsError);
   });
 });
