@@ -81,14 +81,12 @@ describe('option validation with the shared bounds (defect 26)', () => {
   const cases = NUMERIC_OPTIONS.flatMap(([path, kind]) => BAD[kind].map((value) => [path, value] as const));
 
   it.each(cases)('defect 26: `%s` = %s is rejected naming the option, the value and the balancer', (path, value) => {
-    const error = (() => {
-      try {
-        new LoadBalancer(optionsWith(path, value));
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
+    let error: unknown;
+    try {
+      expect(new LoadBalancer(optionsWith(path, value))).toBeUndefined();
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(InvalidLoadBalancerOptionsError);
     expect((error as Error).name).toBe('InvalidLoadBalancerOptionsError');
     expect((error as Error).message).toMatch(
