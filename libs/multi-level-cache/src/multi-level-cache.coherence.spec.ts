@@ -316,3 +316,168 @@ describe('coherence across processes', () => {
     expect((await waiter.send<{ loads: number }>('stats')).loads).toBe(1);
   }, 120_000);
 });
+
+function manualGate(): { open: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  return { open: opened, release };
+}
+
+describe('writes racing loads and refreshes (real Redis)', () => {
+  let namespace: string;
+  beforeEach(() => {
+    namespace = uniquePrefix('race');
+  });
+
+  it('defect 11: a grace refresh that started before a set() elsewhere does not overwrite the newer value', async () => {
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
+    const ca = a.get(MultiLevelCache);
+    const cb = b.get(MultiLevelCache);
+    expect(await cb.wrap('k', async () => 'old', { ttl: 50, grace: 60_000 })).toBe('old');
+    await sleep(80);
+    const refresh = manualGate();
+    let refreshing = false;
+    const stale = await cb.wrap(
+      'k',
+      async () => {
+        refreshing = true;
+        await refresh.open;
+        return 'old-refresh';
+      },
+      { ttl: 50, grace: 60_000 },
+    );
+    expect(stale).toBe('old');
+    await within(() => refreshing, 1_000);
+    await ca.set('k', 'v2', { ttl: 60_000 });
+    await within(() => cb.stats().bus.received >= 1, 1_000);
+    refresh.release();
+    await sleep(150);
+    const fresh = (await instance({ namespace, l1: false, l2: { url: redisUrl() } })).get(MultiLevelCache);
+    expect(await fresh.get('k')).toBe('v2');
+    expect(await ca.get('k')).toBe('v2');
+    expect(await cb.get('k')).toBe('v2');
+  });
+
+  it('defect 11: a grace refresh started from an L2 stale entry does not overwrite a set() made during it', async () => {
+    const a = await instance({ namespace, l2: { url: redisUrl() } });
+    const ca = a.get(MultiLevelCache);
+    await ca.set('k', 'old', { ttl: 50, grace: 60_000 });
+    await sleep(80);
+    const b = await instance({ namespace, l2: { url: redisUrl() } });
+    const cb = b.get(MultiLevelCache);
+    const refresh = manualGate();
+    let refreshing = false;
+    expect(
+      await cb.wrap(
+        'k',
+        async () => {
+          refreshing = true;
+          await refresh.open;
+          return 'old-refresh';
+        },
+        { ttl: 50, grace: 60_000 },
+      ),
+    ).toBe('old');
+    await within(() => refreshing, 1_000);
+    await ca.set('k', 'v2', { ttl: 60_000 });
+    refresh.release();
+    await sleep(150);
+    const fresh = (await instance({ namespace, l1: false, l2: { url: redisUrl() } })).get(MultiLevelCache);
+    expect(await fresh.get('k')).toBe('v2');
+  });
+
+  it('defect 12: a tagged set() whose tag-version read fails removes the old record instead of leaving it for others', async () => {
+    // A writer whose Redis user may not run MGET: its tag-version reads fail, everything else works.
+    const admin = await createClient({ url: redisUrl() }).connect();
+    const user = `nomget_${namespace.replace(/\W/g, '_')}`;
+    try {
+      await admin.sendCommand(['ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-mget']);
+      const url = redisUrl().replace('redis://', `redis://${user}:pw@`);
+      const [n, b] = [
+        await instance({ namespace, l2: { url: redisUrl() } }),
+        await instance({ namespace, l2: { url: redisUrl() } }),
+      ];
+      const writer = (await instance({ namespace, l2: { url } })).get(MultiLevelCache);
+      const cb = b.get(MultiLevelCache);
+      await n.get(MultiLevelCache).set('k', 'v1', { tags: ['t'] });
+      await within(async () => (await cb.get('k')) === 'v1', 1_000);
+      const before = cb.stats().bus.received;
+      await writer.set('k', 'v2', { tags: ['t'] });
+      expect(writer.stats().l2Errors).toBeGreaterThanOrEqual(1);
+      await within(() => cb.stats().bus.received > before, 1_000);
+      expect(await cb.get('k')).not.toBe('v1');
+      const fresh = (await instance({ namespace, l1: false, l2: { url: redisUrl() } })).get(MultiLevelCache);
+      expect(await fresh.get('k')).toBeUndefined();
+      expect(await writer.get('k')).toBe('v2');
+    } finally {
+      await admin.sendCommand(['ACL', 'DELUSER', user]);
+      admin.destroy();
+    }
+  });
+
+  it('defect 13: wrap() after del() resolved does not join the load that started before the del', async () => {
+    const cache = (await instance({ namespace, l2: { url: redisUrl() } })).get(MultiLevelCache);
+    const slow = manualGate();
+    const first = cache.wrap('k', async () => {
+      await slow.open;
+      return 'old';
+    });
+    await sleep(20);
+    await cache.del('k');
+    let calls = 0;
+    const second = cache.wrap('k', async () => {
+      calls++;
+      return 'new';
+    });
+    slow.release();
+    expect(await second).toBe('new');
+    expect(calls).toBe(1);
+    expect(await first).toBe('old');
+    await sleep(50);
+    expect(await cache.get('k')).toBe('new');
+    const fresh = (await instance({ namespace, l1: false, l2: { url: redisUrl() } })).get(MultiLevelCache);
+    expect(await fresh.get('k')).toBe('new');
+  });
+
+  it('defect 13: a load detached by a del() on another instance (via the bus) is not joined either', async () => {
+    const [a, b] = [
+      await instance({ namespace, l2: { url: redisUrl() } }),
+      await instance({ namespace, l2: { url: redisUrl() } }),
+    ];
+    const cb = b.get(MultiLevelCache);
+    const slow = manualGate();
+    const first = cb.wrap('k', async () => {
+      await slow.open;
+      return 'old';
+    });
+    await sleep(20);
+    await a.get(MultiLevelCache).del('k');
+    await within(() => cb.stats().bus.received >= 1, 1_000);
+    const second = cb.wrap('k', async () => 'new');
+    slow.release();
+    expect(await second).toBe('new');
+    expect(await first).toBe('old');
+  });
+
+  it('defect 13: a wrap() after invalidateTags() resolved does not join a load of an entry carrying the tag', async () => {
+    const cache = (await instance({ namespace, l2: { url: redisUrl() } })).get(MultiLevelCache);
+    const slow = manualGate();
+    const first = cache.wrap(
+      'k',
+      async () => {
+        await slow.open;
+        return 'old';
+      },
+      { tags: ['t'] },
+    );
+    await sleep(20);
+    await cache.invalidateTags(['t']);
+    const second = cache.wrap('k', async () => 'new', { tags: ['t'] });
+    slow.release();
+    expect(await second).toBe('new');
+    expect(await first).toBe('old');
+  });
+});

@@ -1,7 +1,16 @@
 /** Message factories: each says what is wrong and how to fix it. @internal */
 
 export const INVALID_OPTION = (option: string, value: unknown, expected: string) =>
-  `MultiLevelCacheModule option "${option}" is invalid (got ${describe(value)}): expected ${expected}. Check the options passed to MultiLevelCacheModule.forRoot/forRootAsync (or to the call).`;
+  `\`${option}\` must be ${expected}; got ${shown(value)}. Fix it in the options passed to MultiLevelCacheModule.forRoot/forRootAsync (or to the call).`;
+
+export const MALFORMED_RECORD = (namespace: string, key: string, problem: string) =>
+  `Redis entry "${namespace}::${key}" is not a record this cache can trust (${problem}); it counts as a miss and the loader's value replaces it. Another writer (or another version of this cache) may share the namespace "${namespace}": give each application its own namespace. Logged once per kind.`;
+
+export const IGNORED_BUS_MESSAGE = (channel: string, problem: string) =>
+  `A message on "${channel}" was ignored (${problem}). Instances of another version, or another program, publish on this channel: give each application (and each incompatible version) its own namespace. Counted in stats().bus.ignored; logged once per kind.`;
+
+export const FOREIGN_LEASE = (key: string, problem: string) =>
+  `Lease key "${key}" ${problem}; it was taken over as if it had expired. Another program writes under this cache's namespace: give the cache its own namespace. Logged once.`;
 
 export const NOT_A_PROMISE = (method: string, got: unknown) =>
   `@Cached/@CacheEvict on ${method} needs a method that returns a Promise, but it returned ${describe(got)}. Make the method async (or return a Promise), or remove the decorator. Nothing was cached.`;
@@ -20,6 +29,17 @@ export const DUPLICATE_CLASS_NAME = (name: string, method: string) =>
 
 export const BAD_KEY = (method: string, got: unknown) =>
   `The key function of @Cached on ${method} returned ${describe(got)}; it must return a non-empty string.`;
+
+/** A value as JSON where that is exact, else String() (NaN, Infinity, bigint, undefined). */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint' || typeof value === 'undefined' || typeof value === 'function') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return describe(value);
+  }
+}
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

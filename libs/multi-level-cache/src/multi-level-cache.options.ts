@@ -36,7 +36,7 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
     if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
   const namespace = o.namespace ?? 'cache';
   if (typeof namespace !== 'string' || namespace.length === 0) fail('namespace', namespace, 'a non-empty string');
-  const ttl = positive('ttl', o.ttl, 60_000);
+  const ttl = millis('ttl', o.ttl, TTL, 60_000);
   const l1 =
     o.l1 === false
       ? undefined
@@ -44,8 +44,8 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
           maxEntries: positiveInt('l1.maxEntries', o.l1?.maxEntries, 10_000),
           maxSizeBytes:
             o.l1?.maxSizeBytes === undefined ? undefined : positiveInt('l1.maxSizeBytes', o.l1.maxSizeBytes, 0),
-          ttl: positive('l1.ttl', o.l1?.ttl, Number.POSITIVE_INFINITY),
-          offlineTtl: positive('l1.offlineTtl', o.l1?.offlineTtl, 1_000),
+          ttl: millis('l1.ttl', o.l1?.ttl, TTL, MAX_TTL_MS),
+          offlineTtl: millis('l1.offlineTtl', o.l1?.offlineTtl, TIMER, 1_000),
         };
   if (o.l1 !== undefined && o.l1 !== false && (typeof o.l1 !== 'object' || o.l1 === null)) {
     fail('l1', o.l1, '{ maxEntries?, maxSizeBytes?, ttl?, offlineTtl? } or false');
@@ -61,10 +61,10 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
     l2 = {
       url,
       cluster: cluster === undefined ? undefined : clusterSeeds(cluster),
-      timeoutMs: positive('l2.timeoutMs', o.l2.timeoutMs, 50),
+      timeoutMs: millis('l2.timeoutMs', o.l2.timeoutMs, TIMER, 50),
       breakerThreshold: positiveInt('l2.breakerThreshold', o.l2.breakerThreshold, 5),
-      breakerHalfOpenAfterMs: positive('l2.breakerHalfOpenAfterMs', o.l2.breakerHalfOpenAfterMs, 1_000),
-      connectTimeoutMs: positive('l2.connectTimeoutMs', o.l2.connectTimeoutMs, 2_000),
+      breakerHalfOpenAfterMs: millis('l2.breakerHalfOpenAfterMs', o.l2.breakerHalfOpenAfterMs, TIMER, 1_000),
+      connectTimeoutMs: millis('l2.connectTimeoutMs', o.l2.connectTimeoutMs, TIMER, 2_000),
       bus: o.l2.bus ?? true,
     };
     if (typeof l2.bus !== 'boolean') fail('l2.bus', l2.bus, 'a boolean');
@@ -76,15 +76,15 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   return {
     namespace,
     ttl,
-    nullTtl: o.nullTtl === undefined ? undefined : positive('nullTtl', o.nullTtl, ttl),
+    nullTtl: millis('nullTtl', o.nullTtl, TTL, undefined),
     jitter,
-    grace: nonNegative('grace', o.grace, 0),
+    grace: millis('grace', o.grace, TTL_OR_ZERO, 0),
     l1,
     l2,
     lease: {
-      ttlMs: positive('lease.ttlMs', o.lease?.ttlMs, 5_000),
-      waitMs: nonNegative('lease.waitMs', o.lease?.waitMs, 5_000),
-      pollMs: positive('lease.pollMs', o.lease?.pollMs, 50),
+      ttlMs: millis('lease.ttlMs', o.lease?.ttlMs, TIMER, 5_000),
+      waitMs: millis('lease.waitMs', o.lease?.waitMs, TIMER_OR_ZERO, 5_000),
+      pollMs: millis('lease.pollMs', o.lease?.pollMs, TIMER, 50),
     },
   };
 }
@@ -110,24 +110,42 @@ function clusterSeeds(seeds: unknown): string[] {
   });
 }
 
-/** Validates a per-call TTL-like option. @internal */
-export function checkCallMs(option: string, value: unknown, allowZero: boolean): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(option, value, allowZero ? 'a number of milliseconds ≥ 0' : 'a number of milliseconds > 0');
+/**
+ * Node fires a timer of 2^31 ms or more after about 1 ms, so every timer option stays at or below this (shared by the
+ * three libs). @internal
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** A TTL is not a timer (it is compared with a clock, and Redis takes any PX), but 9e15 ms is a mistake: one year. */
+export const MAX_TTL_MS = 365 * 24 * 3_600_000;
+
+interface MsRule {
+  /** Smallest allowed value: 0 or 1. */
+  min: 0 | 1;
+  max: number;
+}
+
+const TIMER: MsRule = { min: 1, max: MAX_TIMER_MS };
+const TIMER_OR_ZERO: MsRule = { min: 0, max: MAX_TIMER_MS };
+const TTL: MsRule = { min: 1, max: MAX_TTL_MS };
+const TTL_OR_ZERO: MsRule = { min: 0, max: MAX_TTL_MS };
+
+/**
+ * The one check of every millisecond option, at boot and at call time: a finite integer within `rule`. Returns the
+ * value, or `fallback` when it is undefined.
+ */
+function millis<F extends number | undefined>(option: string, value: unknown, rule: MsRule, fallback: F): number | F {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {
+    const bound =
+      rule.max === MAX_TIMER_MS ? `${MAX_TIMER_MS} (the largest timer Node runs)` : `${rule.max} (365 days)`;
+    fail(option, value, `an integer number of milliseconds from ${rule.min} to ${bound}`);
   }
-}
-
-function positive(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) fail(option, value, 'a number of milliseconds > 0');
   return value;
 }
 
-function nonNegative(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) fail(option, value, 'a finite number ≥ 0');
-  return value;
+/** Per-call TTL-like options (`ttl`, `nullTtl`, `grace`) through the same check as the module options. @internal */
+export function checkCallMs(option: 'ttl' | 'nullTtl' | 'grace', value: unknown): void {
+  millis(option, value, option === 'grace' ? TTL_OR_ZERO : TTL, undefined);
 }
 
 function positiveInt(option: string, value: unknown, fallback: number): number {

@@ -96,6 +96,38 @@ describe('Redis outage (fail-open)', () => {
     }
   });
 
+  it('defect 16: a tagged lease miss with Redis hung spends one budget in all, not one per Redis step', async () => {
+    const hung = await RedisServer.start();
+    const pid = await redisPid(hung.port);
+    try {
+      const budget = 300;
+      const cache = await start({
+        namespace: uniquePrefix('budget'),
+        l2: { url: hung.url, timeoutMs: budget, breakerThreshold: 1_000, bus: false },
+      });
+      process.kill(pid, 'SIGSTOP');
+      const call = cache.wrap('cold', async () => 'loaded', { tags: ['t'], lease: true });
+      // One budget is 300 ms; a second sequential Redis step could not finish before 600 ms.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'second step'>(
+        (resolve) => (timer = setTimeout(() => resolve('second step'), 2 * budget)),
+      );
+      const answer = await Promise.race([call, deadline]);
+      clearTimeout(timer);
+      expect(answer).toBe('loaded');
+      // The entry read and the tag-version read ran in parallel and timed out together; nothing ran after them.
+      expect(cache.stats().l2Errors).toBe(2);
+      await sleep(budget + 100);
+      expect(cache.stats().l2Errors).toBe(2);
+      const set = cache.set('other', 1, { tags: ['t'] });
+      const setAnswer = await Promise.race([set.then(() => 'set'), sleep(2 * budget).then(() => 'second step')]);
+      expect(setAnswer).toBe('set');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await hung.stop();
+    }
+  });
+
   it('keeps serving while Redis is killed, never throws or hangs, and uses L2 again after it returns', async () => {
     const namespace = uniquePrefix('outage');
     // Without the bus, an outage leaves L1 untouched (the coherence spec covers the bus's short offline TTL).

@@ -179,7 +179,7 @@ describe('MultiLevelCache (real Redis)', () => {
     const lifetimes = new Set<number>();
     for (let i = 0; i < 20; i++) {
       await cache.set(`j${i}`, i);
-      const left = (cache.peek(`j${i}`)?.freshUntil ?? 0) - Date.now();
+      const left = (cache.peek(`j${i}`)?.freshUntil ?? 0) - performance.now();
       expect(left).toBeGreaterThan(4_900);
       expect(left).toBeLessThanOrEqual(10_000);
       lifetimes.add(Math.round(left / 100));
@@ -268,13 +268,67 @@ describe('MultiLevelCache (real Redis)', () => {
     const error = await start(options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidCacheOptionsError);
     expect((error as InvalidCacheOptionsError).option).toBe(option);
-    expect((error as Error).message).toContain(`"${option}"`);
+    expect((error as Error).message).toContain(`\`${option}\``);
+  });
+
+  const url = 'redis://127.0.0.1:1';
+  it.each([
+    ['ttl', 'Infinity', { ttl: Number.POSITIVE_INFINITY }],
+    ['ttl', 'NaN', { ttl: Number.NaN }],
+    ['ttl', '1.5', { ttl: 1.5 }],
+    ['ttl', '34560000000', { ttl: 400 * 24 * 3_600_000 }],
+    ['nullTtl', 'Infinity', { nullTtl: Number.POSITIVE_INFINITY }],
+    ['grace', '-1', { grace: -1 }],
+    ['grace', 'Infinity', { grace: Number.POSITIVE_INFINITY }],
+    ['l1.ttl', 'Infinity', { l1: { ttl: Number.POSITIVE_INFINITY } }],
+    ['l1.offlineTtl', '2147483648', { l1: { offlineTtl: 2 ** 31 } }],
+    ['l2.timeoutMs', '2147483648', { l2: { url, timeoutMs: 2 ** 31 } }],
+    ['l2.timeoutMs', 'Infinity', { l2: { url, timeoutMs: Number.POSITIVE_INFINITY } }],
+    ['l2.timeoutMs', '0.5', { l2: { url, timeoutMs: 0.5 } }],
+    ['l2.breakerHalfOpenAfterMs', '2147483648', { l2: { url, breakerHalfOpenAfterMs: 2 ** 31 } }],
+    ['l2.connectTimeoutMs', 'NaN', { l2: { url, connectTimeoutMs: Number.NaN } }],
+    ['l2.breakerThreshold', 'Infinity', { l2: { url, breakerThreshold: Number.POSITIVE_INFINITY } }],
+    ['lease.ttlMs', '2147483648', { lease: { ttlMs: 2 ** 31 } }],
+    ['lease.waitMs', '2147483648', { lease: { waitMs: 2 ** 31 } }],
+    ['lease.pollMs', '-1', { lease: { pollMs: -1 } }],
+    ['lease.pollMs', '"50"', { lease: { pollMs: '50' } }],
+  ] as [string, string, MultiLevelCacheModuleOptions][])(
+    'defect 15/26: rejects `%s` = %s at boot, naming the option, the value and a fix',
+    async (option, shown, options) => {
+      const error = await start(options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidCacheOptionsError);
+      expect((error as InvalidCacheOptionsError).name).toBe('InvalidCacheOptionsError');
+      expect((error as InvalidCacheOptionsError).option).toBe(option);
+      const message = (error as Error).message;
+      expect(message.startsWith(`\`${option}\` must be `)).toBe(true);
+      expect(message).toContain(`; got ${shown}.`);
+    },
+  );
+
+  it('accepts the largest timer (2147483647 ms) and the largest TTL (365 days)', async () => {
+    const cache = await start({
+      namespace,
+      ttl: 365 * 24 * 3_600_000,
+      l2: false,
+      lease: { ttlMs: 2 ** 31 - 1, waitMs: 2 ** 31 - 1 },
+    });
+    await cache.set('k', 1, { ttl: 365 * 24 * 3_600_000, grace: 2 ** 31 - 1 });
+    expect(await cache.get('k')).toBe(1);
+  });
+
+  it('defect 15: a write with a ttl of Infinity is refused at the call instead of never reaching Redis', async () => {
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    await expect(cache.set('x', 1, { ttl: Number.POSITIVE_INFINITY })).rejects.toThrow(/`ttl` must be/);
+    await expect(cache.wrap('x', async () => 1, { ttl: Number.NaN })).rejects.toThrow(/`ttl` must be/);
+    await expect(cache.wrap('x', async () => 1, { grace: 2 ** 53 })).rejects.toThrow(/`grace` must be/);
+    await expect(cache.set('x', 1, { nullTtl: -1 })).rejects.toThrow(/`nullTtl` must be/);
+    expect(await cache.get('x')).toBeUndefined();
   });
 
   it('rejects bad per-call options', async () => {
     const cache = await start({ namespace, l2: false });
     await expect(cache.set('x', 1, { ttl: -1 })).rejects.toThrow(InvalidCacheOptionsError);
-    await expect(cache.wrap('x', async () => 1, { tags: [1 as unknown as string] })).rejects.toThrow(/"tags"/);
+    await expect(cache.wrap('x', async () => 1, { tags: [1 as unknown as string] })).rejects.toThrow(/`tags`/);
   });
 
   it('works through forRootAsync', async () => {

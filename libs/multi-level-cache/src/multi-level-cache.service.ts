@@ -12,11 +12,23 @@ import type { CacheSetOptions, CacheWrapOptions } from './interfaces/cache-call-
 import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
+import { KeyCoordinator, type Flight } from './coordination/key-coordinator.js';
 import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
+import { CallBudget } from './redis/call-budget.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
-import { RedisTier, type Announcement, type StoredEntry, type TagVersions } from './redis/redis-tier.js';
+import {
+  RedisTier,
+  type Announcement,
+  type ReaderLimits,
+  type StoredEntry,
+  type TagVersions,
+  type WriteCondition,
+} from './redis/redis-tier.js';
 
-/** An L1 entry: the decoded value itself (returned by reference), with its freshness. @internal */
+/**
+ * An L1 entry: the decoded value itself (returned by reference), with its freshness on the monotonic clock
+ * (`performance.now()`), so wall-clock steps neither expire nor extend it. @internal
+ */
 interface L1Entry {
   value: unknown;
   freshUntil: number;
@@ -27,14 +39,21 @@ interface L1Entry {
   size: number;
 }
 
-/** How a load stores its result. */
-interface LoadMode {
+/** How a load or write stores its result. */
+interface StoreMode {
+  /** `KeyCoordinator.begin()` when the operation started (L1 fencing). */
+  start: number;
+  /** The flight doing the work; a detached one writes nothing. */
+  flight?: Flight;
+  /** What the key held in Redis when the work read it (see `WriteCondition`). */
+  expect: WriteCondition;
+  budget: CallBudget | undefined;
+  announce?: Announcement;
+}
+
+interface LoadMode extends StoreMode {
   /** The Redis write is part of the call (lease holders, refreshes) rather than in the background. */
   awaitL2: boolean;
-  /** Redis had no entry: write with NX so a value written meanwhile wins. */
-  onlyIfAbsent: boolean;
-  /** `seq` when the operation started (L1 fencing). */
-  start: number;
 }
 
 /** Per-call options after defaults. */
@@ -47,12 +66,12 @@ interface CallOptions {
 }
 
 const SHUTDOWN_DRAIN_MS = 2_000;
-const FENCE_ENTRIES = 10_000;
 
 /**
  * The multi-level cache: L1 in-process LRU → L2 Redis → loader. Values keep their type through both tiers, L1 hits
  * return the stored reference, Redis failures never reach the caller, and concurrent misses of a key share one loader
- * call (in the process, and across instances with a lease).
+ * call (in the process, and across instances with a lease). Who may join and who may write when loads, refreshes and
+ * invalidations of a key interleave is decided by the `KeyCoordinator` (see its state machine).
  * @publicApi
  */
 @Injectable()
@@ -62,20 +81,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly tagIndex = new Map<string, Set<string>>();
   private readonly l2: RedisTier | undefined;
   private readonly bus: InvalidationBus | undefined;
-  private readonly pending = new Map<string, Promise<unknown>>();
-  private readonly refreshing = new Map<string, Promise<unknown>>();
+  private readonly keys = new KeyCoordinator();
   private readonly fillWaiters = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly logger = new Logger('MultiLevelCache');
-  /**
-   * Invalidation fencing: a read or load that started before an invalidation of its key (or one of its tags) must
-   * not put its possibly older value into L1. `seq` counts invalidations; `touchedKeys`/`touchedTags` remember the
-   * last one per key/tag; operations that started before `floor` (a flush, or the maps being reset) are all fenced.
-   */
-  private seq = 0;
-  private floor = 0;
-  private readonly touchedKeys = new Map<string, number>();
-  private readonly touchedTags = new Map<string, number>();
   private leaseSeq = 0;
   private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0 };
 
@@ -104,9 +113,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   async onModuleInit(): Promise<void> {
     if (!this.l2 || !this.options.l2) return;
     // One budget for both: the data connection, then the subscription proven live.
-    const deadline = Date.now() + this.options.l2.connectTimeoutMs;
+    const deadline = performance.now() + this.options.l2.connectTimeoutMs;
     await this.l2.start();
-    await this.bus?.start(Math.max(0, deadline - Date.now()));
+    await this.bus?.start(Math.max(0, deadline - performance.now()));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -132,12 +141,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const hit = this.peek(key);
     if (hit !== undefined) return hit.value as T;
     if (this.l2) {
-      const start = this.seq;
-      const entry = await this.l2.read(key);
+      const start = this.keys.begin();
+      const budget = this.budget();
+      const entry = await this.l2.read(key, budget);
       if (
-        entry !== undefined &&
+        entry?.usable &&
         entry.freshUntil >= Date.now() &&
-        (entry.tags === undefined || (await this.tagsCurrent(entry, undefined, undefined)))
+        (entry.tags === undefined || (await this.tagsCurrent(entry, undefined, undefined, budget)))
       ) {
         this.counters.l2++;
         this.backfill(key, entry, start);
@@ -155,32 +165,42 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   async set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
     const call = this.callOptions(options, false);
     const text = encodeValue(value);
-    this.touch([key]);
-    const start = this.seq;
-    const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined;
+    this.keys.invalidateKeys([key]);
+    const start = this.keys.begin();
+    const budget = this.budget();
+    const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags, budget) : undefined;
     const announce = this.bus?.announcement({ k: [key] });
-    const announced = await this.store(key, value, text, call, versions, start, { announce });
+    let announced: boolean;
+    if (this.l2 && call.tags && versions === undefined) {
+      // Tag versions unknown: the new value cannot be stored invalidatably, and the old one must not be reloaded.
+      this.storeL1(key, value, text, call, start);
+      announced = (await this.l2.remove([key], announce, budget)) && announce !== undefined;
+    } else {
+      announced = await this.store(key, value, text, call, versions, { start, expect: undefined, budget, announce });
+    }
     if (announced) this.noteAnnounced();
-    else await this.bus?.publish({ k: [key] });
+    else await this.bus?.publish({ k: [key] }, budget);
   }
 
   /** Deletes keys from both tiers and from every other instance's L1. */
   async del(key: string | readonly string[]): Promise<void> {
     const keys = typeof key === 'string' ? [key] : [...key];
     if (keys.length === 0) return;
-    this.touch(keys);
+    this.keys.invalidateKeys(keys);
     for (const k of keys) this.l1?.delete(k);
-    if (await this.l2?.remove(keys, this.bus?.announcement({ k: keys }))) this.noteAnnounced();
+    const budget = this.budget();
+    if (await this.l2?.remove(keys, this.bus?.announcement({ k: keys }), budget)) this.noteAnnounced();
     // On a cluster the key's master may be down while others relay messages: still tell the other instances.
-    else if (this.l2?.cluster) await this.bus?.publish({ k: keys });
+    else if (this.l2?.cluster) await this.bus?.publish({ k: keys }, budget);
   }
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     this.dropTagged(tags);
-    if (await this.l2?.bumpTags(tags, this.bus?.announcement({ t: [...tags] }))) this.noteAnnounced();
-    else if (this.l2?.cluster) await this.bus?.publish({ t: [...tags] });
+    const budget = this.budget();
+    if (await this.l2?.bumpTags(tags, this.bus?.announcement({ t: [...tags] }), budget)) this.noteAnnounced();
+    else if (this.l2?.cluster) await this.bus?.publish({ t: [...tags] }, budget);
   }
 
   /**
@@ -209,6 +229,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         connected: this.bus?.live ?? false,
         received: this.bus?.received ?? 0,
         published: this.bus?.published ?? 0,
+        ignored: this.bus?.ignored ?? 0,
       },
     };
   }
@@ -220,29 +241,21 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   peek(key: string): L1Entry | undefined {
     const entry = this.l1?.get(key);
     if (entry === undefined) return undefined;
-    if (entry.staleUntil !== entry.freshUntil && entry.freshUntil < Date.now()) return undefined;
+    if (entry.staleUntil !== entry.freshUntil && entry.freshUntil < performance.now()) return undefined;
     this.counters.l1++;
     return entry;
   }
 
   /** Slow path of `wrap`, shared by concurrent callers of a key. @internal */
   resolve(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
-    const inFlight = this.pending.get(key);
-    if (inFlight) return inFlight;
-    const flight = this.resolveOnce(key, loader, call);
-    this.pending.set(key, flight);
-    const clear = () => {
-      if (this.pending.get(key) === flight) this.pending.delete(key);
-    };
-    flight.then(clear, clear);
-    return flight;
+    return this.keys.load(key, call.tags, (flight) => this.resolveOnce(key, loader, call, flight));
   }
 
   /** Validates and fills per-call options. @internal */
   callOptions(options: CacheWrapOptions, leaseByDefault: boolean): CallOptions {
-    checkCallMs('ttl', options.ttl, false);
-    checkCallMs('grace', options.grace, true);
-    checkCallMs('nullTtl', options.nullTtl, false);
+    checkCallMs('ttl', options.ttl);
+    checkCallMs('grace', options.grace);
+    checkCallMs('nullTtl', options.nullTtl);
     if (options.tags !== undefined && !isStringArray(options.tags))
       invalidOption('tags', options.tags, 'an array of strings');
     return {
@@ -254,28 +267,29 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     };
   }
 
-  private async resolveOnce(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
-    const start = this.seq;
+  private async resolveOnce(key: string, loader: () => unknown, call: CallOptions, flight: Flight): Promise<unknown> {
+    const start = this.keys.begin();
     const local = this.l1?.get(key);
     if (local !== undefined) {
-      if (local.freshUntil >= Date.now()) {
+      if (local.freshUntil >= performance.now()) {
         this.counters.l1++;
         return local.value;
       }
       this.counters.stale++;
-      this.refreshInBackground(key, loader, call);
+      this.refreshInBackground(key, loader, call, undefined);
       return local.value;
     }
+    const budget = this.budget();
     let versions: TagVersions | undefined;
-    let absent = true;
+    let expect: WriteCondition = null;
     if (this.l2) {
       const [entry, current] = await Promise.all([
-        this.l2.read(key),
-        call.tags ? this.l2.tagVersions(call.tags) : undefined,
+        this.l2.read(key, budget, this.limits(call)),
+        call.tags ? this.l2.tagVersions(call.tags, budget) : undefined,
       ]);
       versions = current;
-      absent = entry === undefined;
-      if (entry !== undefined && (entry.tags === undefined || (await this.tagsCurrent(entry, call.tags, current)))) {
+      expect = entry?.raw ?? null;
+      if (entry?.usable && (await this.tagsCurrent(entry, call.tags, current, budget))) {
         const now = Date.now();
         if (entry.freshUntil >= now) {
           this.counters.l2++;
@@ -285,16 +299,15 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         if (entry.staleUntil > now) {
           this.counters.stale++;
           this.backfill(key, entry, start);
-          this.refreshInBackground(key, loader, call);
+          this.refreshInBackground(key, loader, call, entry.raw);
           return entry.value;
         }
       }
     }
     this.counters.misses++;
-    const refresh = this.refreshing.get(key);
+    const refresh = this.keys.refreshing(key);
     if (refresh) return refresh;
-    // Fills of an absent entry never overwrite one written meanwhile (a `set` elsewhere is newer than our load).
-    const mode: LoadMode = { awaitL2: false, onlyIfAbsent: absent, start };
+    const mode: LoadMode = { awaitL2: false, start, flight, expect, budget };
     if (call.lease && this.l2 && (this.bus === undefined || this.bus.live))
       return this.loadUnderLease(key, loader, call, versions, mode);
     return this.load(key, loader, call, versions, mode);
@@ -306,20 +319,22 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     loader: () => unknown,
     call: CallOptions,
     knownVersions: TagVersions | undefined,
-    { awaitL2, onlyIfAbsent, start }: LoadMode,
+    mode: LoadMode,
   ): Promise<unknown> {
-    const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags) : undefined);
+    const { budget } = mode;
+    const versions = knownVersions ?? (call.tags && this.l2 ? await this.l2.tagVersions(call.tags, budget) : undefined);
     this.counters.loaderCalls++;
     let value: unknown;
     try {
-      value = await loader();
+      // The loader's time is not Redis time: it does not use up the call's budget.
+      value = budget ? await budget.outside(loader) : await loader();
     } catch (error) {
       this.counters.loaderErrors++;
       throw error;
     }
     const text = encodeValue(value);
-    const stored = this.store(key, value, text, call, versions, start, { onlyIfAbsent });
-    if (awaitL2) await stored;
+    const stored = this.store(key, value, text, call, versions, mode);
+    if (mode.awaitL2) await stored;
     else this.track(stored);
     return value;
   }
@@ -332,129 +347,162 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     mode: LoadMode,
   ): Promise<unknown> {
     const l2 = this.l2 as RedisTier;
-    const { start } = mode;
+    const { start, budget } = mode;
     const { ttlMs, waitMs, pollMs } = this.options.lease;
     const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
-    const deadline = Date.now() + waitMs;
+    const deadline = performance.now() + waitMs;
+    const limits = this.limits(call);
     for (;;) {
-      const got = await l2.tryLease(key, token, ttlMs);
+      const got = await l2.tryLease(key, token, ttlMs, budget);
       if (got === undefined) return this.load(key, loader, call, versions, mode);
       if (got) {
         try {
           // Another instance may have filled the key between our read and the lease.
-          const entry = await l2.read(key);
+          const entry = await l2.read(key, budget, limits);
           if (
-            entry !== undefined &&
+            entry?.usable &&
             entry.freshUntil >= Date.now() &&
-            (await this.tagsCurrent(entry, call.tags, versions))
+            (await this.tagsCurrent(entry, call.tags, versions, budget))
           ) {
             this.backfill(key, entry, start);
             return entry.value;
           }
           // Waiters read Redis when woken: the write is part of the lease.
-          return await this.load(key, loader, call, versions, { ...mode, awaitL2: true });
+          return await this.load(key, loader, call, versions, {
+            ...mode,
+            awaitL2: true,
+            expect: entry?.raw ?? null,
+          });
         } finally {
-          await l2.releaseLease(key, token);
-          await this.bus?.publish({ f: key });
+          // Not part of the call's latency: the lease expires by itself if this fails.
+          this.track(this.endLease(key, token));
         }
       }
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) return this.load(key, loader, call, versions, mode);
-      await this.waitForFill(key, Math.min(pollMs, left));
-      const entry = await l2.read(key);
+      await (budget ? budget.outside(() => this.waitForFill(key, Math.min(pollMs, left))) : undefined);
+      const entry = await l2.read(key, budget, limits);
       if (
-        entry !== undefined &&
+        entry?.usable &&
         entry.freshUntil >= Date.now() &&
-        (await this.tagsCurrent(entry, call.tags, undefined))
+        (await this.tagsCurrent(entry, call.tags, undefined, budget))
       ) {
         this.counters.l2++;
         this.backfill(key, entry, start);
         return entry.value;
       }
+      mode.expect = entry?.raw ?? null;
     }
   }
 
-  private refreshInBackground(key: string, loader: () => unknown, call: CallOptions): void {
-    if (this.refreshing.has(key)) return;
-    const refresh = this.load(key, loader, call, undefined, {
-      awaitL2: true,
-      onlyIfAbsent: false,
-      start: this.seq,
-    }).then(
-      async (value) => {
-        await this.bus?.publish({ k: [key] });
-        return value;
-      },
-      (error: unknown) => {
-        this.logger.debug?.(
-          `Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`,
-        );
-        throw error;
-      },
-    );
-    this.refreshing.set(key, refresh);
-    const done = () => this.refreshing.delete(key);
-    refresh.then(done, done);
+  private async endLease(key: string, token: string): Promise<void> {
+    await this.l2?.releaseLease(key, token);
+    await this.bus?.publish({ f: key });
+  }
+
+  /**
+   * One background refresh per key. `seen` is the Redis record the stale value came from; a refresh of an L1 entry
+   * reads Redis first (another instance may have refreshed already). Either way it writes only over that record.
+   */
+  private refreshInBackground(key: string, loader: () => unknown, call: CallOptions, seen: string | undefined): void {
+    const refresh = this.keys.refresh(key, call.tags, async (flight) => {
+      const start = this.keys.begin();
+      const budget = this.budget();
+      let expect: WriteCondition = seen ?? null;
+      if (seen === undefined && this.l2) {
+        const entry = await this.l2.read(key, budget, this.limits(call));
+        if (
+          entry?.usable &&
+          entry.freshUntil >= Date.now() &&
+          (await this.tagsCurrent(entry, call.tags, undefined, budget))
+        ) {
+          this.backfill(key, entry, start);
+          return entry.value;
+        }
+        expect = entry?.raw ?? null;
+      }
+      const announce = this.bus?.announcement({ k: [key] });
+      return this.load(key, loader, call, undefined, { awaitL2: true, start, flight, expect, budget, announce });
+    });
+    if (!refresh) return;
+    refresh.catch((error: unknown) => {
+      this.logger.debug?.(
+        `Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`,
+      );
+    });
     this.track(refresh);
   }
 
+  /** Writes L1 (unless fenced) and Redis (under `mode.expect`); resolves whether the write was announced. */
   private async store(
     key: string,
     value: unknown,
     text: string,
     call: CallOptions,
     versions: TagVersions | undefined,
-    start: number,
-    write: { announce?: Announcement; onlyIfAbsent?: boolean },
+    mode: StoreMode,
   ): Promise<boolean> {
-    const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
-    const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
-    const ttl = this.options.jitter > 0 ? baseTtl * (1 - Math.random() * this.options.jitter) : baseTtl;
-    const now = Date.now();
-    const freshUntil = now + ttl;
-    const staleUntil = freshUntil + call.grace;
-    if (this.unchangedSince(start, key, call.tags))
-      this.setL1(key, value, freshUntil, staleUntil, call.tags, text.length);
+    if (mode.flight?.detached) return false;
+    const ttl = this.storeL1(key, value, text, call, mode.start);
     if (!this.l2) return false;
     // A tagged entry whose tag versions are unknown could not be invalidated: keep it out of Redis.
     if (call.tags && versions === undefined) return false;
+    const now = Date.now();
     const written = await this.l2.write(
       key,
       text,
-      freshUntil,
-      staleUntil,
+      now + ttl,
+      now + ttl + call.grace,
       ttl + call.grace,
       call.tags,
       versions,
-      write,
+      {
+        announce: mode.announce,
+        expect: mode.expect,
+        budget: mode.budget,
+      },
     );
-    return written && write.announce !== undefined;
+    if (written && mode.announce) return true;
+    return false;
+  }
+
+  /** Puts a value that was just written or loaded into L1 (unless fenced); returns the TTL it got. */
+  private storeL1(key: string, value: unknown, text: string, call: CallOptions, start: number): number {
+    const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
+    const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
+    const ttl = this.options.jitter > 0 ? baseTtl * (1 - Math.random() * this.options.jitter) : baseTtl;
+    if (this.keys.unchangedSince(start, key, call.tags))
+      this.setL1(key, value, ttl, ttl + call.grace, call.tags, text.length);
+    return ttl;
   }
 
   private backfill(key: string, entry: StoredEntry, start: number): void {
-    if (!this.unchangedSince(start, key, entry.tags)) return;
+    if (!this.keys.unchangedSince(start, key, entry.tags)) return;
     const size = this.options.l1?.maxSizeBytes === undefined ? 0 : encodeValue(entry.value).length;
-    this.setL1(key, entry.value, entry.freshUntil, entry.staleUntil, entry.tags, size);
+    // Redis holds wall-clock times (they travel between hosts); L1 keeps what is left of them, monotonically.
+    const now = Date.now();
+    this.setL1(key, entry.value, entry.freshUntil - now, entry.staleUntil - now, entry.tags, size);
   }
 
+  /** `freshFor`/`staleFor`: milliseconds from now. */
   private setL1(
     key: string,
     value: unknown,
-    freshUntil: number,
-    staleUntil: number,
+    freshFor: number,
+    staleFor: number,
     tags: readonly string[] | undefined,
     size: number,
   ): void {
     const l1 = this.options.l1;
     if (!this.l1 || !l1) return;
-    const now = Date.now();
-    let lifetime = Math.min(staleUntil - now, l1.ttl);
+    let lifetime = Math.min(staleFor, l1.ttl);
     if (this.bus && !this.bus.live) lifetime = Math.min(lifetime, l1.offlineTtl);
     if (!(lifetime >= 1)) return;
+    const now = performance.now();
     const entry: L1Entry = {
       value,
-      freshUntil: Math.min(freshUntil, now + lifetime),
-      staleUntil: Math.min(staleUntil, now + lifetime),
+      freshUntil: now + Math.min(freshFor, lifetime),
+      staleUntil: now + lifetime,
       tags,
       size: Math.max(1, size * 2),
     };
@@ -479,9 +527,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private dropTagged(tags: readonly string[]): void {
-    const seq = ++this.seq;
-    for (const tag of tags) this.touchedTags.set(tag, seq);
-    this.bound();
+    this.keys.invalidateTags(tags);
     for (const tag of tags) {
       const keys = this.tagIndex.get(tag);
       if (!keys) continue;
@@ -493,16 +539,18 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     entry: StoredEntry,
     tags: readonly string[] | undefined,
     current: TagVersions | undefined,
+    budget: CallBudget | undefined,
   ): Promise<boolean> {
     if (!entry.tags || entry.tags.length === 0) return true;
-    const versions = current && tags && sameTags(tags, entry.tags) ? current : await this.l2?.tagVersions(entry.tags);
+    const versions =
+      current && tags && sameTags(tags, entry.tags) ? current : await this.l2?.tagVersions(entry.tags, budget);
     if (!versions || !entry.versions) return false;
     return versions.every((v, i) => entry.versions?.[i] === v);
   }
 
   private onBusMessage(message: BusMessage): void {
     if (message.k) {
-      this.touch(message.k);
+      this.keys.invalidateKeys(message.k);
       for (const key of message.k) this.l1?.delete(key);
     }
     if (message.t) this.dropTagged(message.t);
@@ -516,7 +564,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private shortenL1(): void {
     const l1 = this.options.l1;
     if (!this.l1 || !l1) return;
-    const until = Date.now() + l1.offlineTtl;
+    const until = performance.now() + l1.offlineTtl;
     // Snapshot first: re-setting moves entries, which would disturb a live iteration.
     for (const [key, entry] of Array.from(this.l1.entries())) {
       if (entry.staleUntil <= until) continue;
@@ -528,9 +576,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private flushL1(): void {
-    this.floor = ++this.seq;
-    this.touchedKeys.clear();
-    this.touchedTags.clear();
+    this.keys.invalidateAll();
     this.l1?.clear();
     this.tagIndex.clear();
   }
@@ -539,26 +585,14 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (this.bus) this.bus.published++;
   }
 
-  private touch(keys: readonly string[]): void {
-    const seq = ++this.seq;
-    for (const key of keys) this.touchedKeys.set(key, seq);
-    this.bound();
+  /** The Redis time a call may still spend, shared by all its Redis steps. */
+  private budget(): CallBudget | undefined {
+    return this.options.l2 ? new CallBudget(this.options.l2.timeoutMs) : undefined;
   }
 
-  /** Keeps the fencing maps small: past the bound, fence everything in flight instead of remembering each key. */
-  private bound(): void {
-    if (this.touchedKeys.size + this.touchedTags.size <= FENCE_ENTRIES) return;
-    this.floor = this.seq;
-    this.touchedKeys.clear();
-    this.touchedTags.clear();
-  }
-
-  /** Whether nothing that started at `start` or later has invalidated the key or one of its tags. */
-  private unchangedSince(start: number, key: string, tags: readonly string[] | undefined): boolean {
-    if (start < this.floor) return false;
-    if ((this.touchedKeys.get(key) ?? 0) > start) return false;
-    if (tags) for (const tag of tags) if ((this.touchedTags.get(tag) ?? 0) > start) return false;
-    return true;
+  /** What a `wrap` with these options would give a value it loads: Redis freshness is capped by it. */
+  private limits(call: CallOptions): ReaderLimits {
+    return { ttl: call.ttl ?? this.options.ttl, grace: call.grace };
   }
 
   private waitForFill(key: string, ms: number): Promise<void> {

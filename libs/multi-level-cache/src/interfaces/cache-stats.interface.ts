@@ -13,5 +13,6 @@ export interface MultiLevelCacheStats {
   l2Errors: number;
   breaker: L2BreakerState;
   l1Entries: number;
-  bus: { enabled: boolean; connected: boolean; received: number; published: number };
+  /** `ignored`: messages on the channel that were malformed or of another format version (never applied). */
+  bus: { enabled: boolean; connected: boolean; received: number; published: number; ignored: number };
 }

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { IGNORED_BUS_MESSAGE } from '../multi-level-cache.messages.js';
+import type { CallBudget } from './call-budget.js';
 import type { Announcement, RedisConnection, RedisTier } from './redis-tier.js';
+
+/** Version of the message format. Messages without `v` are the first format, which this one extends. */
+export const BUS_VERSION = 1;
 
 /** What travels on the channel. `o` is the sender; an instance ignores its own messages. @internal */
 export interface BusMessage {
+  v?: number;
   o: string;
   /** Keys written or deleted: drop them from L1. */
   k?: string[];
@@ -25,7 +31,7 @@ export interface BusListener {
 
 const HEARTBEAT_MS = 1_000;
 const MISSED_HEARTBEATS = 3;
-/** On a cluster, a subscription silent this long is moved: its node may have been replaced at another address. */
+/** A subscription silent this long is replaced by a fresh connection (see `replaceSubscriber`). */
 const RESUBSCRIBE_AFTER_MS = 5_000;
 
 /**
@@ -43,6 +49,8 @@ export class InvalidationBus {
   live = false;
   received = 0;
   published = 0;
+  /** Messages ignored: malformed, or of another format version. */
+  ignored = 0;
   private subscriber: RedisConnection;
   private subscribed = false;
   private probe = '';
@@ -50,6 +58,7 @@ export class InvalidationBus {
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
   private liveWaiters: (() => void)[] = [];
+  private readonly warned = new Set<string>();
   private readonly logger = new Logger('MultiLevelCache');
 
   constructor(
@@ -58,20 +67,13 @@ export class InvalidationBus {
     private readonly listener: BusListener,
   ) {
     this.subscriber = tier.duplicate();
-    if (tier.cluster) {
-      this.watchClusterSubscriber();
-    } else {
-      this.subscriber.on('error', () => this.markGap());
-      this.subscriber.on('end', () => this.markGap());
-      this.subscriber.on('ready', () => void this.onReady());
-    }
+    this.watchSubscriber();
   }
 
   /** Connects and waits (up to `timeoutMs`) for the subscription to be proven live. */
   async start(timeoutMs: number): Promise<void> {
-    this.lastProbeAt = Date.now();
-    if (this.tier.cluster) this.connectCluster(0);
-    else this.subscriber.connect().catch(() => undefined);
+    this.lastProbeAt = performance.now();
+    this.connectSubscriber();
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
     if (this.live || timeoutMs <= 0) return;
@@ -83,14 +85,14 @@ export class InvalidationBus {
     clearTimeout(timer);
   }
 
-  async publish(message: Omit<BusMessage, 'o'>): Promise<void> {
+  async publish(message: Omit<BusMessage, 'o'>, budget?: CallBudget): Promise<void> {
     const { channel, message: text } = this.announcement(message);
-    if (await this.tier.publish(channel, text)) this.published++;
+    if (await this.tier.publish(channel, text, budget)) this.published++;
   }
 
   /** A message for the tier to publish together with a write (see `RedisTier.write`). */
-  announcement(message: Omit<BusMessage, 'o'>): Announcement {
-    return { channel: this.channel, message: JSON.stringify({ o: this.origin, ...message }) };
+  announcement(message: Omit<BusMessage, 'o' | 'v'>): Announcement {
+    return { channel: this.channel, message: JSON.stringify({ v: BUS_VERSION, o: this.origin, ...message }) };
   }
 
   async close(): Promise<void> {
@@ -99,23 +101,35 @@ export class InvalidationBus {
     if (this.subscriber.isOpen) this.subscriber.destroy();
   }
 
-  /** The cluster copy opens only its pub/sub connection, so any node error is that connection's. */
-  private watchClusterSubscriber(): void {
-    this.subscriber.on('node-error', () => this.markGap());
-    this.subscriber.on('error', () => this.markGap());
+  private watchSubscriber(): void {
+    if (this.tier.cluster) {
+      // The cluster copy opens only its pub/sub connection, so any node error is that connection's.
+      this.subscriber.on('node-error', () => this.markGap());
+      this.subscriber.on('error', () => this.markGap());
+    } else {
+      this.subscriber.on('error', () => this.markGap());
+      this.subscriber.on('end', () => this.markGap());
+      this.subscriber.on('ready', () => void this.onReady());
+    }
+  }
+
+  private connectSubscriber(): void {
+    if (this.tier.cluster) this.connectCluster(0);
+    else this.subscriber.connect().catch(() => undefined);
   }
 
   /**
-   * The cluster client keeps reconnecting its pub/sub connection to the same address. If that node is gone for good
-   * (a replica took over elsewhere), only a fresh discovery from the seeds finds a live node to subscribe on.
+   * A subscription silent for too long is replaced by a fresh connection: on a cluster its node may be gone for good
+   * (a replica took over elsewhere, only a fresh discovery finds it); on one Redis the connection may look ready
+   * while delivering nothing.
    */
-  private replaceClusterSubscriber(): void {
+  private replaceSubscriber(): void {
     const old = this.subscriber;
     if (old.isOpen) old.destroy();
     this.subscribed = false;
     this.subscriber = this.tier.duplicate();
-    this.watchClusterSubscriber();
-    this.connectCluster(0);
+    this.watchSubscriber();
+    this.connectSubscriber();
   }
 
   /** A cluster client does not retry when no seed answers, and re-subscribes by itself once connected. */
@@ -136,9 +150,10 @@ export class InvalidationBus {
 
   private async onReady(): Promise<void> {
     if (!this.subscribed) {
+      const subscriber = this.subscriber;
       try {
-        await this.subscriber.subscribe(this.channel, (raw) => this.onRaw(raw));
-        this.subscribed = true;
+        await subscriber.subscribe(this.channel, (raw) => this.onRaw(raw));
+        if (subscriber === this.subscriber) this.subscribed = true;
       } catch {
         this.markGap();
         return;
@@ -154,10 +169,12 @@ export class InvalidationBus {
 
   private beat(): void {
     if (this.closed) return;
-    if (this.live && Date.now() - this.lastProbeAt > HEARTBEAT_MS * MISSED_HEARTBEATS) this.markGap();
-    if (this.tier.cluster && Date.now() - this.lastProbeAt > RESUBSCRIBE_AFTER_MS) {
-      this.lastProbeAt = Date.now();
-      this.replaceClusterSubscriber();
+    // Monotonic: a wall-clock step must neither fake a silence nor hide one.
+    const silent = performance.now() - this.lastProbeAt;
+    if (this.live && silent > HEARTBEAT_MS * MISSED_HEARTBEATS) this.markGap();
+    if (silent > RESUBSCRIBE_AFTER_MS) {
+      this.lastProbeAt = performance.now();
+      this.replaceSubscriber();
     }
     if (this.tier.cluster && !this.subscribed && this.subscriber.isOpen) void this.onReady();
     if (
@@ -167,22 +184,53 @@ export class InvalidationBus {
       void this.sendProbe();
   }
 
+  /** Runs inside the Redis client's reply decoder: must never throw (a throw there stops all delivery). */
   private onRaw(raw: string): void {
-    let message: BusMessage;
     try {
-      message = JSON.parse(raw) as BusMessage;
+      const message = this.parse(raw);
+      if (message === undefined) return;
+      if (message.o === this.origin) {
+        if (message.p === undefined) return;
+        this.lastProbeAt = performance.now();
+        if (!this.live && message.p === this.probe) this.markLive();
+        return;
+      }
+      if (message.p !== undefined) return;
+      this.received++;
+      this.listener.onMessage(message);
+    } catch (error) {
+      this.ignore(`handling it failed: ${String(error)}`);
+    }
+  }
+
+  /** A well-formed message of our format, or undefined (counted and logged once per kind). */
+  private parse(raw: string): BusMessage | undefined {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
     } catch {
-      return;
+      return this.ignore('not JSON');
     }
-    if (message.o === this.origin) {
-      if (message.p === undefined) return;
-      this.lastProbeAt = Date.now();
-      if (!this.live && message.p === this.probe) this.markLive();
-      return;
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) return this.ignore('not an object');
+    const { v, o, k, t, f, p } = message as Record<string, unknown>;
+    if (v !== undefined && v !== BUS_VERSION)
+      return this.ignore(`format version ${String(v)}, this one reads ${BUS_VERSION}`);
+    if (typeof o !== 'string') return this.ignore('no sender `o`');
+    if (k !== undefined && !isStringArray(k)) return this.ignore('`k` is not a list of keys');
+    if (t !== undefined && !isStringArray(t)) return this.ignore('`t` is not a list of tags');
+    if (f !== undefined && typeof f !== 'string') return this.ignore('`f` is not a key');
+    if (p !== undefined && typeof p !== 'string') return this.ignore('`p` is not a probe');
+    return message as BusMessage;
+  }
+
+  private ignore(problem: string): undefined {
+    this.ignored++;
+    const kind = problem.startsWith('format version') ? 'version' : problem;
+    if (!this.warned.has(kind)) {
+      this.warned.add(kind);
+      this.logger.warn(IGNORED_BUS_MESSAGE(this.channel, problem));
     }
-    if (message.p !== undefined) return;
-    this.received++;
-    this.listener.onMessage(message);
+    return undefined;
   }
 
   private markLive(): void {
@@ -197,4 +245,8 @@ export class InvalidationBus {
     this.logger.warn('Invalidation bus lost its Redis subscription; L1 flushed and kept short-lived until it is back.');
     this.listener.onGap();
   }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }

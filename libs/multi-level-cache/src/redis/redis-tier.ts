@@ -4,7 +4,9 @@ import { createClient, createCluster } from '@keyv/redis';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import { decodeValue } from '../codec/value-codec.js';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
-import type { ResolvedOptions } from '../multi-level-cache.options.js';
+import { FOREIGN_LEASE, MALFORMED_RECORD } from '../multi-level-cache.messages.js';
+import { MAX_TTL_MS, type ResolvedOptions } from '../multi-level-cache.options.js';
+import type { CallBudget } from './call-budget.js';
 
 /** A single-node client; a cluster client is driven through the same command methods. @internal */
 export type RedisCommands = ReturnType<typeof createClient>;
@@ -18,26 +20,42 @@ export type RedisConnection = RedisCommands | ReturnType<typeof createCluster>;
  */
 export type TagVersions = string[];
 
-/** An entry as stored in Redis. @internal */
+/**
+ * An entry as read from Redis. Times are wall-clock ms (they travel between hosts), already capped by what the
+ * reader allows (see `read`). @internal
+ */
 export interface StoredEntry {
   value: unknown;
-  /** Absolute time (ms) until which the value is fresh. */
+  /** Until when the value is fresh. */
   freshUntil: number;
-  /** Absolute time (ms) until which a stale value may still be served (grace); equals `freshUntil` without grace. */
+  /** Until when a stale value may still be served (grace); equals `freshUntil` without grace. */
   staleUntil: number;
-  /** Absolute time (ms) at which Redis drops it. */
-  expires: number;
   tags?: string[];
   /** Versions of `tags` when the value was loaded; the entry is valid while they are current. */
   versions?: TagVersions;
+  /** The record exactly as read: a load that replaces it writes only if the key still holds this. */
+  raw: string;
+  /** False for a record this cache cannot trust (foreign, malformed): a miss that a load may replace. */
+  usable: boolean;
 }
 
-interface Envelope {
-  v: unknown;
-  f: number;
-  s?: number;
-  t?: string[];
-  n?: TagVersions;
+/** What a reader would give an entry it loads itself: served freshness is capped by it. @internal */
+export interface ReaderLimits {
+  ttl: number;
+  grace: number;
+}
+
+/**
+ * How a write treats what the key holds: `undefined` overwrites (a `set`), `null` writes only if the key is absent,
+ * a string writes only if the key still holds exactly that record.
+ */
+export type WriteCondition = string | null | undefined;
+
+/** Options of a write. */
+export interface WriteOptions {
+  announce?: Announcement;
+  expect?: WriteCondition;
+  budget?: CallBudget;
 }
 
 /** A bus message to publish in the same transaction as a write, so subscribers see it only after the write. */
@@ -51,6 +69,62 @@ export const FAILED = Symbol('l2-failed');
 
 const RELEASE_LEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * Takes the lease, or takes over one that cannot be ours: without expiry (PTTL -1), of another type, or whose value
+ * is not a token (`<origin>:<n>`). Returns 1 taken, 0 held by another instance, 10 + n taken over (n: the reason).
+ */
+const TRY_LEASE = `
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local foreign = 0
+if redis.call('type', KEYS[1]).ok ~= 'string' then foreign = 1
+elseif redis.call('pttl', KEYS[1]) == -1 then foreign = 2
+elseif not string.match(redis.call('get', KEYS[1]), '^[%w%-]+:%d+$') then foreign = 3 end
+if foreign == 0 then return 0 end
+redis.call('del', KEYS[1])
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 10 + foreign`;
+const FOREIGN_LEASE_KINDS = ['', 'is not a string', 'has no expiry', 'does not hold a lease token'];
+
+/**
+ * Compare-and-set of a record: writes ARGV[1] (PX ARGV[2]) only if the key holds ARGV[3] ('' = nothing), and then
+ * publishes ARGV[5] on ARGV[4] (when given) in the same atomic step.
+ */
+const WRITE_IF_UNCHANGED = `
+local current = redis.call('get', KEYS[1])
+if ARGV[3] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[3] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[4] ~= '' then redis.call('publish', ARGV[4], ARGV[5]) end
+return 1`;
+
+/** The namespace's tag epoch; a key of another type (not ours) is replaced. */
+const EPOCH = `
+local kind = redis.call('type', KEYS[1]).ok
+if kind == 'string' then return redis.call('get', KEYS[1]) end
+if kind ~= 'none' then redis.call('del', KEYS[1]) end
+redis.call('set', KEYS[1], ARGV[1])
+return ARGV[1]`;
+
+/**
+ * Bumps tag counters (KEYS but the last; the last is the epoch) and publishes ARGV[3] on ARGV[2] (when given),
+ * atomically. A counter that is not an integer (not ours) is reset, and the epoch with it, so no version recorded
+ * before can match again.
+ */
+const BUMP_TAGS = `
+local reset = false
+for i = 1, #KEYS - 1 do
+  local bumped = redis.pcall('incr', KEYS[i])
+  if type(bumped) == 'table' and bumped.err then
+    redis.call('del', KEYS[i])
+    redis.call('set', KEYS[i], '1')
+    reset = true
+  end
+end
+if reset then redis.call('set', KEYS[#KEYS], ARGV[1]) end
+if ARGV[2] ~= '' then redis.call('publish', ARGV[2], ARGV[3]) end
+return reset and 1 or 0`;
 
 /**
  * Redis through the @keyv/redis client (the cache-manager 7 store stack), on one Redis or a Redis Cluster. Entries
@@ -75,6 +149,7 @@ export class RedisTier {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private nextNode = 0;
+  private readonly warned = new Set<string>();
   errors = 0;
 
   constructor(
@@ -190,126 +265,176 @@ export class RedisTier {
     }
   }
 
-  async read(key: string): Promise<StoredEntry | undefined> {
-    const text = await this.run(() => this.client.get(this.entryKey(key)));
+  /**
+   * Reads an entry. A record that cannot be ours (undecodable, wrong shape, a freshness it could not have been given)
+   * comes back with `usable: false`, counted as an L2 error and logged once per kind. With `limits`, the freshness
+   * served is capped at what the reader would give a value it loaded itself when the record was written.
+   */
+  async read(key: string, budget?: CallBudget, limits?: ReaderLimits): Promise<StoredEntry | undefined> {
+    const text = await this.run(() => this.client.get(this.entryKey(key)), budget);
     if (text === FAILED || text === null) return undefined;
-    let record: { expires?: number | null; value?: Envelope } | null;
+    let record: unknown;
     try {
-      record = decodeValue(text) as typeof record;
+      record = decodeValue(text);
     } catch {
-      // Not a record of ours (another writer under the same namespace): a miss, never an error for the caller.
-      this.errors++;
-      return undefined;
+      return this.unusable(key, text, 'not a record of this cache’s codec');
     }
-    const e = record?.value;
-    if (e === undefined || e === null || typeof e !== 'object') return undefined;
-    const expires = record?.expires ?? Number.POSITIVE_INFINITY;
+    const { expires, value: e } = (record ?? {}) as { expires?: unknown; value?: Record<string, unknown> };
+    const problem = envelopeProblem(e, expires);
+    if (problem) return this.unusable(key, text, problem);
+    const envelope = e as { v: unknown; f: number; s?: number; a: number; t?: string[]; n?: string[] };
+    const now = Date.now();
     // Keyv's rule: a record past its `expires` is a miss (Redis drops it at the same time through PX).
-    if (expires < Date.now()) return undefined;
-    return { value: e.v, freshUntil: e.f, staleUntil: e.s ?? e.f, expires, tags: e.t, versions: e.n };
+    if (typeof expires === 'number' && expires < now) return undefined;
+    let freshUntil = envelope.f;
+    let staleUntil = envelope.s ?? envelope.f;
+    if (limits) {
+      // A writer's clock ahead of ours must not extend the cap.
+      const written = Math.min(envelope.a, now);
+      freshUntil = Math.min(freshUntil, written + limits.ttl);
+      staleUntil = Math.min(staleUntil, freshUntil + limits.grace);
+    }
+    return {
+      value: envelope.v,
+      freshUntil,
+      staleUntil,
+      tags: envelope.t,
+      versions: envelope.n,
+      raw: text,
+      usable: true,
+    };
   }
 
-  /** Writes an entry; `valueText` is the codec encoding of the value. Resolves false when Redis failed. */
+  /** Writes an entry; `valueText` is the codec encoding of the value. Resolves false when nothing was written. */
   async write(
     key: string,
     valueText: string,
     freshUntil: number,
     staleUntil: number,
     ttlMs: number,
-    tags?: readonly string[],
-    versions?: TagVersions,
-    { announce, onlyIfAbsent = false }: { announce?: Announcement; onlyIfAbsent?: boolean } = {},
+    tags: readonly string[] | undefined,
+    versions: TagVersions | undefined,
+    { announce, expect, budget }: WriteOptions = {},
   ): Promise<boolean> {
+    const now = Date.now();
     let envelope = `{"v":${valueText},"f":${freshUntil}`;
     if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
+    envelope += `,"a":${now}`;
     if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? [])}`;
     envelope += '}';
     const ttl = Math.max(1, Math.ceil(ttlMs));
     // The record Keyv writes and reads (its key prefix, its `{expires, value}` shape), written with the client itself
-    // for what Keyv's set cannot do: NX, and a PUBLISH in the same transaction.
-    const record = `{"expires":${Date.now() + ttl},"value":${envelope}}`;
+    // for what Keyv's set cannot do: conditions, and a PUBLISH in the same atomic step.
+    const record = `{"expires":${now + ttl},"value":${envelope}}`;
+    const entryKey = this.entryKey(key);
     const expiration = { type: 'PX', value: ttl } as const;
-    const options = onlyIfAbsent ? { expiration, condition: 'NX' as const } : { expiration };
-    const done = await this.run<unknown>(() =>
-      announce
-        ? this.client
-            .multi()
-            .set(this.entryKey(key), record, options)
-            .publish(announce.channel, announce.message)
-            .exec()
-        : this.client.set(this.entryKey(key), record, options),
+    if (typeof expect === 'string' || (expect === null && announce)) {
+      const done = await this.run(
+        () =>
+          this.client.eval(WRITE_IF_UNCHANGED, {
+            keys: [entryKey],
+            arguments: [record, String(ttl), expect ?? '', announce?.channel ?? '', announce?.message ?? ''],
+          }),
+        budget,
+      );
+      return done === 1;
+    }
+    if (expect === null) {
+      const done = await this.run(() => this.client.set(entryKey, record, { expiration, condition: 'NX' }), budget);
+      return done === 'OK';
+    }
+    const done = await this.run<unknown>(
+      () =>
+        announce
+          ? this.client.multi().set(entryKey, record, { expiration }).publish(announce.channel, announce.message).exec()
+          : this.client.set(entryKey, record, { expiration }),
+      budget,
     );
     return done !== FAILED;
   }
 
-  async remove(keys: readonly string[], announce?: Announcement): Promise<boolean> {
+  async remove(keys: readonly string[], announce?: Announcement, budget?: CallBudget): Promise<boolean> {
     // On a cluster, keys of several slots cannot share a MULTI: delete them (each on its master), then announce.
     if (this.cluster && keys.length > 1) {
-      const deleted = await this.run(() => Promise.all(keys.map((k) => this.client.unlink(this.entryKey(k)))));
+      const deleted = await this.run(() => Promise.all(keys.map((k) => this.client.unlink(this.entryKey(k)))), budget);
       if (!announce) return deleted !== FAILED;
-      return (await this.publish(announce.channel, announce.message)) && deleted !== FAILED;
+      return (await this.publish(announce.channel, announce.message, budget)) && deleted !== FAILED;
     }
-    const done = await this.run<unknown>(() =>
-      announce
-        ? this.client
-            .multi()
-            .unlink(keys.map((k) => this.entryKey(k)))
-            .publish(announce.channel, announce.message)
-            .exec()
-        : this.client.unlink(keys.map((k) => this.entryKey(k))),
+    const done = await this.run<unknown>(
+      () =>
+        announce
+          ? this.client
+              .multi()
+              .unlink(keys.map((k) => this.entryKey(k)))
+              .publish(announce.channel, announce.message)
+              .exec()
+          : this.client.unlink(keys.map((k) => this.entryKey(k))),
+      budget,
     );
     return done !== FAILED;
   }
 
   /** Current versions of the tags (count 0 for a tag never invalidated), or undefined when Redis failed. */
-  async tagVersions(tags: readonly string[]): Promise<TagVersions | undefined> {
+  async tagVersions(tags: readonly string[], budget?: CallBudget): Promise<TagVersions | undefined> {
     if (tags.length === 0) return [];
-    const got = await this.run(() => this.client.mGet([this.epochKey(), ...tags.map((t) => this.tagKey(t))]));
+    const got = await this.run(() => this.client.mGet([this.epochKey(), ...tags.map((t) => this.tagKey(t))]), budget);
     if (got === FAILED) return undefined;
-    const epoch = got[0] ?? (await this.newEpoch());
+    const epoch = got[0] ?? (await this.newEpoch(budget));
     if (epoch === undefined) return undefined;
     return got.slice(1).map((count) => `${epoch}:${count ?? 0}`);
   }
 
   /** First tag use in the namespace, or its counters were lost: start an epoch (the first writer wins). */
-  private async newEpoch(): Promise<string | undefined> {
-    const candidate = randomUUID().slice(0, 8);
-    const set = await this.run(() => this.client.set(this.epochKey(), candidate, { condition: 'NX' }));
-    if (set === FAILED) return undefined;
-    if (set === 'OK') return candidate;
-    const current = await this.run(() => this.client.get(this.epochKey()));
-    return current === FAILED || current === null ? undefined : current;
+  private async newEpoch(budget: CallBudget | undefined): Promise<string | undefined> {
+    const epoch = await this.run(
+      () => this.client.eval(EPOCH, { keys: [this.epochKey()], arguments: [randomUUID().slice(0, 8)] }),
+      budget,
+    );
+    return typeof epoch === 'string' ? epoch : undefined;
   }
 
-  async bumpTags(tags: readonly string[], announce?: Announcement): Promise<boolean> {
-    const done = await this.run(() => {
-      const multi = this.client.multi();
-      for (const tag of tags) multi.incr(this.tagKey(tag));
-      if (announce) multi.publish(announce.channel, announce.message);
-      return multi.exec();
-    });
+  async bumpTags(tags: readonly string[], announce?: Announcement, budget?: CallBudget): Promise<boolean> {
+    const done = await this.run(
+      () =>
+        this.client.eval(BUMP_TAGS, {
+          keys: [...tags.map((t) => this.tagKey(t)), this.epochKey()],
+          arguments: [randomUUID().slice(0, 8), announce?.channel ?? '', announce?.message ?? ''],
+        }),
+      budget,
+    );
+    if (done === 1)
+      this.warnOnce(
+        'tag-reset',
+        `Tag counters under "{${this.namespace}}:tag:" held non-integers (not written by this cache); reset them and started a new tag epoch.`,
+      );
     return done !== FAILED;
   }
 
   /** true: lease taken; false: held by someone else; undefined: Redis failed. */
-  async tryLease(key: string, token: string, ttlMs: number): Promise<boolean | undefined> {
-    const got = await this.run(() =>
-      this.client.set(this.leaseKey(key), token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+  async tryLease(key: string, token: string, ttlMs: number, budget?: CallBudget): Promise<boolean | undefined> {
+    const got = await this.run(
+      () => this.client.eval(TRY_LEASE, { keys: [this.leaseKey(key)], arguments: [token, String(ttlMs)] }),
+      budget,
     );
-    return got === FAILED ? undefined : got === 'OK';
+    if (got === FAILED) return undefined;
+    if (typeof got === 'number' && got > 10)
+      this.warnOnce(`lease-${got}`, FOREIGN_LEASE(this.leaseKey(key), FOREIGN_LEASE_KINDS[got - 10]));
+    return got !== 0;
   }
 
-  async releaseLease(key: string, token: string): Promise<void> {
-    await this.run(() => this.client.eval(RELEASE_LEASE, { keys: [this.leaseKey(key)], arguments: [token] }));
+  async releaseLease(key: string, token: string, budget?: CallBudget): Promise<void> {
+    await this.run(() => this.client.eval(RELEASE_LEASE, { keys: [this.leaseKey(key)], arguments: [token] }), budget);
   }
 
   /** PUBLISH on a reachable node: on a cluster, any master relays it to the subscribers of every node. */
-  async publish(channel: string, message: string): Promise<boolean> {
-    if (!this.cluster) return (await this.run(() => this.client.publish(channel, message))) !== FAILED;
+  async publish(channel: string, message: string, budget?: CallBudget): Promise<boolean> {
+    if (!this.cluster) return (await this.run(() => this.client.publish(channel, message), budget)) !== FAILED;
     // Not behind the breaker: failures on one master's slots may open it, and then other instances, still subscribed
     // through a live node, would miss the invalidation.
+    const ms = this.stepMs(budget);
+    if (ms === undefined) return false;
     try {
-      await withinBudget(this.publishOnCluster(channel, message), this.options.timeoutMs);
+      await withinBudget(this.publishOnCluster(channel, message), ms);
       return true;
     } catch {
       this.errors++;
@@ -348,13 +473,37 @@ export class RedisTier {
     return `${this.namespace}:lease:${key}`;
   }
 
-  private async run<T>(fn: () => PromiseLike<T>): Promise<T | typeof FAILED> {
+  /**
+   * One Redis step under the breaker, bounded by the call's remaining budget (a fresh `l2.timeoutMs` for background
+   * work). A call whose budget is spent starts no further step: FAILED at once, not counted as a Redis error.
+   */
+  private async run<T>(fn: () => PromiseLike<T>, budget?: CallBudget): Promise<T | typeof FAILED> {
+    const ms = this.stepMs(budget);
+    if (ms === undefined) return FAILED;
     try {
-      return await this.breaker.execute(() => withinBudget(fn(), this.options.timeoutMs));
+      return await this.breaker.execute(() => withinBudget(fn(), ms));
     } catch {
       this.errors++;
       return FAILED;
     }
+  }
+
+  private stepMs(budget: CallBudget | undefined): number | undefined {
+    if (budget === undefined) return this.options.timeoutMs;
+    const left = Math.min(budget.left(), this.options.timeoutMs);
+    return left >= 1 ? left : undefined;
+  }
+
+  private unusable(key: string, raw: string, problem: string): StoredEntry {
+    this.errors++;
+    this.warnOnce(`record:${problem}`, MALFORMED_RECORD(this.namespace, key, problem));
+    return { value: undefined, freshUntil: -1, staleUntil: -1, raw, usable: false };
+  }
+
+  private warnOnce(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.logger.warn(message);
   }
 
   private where(): string {
@@ -399,4 +548,27 @@ function withinBudget<T>(work: PromiseLike<T>, ms: number): Promise<T> {
 
 function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/** What is wrong with a record's envelope, or undefined when this cache could have written it. */
+function envelopeProblem(e: unknown, expires: unknown): string | undefined {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'no envelope object';
+  const { v, f, s, a, t, n } = e as Record<string, unknown>;
+  if (!('v' in e) && v === undefined) return 'no value';
+  if (expires !== undefined && expires !== null && !isFiniteNumber(expires)) return '`expires` is not a number';
+  if (!isFiniteNumber(a)) return 'no write time `a` (written by another program or an older version)';
+  if (!isFiniteNumber(f) || f < a || f - a > MAX_TTL_MS) return '`f` is not a freshness this cache gives';
+  if (s !== undefined && (!isFiniteNumber(s) || s < f || s - f > MAX_TTL_MS))
+    return '`s` is not a grace this cache gives';
+  if (t !== undefined && (!isStringArray(t) || !isStringArray(n) || n.length !== t.length))
+    return '`t`/`n` are not matching lists of tags and versions';
+  return undefined;
 }
