@@ -1,17 +1,81 @@
 import { Controller, Injectable, Module, Scope, SetMetadata, type LoggerService, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { Socket } from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { redisUrl, uniquePrefix } from '../../../test/harness/index.js';
 import { cachedMethodKey } from './codec/cached-method-key.js';
 import { CacheEvict } from './decorators/cache-evict.decorator.js';
+import { CacheableClass } from './decorators/cacheable-class.decorator.js';
 import { Cached } from './decorators/cached.decorator.js';
 import { CachedMethodError } from './errors/cached-method.error.js';
 import { CacheSerializationError } from './errors/cache-serialization.error.js';
+import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { MultiLevelCacheModule } from './multi-level-cache.module.js';
 import { MultiLevelCache } from './multi-level-cache.service.js';
 
 const ROLE = 'test:role';
+
+class ProductQuery {
+  constructor(
+    readonly q: string,
+    readonly page: number,
+  ) {}
+}
+
+class OrderQuery {
+  constructor(
+    readonly q: string,
+    readonly page: number,
+  ) {}
+}
+
+@CacheableClass({ name: 'explorer-spec.Entity' })
+class Entity {
+  id!: number;
+  tags!: Set<string>;
+  get label(): string {
+    return `entity ${this.id}`;
+  }
+}
+
+class Unregistered {
+  constructor(readonly id: number) {}
+}
+
+@Injectable()
+class Catalog {
+  calls = 0;
+  constructor(private readonly cache: MultiLevelCache) {}
+
+  @Cached()
+  async search(query: unknown): Promise<string> {
+    this.calls++;
+    return `${(query as ProductQuery).q}:${(query as ProductQuery).page}`;
+  }
+
+  @Cached()
+  async entity(id: number): Promise<Entity> {
+    this.calls++;
+    return Object.assign(new Entity(), { id, tags: new Set(['a']) });
+  }
+
+  @Cached()
+  async legacy(id: number): Promise<Unregistered> {
+    this.calls++;
+    return new Unregistered(id);
+  }
+
+  @Cached()
+  async storesBadValue(id: number): Promise<number> {
+    this.calls++;
+    await this.cache.set(`inner:${id}`, new Unregistered(id));
+    return id;
+  }
+}
+
+@Module({ providers: [Catalog] })
+class CatalogModule {}
 
 @Injectable()
 class UsersRepo {
@@ -294,5 +358,165 @@ describe('@Cached / @CacheEvict', () => {
     })
     class TwinModule {}
     await expect(boot({ namespace, l2: false }, [TwinModule])).rejects.toThrow(/Two different classes named Twin/);
+  });
+});
+
+describe('@Cached with class instances', () => {
+  let namespace: string;
+  beforeEach(() => {
+    namespace = uniquePrefix('exp-class');
+  });
+
+  it('defect 17: a class-instance argument keys by its data and class name', async () => {
+    const app = await boot({ namespace, l2: false }, [CatalogModule]);
+    const catalog = app.get(Catalog);
+    expect(await catalog.search(new ProductQuery('shoes', 1))).toBe('shoes:1');
+    expect(await catalog.search(new ProductQuery('shoes', 1))).toBe('shoes:1');
+    expect(catalog.calls).toBe(1);
+    await catalog.search(new ProductQuery('shoes', 2));
+    // Same fields, another class: another entry.
+    await catalog.search(new OrderQuery('shoes', 1));
+    // Same fields as plain data: another entry too.
+    await catalog.search({ q: 'shoes', page: 1 });
+    expect(catalog.calls).toBe(4);
+    expect(warnings).toStrictEqual([]);
+  });
+
+  it('defect 17: a function, a socket or a circular argument runs the method uncached, warned once', async () => {
+    const app = await boot({ namespace, l2: false }, [CatalogModule]);
+    const catalog = app.get(Catalog);
+    const circular: Record<string, unknown> = { q: 'c', page: 1 };
+    circular.self = circular;
+    const socket = new Socket();
+    for (const arg of [circular, circular, Object.assign(() => 1, { q: 'f', page: 1 }), socket])
+      expect(await catalog.search(arg)).toMatch(/:/);
+    socket.destroy();
+    expect(catalog.calls).toBe(4);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/Catalog\.search.*index 0.*circular reference.*@Cached\(\{ key: \(\.\.\.args\) => /);
+  });
+
+  it.each([
+    ['L1 only', { l2: false }],
+    ['L2 only', { l1: false as const, l2: 'redis' }],
+    ['L1 and L2', { l2: 'redis' }],
+  ])('defect 18: a registered class instance comes back with its prototype (%s)', async (_label, tiers) => {
+    const options = { ...tiers, namespace, l2: tiers.l2 === 'redis' ? { url: redisUrl() } : false } as const;
+    const app = await boot(options, [CatalogModule]);
+    const catalog = app.get(Catalog);
+    const first = await catalog.entity(1);
+    const second = await catalog.entity(1);
+    expect(catalog.calls).toBe(1);
+    expect(second).toBeInstanceOf(Entity);
+    expect(second.label).toBe('entity 1');
+    expect(second).toStrictEqual(first);
+    if (options.l2) {
+      const other = await boot(options, [CatalogModule]);
+      const fromRedis = await other.get(Catalog).entity(1);
+      expect(other.get(Catalog).calls).toBe(0);
+      expect(other.get(MultiLevelCache).stats().hits.l2).toBe(1);
+      expect(fromRedis).toBeInstanceOf(Entity);
+      expect(fromRedis.label).toBe('entity 1');
+      expect(fromRedis).toStrictEqual(first);
+    }
+  });
+
+  it.each([
+    ['L1 only', false],
+    ['L1 and L2', true],
+  ])('defect 18: an unregistered class instance is returned uncached, warned once (%s)', async (_label, redis) => {
+    const app = await boot({ namespace, l2: redis ? { url: redisUrl() } : false }, [CatalogModule]);
+    const catalog = app.get(Catalog);
+    const first = await catalog.legacy(1);
+    const second = await catalog.legacy(1);
+    expect(first).toBeInstanceOf(Unregistered);
+    expect(second).toStrictEqual(new Unregistered(1));
+    expect(catalog.calls).toBe(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/Catalog\.legacy.*Unregistered.*@CacheableClass\(\)/);
+  });
+
+  it('defect 18: a method that itself rejects with CacheSerializationError still rejects', async () => {
+    const app = await boot({ namespace, l2: false }, [CatalogModule]);
+    const error = await app
+      .get(Catalog)
+      .storesBadValue(1)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheSerializationError);
+    expect(warnings).toStrictEqual([]);
+  });
+
+  it('defect 18: set() of an unregistered class instance keeps rejecting, naming the class and the fix', async () => {
+    const app = await boot({ namespace, l2: false }, [CatalogModule]);
+    const cache = app.get(MultiLevelCache);
+    await expect(cache.set('k', { nested: [new Unregistered(1)] })).rejects.toThrow(
+      /\$\.nested\[0\].*Unregistered.*@CacheableClass\(\)/,
+    );
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.set('e', Object.assign(new Entity(), { id: 2, tags: new Set<string>() }));
+    expect(await cache.get('e')).toBeInstanceOf(Entity);
+  });
+});
+
+describe('hostile @Cached / @CacheEvict options', () => {
+  const namespace = uniquePrefix('exp-hostile');
+
+  function moduleWith(decorate: () => MethodDecorator): Type {
+    @Injectable()
+    class Hostile {
+      @decorate()
+      async run(): Promise<number> {
+        return 1;
+      }
+    }
+    @Module({ providers: [Hostile] })
+    class HostileModule {}
+    return HostileModule;
+  }
+
+  it.each([
+    ['NaN ttl', () => Cached({ ttl: Number.NaN }), /Hostile\.run.*ttl.*NaN/],
+    ['negative grace', () => Cached({ grace: -1 }), /Hostile\.run.*grace/],
+    ['a key that is not a function', () => Cached({ key: 'k' as never }), /@Cached\(Hostile\.run\)\.key/],
+    ['an unknown option (typo)', () => Cached({ tll: 5 } as never), /@Cached\(Hostile\.run\)\.tll/],
+    ['tags that are not strings', () => Cached({ tags: [1] as never }), /Hostile\.run.*tags/],
+    ['a non-boolean lease', () => Cached({ lease: 'yes' as never }), /@Cached\(Hostile\.run\)\.lease/],
+    [
+      'evict keys that are not a function',
+      () => CacheEvict({ keys: ['k'] as never }),
+      /@CacheEvict\(Hostile\.run\)\.keys/,
+    ],
+    ['evict tags of symbols', () => CacheEvict({ tags: [Symbol('t')] as never }), /@CacheEvict\(Hostile\.run\)\.tags/],
+  ])('fails the boot for %s, naming the method and option', async (_label, decorate, message) => {
+    const error = await boot({ namespace, l2: false }, [moduleWith(decorate)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidCacheOptionsError);
+    expect((error as Error).name).toBe('InvalidCacheOptionsError');
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses @Cached on a non-method at decoration time', () => {
+    expect(() => {
+      class OnAccessor {
+        @Cached()
+        get value(): Promise<number> {
+          return Promise.resolve(1);
+        }
+      }
+      return OnAccessor;
+    }).toThrow(/@Cached on OnAccessor\.value needs a method/);
+  });
+
+  it('keys hostile arguments: NaN, -0, symbols, huge strings, deep nesting', async () => {
+    const app = await boot({ namespace, l2: { url: redisUrl() } }, [CatalogModule]);
+    const catalog = app.get(Catalog);
+    const huge = 'x'.repeat(1_000_000);
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 500; i++) deep = { d: deep };
+    for (const arg of [Number.NaN, Number.NaN, -0, 0, huge, huge, deep, deep]) await catalog.search(arg);
+    expect(catalog.calls).toBe(5);
+    expect(await catalog.search(Symbol('s'))).toBe('undefined:undefined');
+    expect(catalog.calls).toBe(6);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/symbol/);
   });
 });
