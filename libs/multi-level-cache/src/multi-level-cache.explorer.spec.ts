@@ -410,15 +410,18 @@ describe('@Cached with class instances', () => {
     expect(second).toBeInstanceOf(Entity);
     expect(second.label).toBe('entity 1');
     expect(second).toStrictEqual(first);
-    if (options.l2) {
-      const other = await boot(options, [CatalogModule]);
-      const fromRedis = await other.get(Catalog).entity(1);
-      expect(other.get(Catalog).calls).toBe(0);
-      expect(other.get(MultiLevelCache).stats().hits.l2).toBe(1);
-      expect(fromRedis).toBeInstanceOf(Entity);
-      expect(fromRedis.label).toBe('entity 1');
-      expect(fromRedis).toStrictEqual(first);
-    }
+  });
+
+  it('defect 18: a second instance reads a registered class instance from Redis with its prototype', async () => {
+    const options = { namespace, l2: { url: redisUrl() } };
+    const first = await (await boot(options, [CatalogModule])).get(Catalog).entity(1);
+    const other = await boot(options, [CatalogModule]);
+    const fromRedis = await other.get(Catalog).entity(1);
+    expect(other.get(Catalog).calls).toBe(0);
+    expect(other.get(MultiLevelCache).stats().hits.l2).toBe(1);
+    expect(fromRedis).toBeInstanceOf(Entity);
+    expect(fromRedis.label).toBe('entity 1');
+    expect(fromRedis).toStrictEqual(first);
   });
 
   it.each([
@@ -458,21 +461,21 @@ describe('@Cached with class instances', () => {
   });
 });
 
+function moduleWith(decorate: () => MethodDecorator): Type {
+  @Injectable()
+  class Hostile {
+    @decorate()
+    async run(): Promise<number> {
+      return 1;
+    }
+  }
+  @Module({ providers: [Hostile] })
+  class HostileModule {}
+  return HostileModule;
+}
+
 describe('hostile @Cached / @CacheEvict options', () => {
   const namespace = uniquePrefix('exp-hostile');
-
-  function moduleWith(decorate: () => MethodDecorator): Type {
-    @Injectable()
-    class Hostile {
-      @decorate()
-      async run(): Promise<number> {
-        return 1;
-      }
-    }
-    @Module({ providers: [Hostile] })
-    class HostileModule {}
-    return HostileModule;
-  }
 
   it.each([
     ['NaN ttl', () => Cached({ ttl: Number.NaN }), /Hostile\.run.*ttl.*NaN/],
