@@ -8,7 +8,7 @@ import { http, restartUpstream, startGatewayPair, startUpstreams, stopStack } fr
  */
 describe('demo gateways, distributed mode', () => {
   const prefix = uniquePrefix('demo');
-  const admin = { authorization: 'Bearer dist-admin' };
+  const admin = { authorization: 'Bearer dist-admin-token' };
   let upstreams: { processes: NodeProcess[]; ports: number[]; list: string };
   let a: { url: string; process: NodeProcess };
   let b: { url: string; process: NodeProcess };
@@ -20,7 +20,12 @@ describe('demo gateways, distributed mode', () => {
       prefix: `${prefix}:up`,
       separateProcesses: true,
     });
-    const env = { UPSTREAMS: upstreams.list, REDIS_URL: redisUrl(), KEY_PREFIX: prefix, ADMIN_TOKEN: 'dist-admin' };
+    const env = {
+      UPSTREAMS: upstreams.list,
+      REDIS_URL: redisUrl(),
+      KEY_PREFIX: prefix,
+      ADMIN_TOKEN: 'dist-admin-token',
+    };
     [a, b] = await startGatewayPair(env);
   }, 120_000);
 

@@ -61,6 +61,11 @@ export class NodeProcess {
     throw new Error(`${this.label} did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /** Resolves with the exit code once the process has exited (null when a signal ended it). */
+  get exit(): Promise<number | null> {
+    return this.exited;
+  }
+
   /** SIGKILL, as in a crash. */
   async kill(): Promise<void> {
     if (this.alive) this.child.kill('SIGKILL');

@@ -73,13 +73,20 @@ export async function http(
   base: string,
   method: string,
   path: string,
-  options: { body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+  options: { body?: unknown; headers?: Record<string, string>; raw?: string; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const hasBody = options.body !== undefined || options.raw !== undefined;
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const res = await fetch(`${base}${path}`, {
     method,
+    // A hang fails as such, naming the request, instead of as a test timeout.
+    signal: AbortSignal.timeout(timeoutMs),
     headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  }).catch((error: Error) => {
+    throw new Error(
+      `${method} ${base}${path}: ${error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : error.message}`,
+    );
   });
   const text = await res.text();
   let body: unknown;

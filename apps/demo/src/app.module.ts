@@ -9,10 +9,10 @@ import { AdminTokenGuard } from './admin/admin-token.guard.js';
 import { CATALOG_UPSTREAM } from './catalog/catalog.constants.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { CatalogService } from './catalog/catalog.service.js';
-import { UpstreamErrorsFilter } from './catalog/upstream-errors.filter.js';
 import { DemoConfig } from './config/demo-config.js';
 import { createRedisClient } from './config/redis-client.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
+import { AppErrorsFilter } from './errors/app-errors.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis-health.indicator.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -88,7 +88,7 @@ export class AppModule {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
         },
-        { provide: APP_FILTER, useClass: UpstreamErrorsFilter },
+        { provide: APP_FILTER, useClass: AppErrorsFilter },
         AdminTokenGuard,
         CatalogService,
         OrdersService,

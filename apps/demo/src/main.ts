@@ -1,23 +1,46 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { lookup } from 'node:dns/promises';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BULL_BOARD_PATH, mountBullBoard } from './admin/bull-board.js';
 import { AppModule } from './app.module.js';
-import { DemoConfig } from './config/demo-config.js';
+import { DemoConfig, DemoConfigError } from './config/demo-config.js';
+import { applyConnectionLimits, createGatewayAdapter, installBodyParsers } from './http/gateway-http.js';
 
-// A catalog gateway takes small JSON bodies; anything larger is refused with 413 before it is parsed.
-const BODY_LIMIT_BYTES = 16 * 1024;
+/** Exit code for a configuration the gateway cannot start with (EX_CONFIG). */
+const EXIT_CONFIG = 78;
 
-const config = DemoConfig.fromEnv();
-const app = await NestFactory.create<NestFastifyApplication>(
-  AppModule.forRoot(config),
-  new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
-  { logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined },
-);
+let config: DemoConfig;
+try {
+  config = DemoConfig.fromEnv();
+  await lookup(config.host).catch((error: Error) => {
+    throw new DemoConfigError(
+      `HOST=${config.host} cannot be resolved (${error.message}): use an address of this machine.`,
+    );
+  });
+} catch (error) {
+  if (!(error instanceof DemoConfigError)) throw error;
+  console.error(`gateway not started: ${error.message}`);
+  process.exit(EXIT_CONFIG);
+}
+
+const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createGatewayAdapter(config), {
+  logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined,
+});
 app.enableShutdownHooks();
+installBodyParsers(app);
 const bullBoard = await mountBullBoard(app, config.adminToken);
-await app.listen(config.port, config.host);
+try {
+  await app.listen(config.port, config.host);
+} catch (error) {
+  console.error(
+    `gateway not started: cannot listen on HOST=${config.host} PORT=${config.port}: ${(error as Error).message}`,
+  );
+  await app.close();
+  process.exit(EXIT_CONFIG);
+}
+applyConnectionLimits(app, config);
 
 const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
 const lines = [
@@ -25,7 +48,7 @@ const lines = [
   `  products:  GET/PUT ${url}/products/42`,
   `  orders:    POST ${url}/orders, GET ${url}/orders/:id`,
   `  dashboard: ${url}/dashboard`,
-  `  health:    ${url}/health    metrics: ${url}/metrics`,
+  `  health:    ${url}/health/live, ${url}/health/ready    metrics: ${url}/metrics`,
   `  upstreams: ${config.upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`,
   bullBoard ? `  bull-board: ${url}${BULL_BOARD_PATH} (admin token)` : '',
   config.adminTokenGenerated

@@ -1,13 +1,15 @@
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsHost } from '../validation/is-host.validator.js';
+import { IsOmittable } from '../validation/is-omittable.validator.js';
 
 export class AddNodeDto {
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
+  @Matches(/^[\w.:-]+$/, { message: 'id may hold letters, digits and . : - _ only' })
   id?: string;
 
-  @IsString()
-  @Length(1, 255)
+  @IsHost()
   host: string;
 
   @IsInt()
@@ -15,7 +17,7 @@ export class AddNodeDto {
   @Max(65535)
   port: number;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(1000)

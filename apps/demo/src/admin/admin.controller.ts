@@ -1,7 +1,19 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
-import { InjectLoadBalancer, type LoadBalancer } from '@nest-scale/load-balancer';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { InjectLoadBalancer, InvalidLoadBalancerOptionsError, type LoadBalancer } from '@nest-scale/load-balancer';
 import { TaskQueue } from '@nest-scale/task-queue';
 import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
+import { requireDependency } from '../errors/dependency-unavailable.error.js';
 import { AddNodeDto } from './add-node.dto.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
@@ -15,13 +27,13 @@ export class AdminController {
 
   @Get('tasks/dead')
   listDead() {
-    return this.tasks.listDead({ limit: 100 });
+    return requireDependency('task queue', () => this.tasks.listDead({ limit: 100 }));
   }
 
   @Post('tasks/dead/retry')
   @HttpCode(200)
   async retryDead() {
-    return { retried: await this.tasks.retryAllDead() };
+    return { retried: await requireDependency('task queue', () => this.tasks.retryAllDead()) };
   }
 
   @Get('nodes')
@@ -41,6 +53,15 @@ export class AdminController {
   @Post('nodes')
   @HttpCode(201)
   add(@Body() node: AddNodeDto) {
-    return this.balancer.addNode(node);
+    const id = node.id ?? `${node.host}:${node.port}`;
+    if (this.balancer.nodes().some((n) => n.id === id)) {
+      throw new ConflictException(`upstream node "${id}" already exists; drain it first or choose another id`);
+    }
+    try {
+      return this.balancer.addNode(node);
+    } catch (error) {
+      if (error instanceof InvalidLoadBalancerOptionsError) throw new BadRequestException(error.message);
+      throw error;
+    }
   }
 }

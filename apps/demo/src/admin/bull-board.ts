@@ -6,7 +6,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { DEFAULT_QUEUE_NAME } from '@nest-scale/task-queue';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { ADMIN_AUTH_MESSAGE, isAdminRequest } from './admin-token.guard.js';
+import { refuseAdminRequest } from './admin-token.guard.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -21,11 +21,10 @@ export async function mountBullBoard(app: NestFastifyApplication, adminToken: st
   await fastify.register(
     async (scope) => {
       scope.addHook('onRequest', async (request, reply) => {
-        if (isAdminRequest(request.raw, adminToken)) return;
-        await reply
-          .code(401)
-          .header('www-authenticate', 'Basic realm="nest-scale admin"')
-          .send({ statusCode: 401, message: ADMIN_AUTH_MESSAGE });
+        const refusal = refuseAdminRequest(request.raw, adminToken);
+        if (refusal === undefined) return;
+        if (refusal.status === 401) reply.header('www-authenticate', 'Basic realm="nest-scale admin"');
+        await reply.code(refusal.status).send({ statusCode: refusal.status, message: refusal.message });
       });
       await scope.register(serverAdapter.registerPlugin());
     },

@@ -19,7 +19,7 @@ describe('DemoConfig.fromEnv', () => {
     const config = DemoConfig.fromEnv({
       REDIS_URL: 'redis://10.0.0.5:6380',
       UPSTREAMS: 'a=svc-a:8080, 10.0.0.9:9090',
-      ADMIN_TOKEN: 'tok',
+      ADMIN_TOKEN: 'a-long-enough-admin-token',
       WORKERS: 'false',
       KEY_PREFIX: '{shop}',
       CACHE_TTL_MS: '5000',
@@ -30,7 +30,7 @@ describe('DemoConfig.fromEnv', () => {
       { id: '10.0.0.9:9090', host: '10.0.0.9', port: 9090 },
     ]);
     expect(config).toMatchObject({
-      adminToken: 'tok',
+      adminToken: 'a-long-enough-admin-token',
       adminTokenGenerated: false,
       workers: false,
       keyPrefix: '{shop}',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 
 export interface UpstreamAddress {
@@ -32,6 +33,11 @@ export interface DemoSettings {
   instanceId: string;
   /** Prefix of every Redis key and channel the gateway uses; instances that share it act as one system. */
   keyPrefix: string;
+  /** Slow clients: the most a request may take to arrive in full (headers and body), and idle keep-alive time. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are refused, so a flood of idle sockets cannot exhaust the process. */
+  maxConnections: number;
 }
 
 export class DemoConfig {
@@ -46,6 +52,9 @@ export class DemoConfig {
   readonly cacheTtlMs: number;
   readonly instanceId: string;
   readonly keyPrefix: string;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
 
   constructor(settings: DemoSettings) {
     Object.assign(this, settings);
@@ -62,7 +71,7 @@ export class DemoConfig {
   }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig {
-    const adminToken = env.ADMIN_TOKEN?.trim();
+    const adminToken = readAdminToken(env);
     const redisUrl = readRedisUrl(env);
     const redisCluster = readRedisCluster(env);
     if (redisUrl && redisCluster) {
@@ -72,7 +81,7 @@ export class DemoConfig {
     }
     return new DemoConfig({
       port: integer(env, 'PORT', 3000, 0, 65535),
-      host: env.HOST ?? '127.0.0.1',
+      host: readHost(env),
       redisUrl,
       redisCluster,
       upstreams: readUpstreams(env),
@@ -82,6 +91,9 @@ export class DemoConfig {
       cacheTtlMs: integer(env, 'CACHE_TTL_MS', 30_000, 1, 86_400_000),
       instanceId: env.INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
       keyPrefix: readKeyPrefix(env),
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+      keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', 2_048, 1, 1_000_000),
     });
   }
 }
@@ -106,6 +118,33 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new DemoConfigError(`${name}=${env[name]} is not valid: use true or false.`);
+}
+
+const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.ADMIN_TOKEN?.trim();
+  if (!raw) return undefined;
+  if (raw.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new DemoConfigError(
+      `ADMIN_TOKEN is too short (${raw.length} characters): use at least ${MIN_ADMIN_TOKEN_LENGTH} random characters, ` +
+        'e.g. `openssl rand -hex 16`, or leave it unset to get a generated one.',
+    );
+  }
+  return raw;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+function readHost(env: NodeJS.ProcessEnv): string {
+  const raw = env.HOST?.trim();
+  if (!raw) return '127.0.0.1';
+  if (isIP(raw) === 0 && !HOSTNAME.test(raw)) {
+    throw new DemoConfigError(
+      `HOST=${raw} is not valid: expected an address or host name to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::.`,
+    );
+  }
+  return raw;
 }
 
 function readKeyPrefix(env: NodeJS.ProcessEnv): string {

@@ -4,6 +4,7 @@ import { MultiLevelCache } from '@nest-scale/multi-level-cache';
 import { TaskQueue } from '@nest-scale/task-queue';
 import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
 import { DemoConfig } from '../config/demo-config.js';
+import { withTimeout } from '../health/with-timeout.js';
 import type { DashboardState } from './dashboard-state.js';
 import { DASHBOARD_HTML } from './dashboard.html.js';
 
@@ -27,9 +28,13 @@ export class DashboardController {
   async state(): Promise<DashboardState> {
     const cache = this.cache.stats();
     const lookups = cache.hits.l1 + cache.hits.l2 + cache.staleHits + cache.misses;
-    const queue = await this.tasks
-      .stats()
-      .catch(() => ({ waiting: NaN, active: NaN, delayed: NaN, failed: NaN, completed: NaN }));
+    const queue = await withTimeout(this.tasks.stats(), 1_000).catch(() => ({
+      waiting: NaN,
+      active: NaN,
+      delayed: NaN,
+      failed: NaN,
+      completed: NaN,
+    }));
     return {
       instance: this.config.instanceId,
       mode: this.config.mode,

@@ -3,6 +3,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisClient } from '../config/redis-client.js';
 import { DemoConfig } from '../config/demo-config.js';
+import { withTimeout } from './with-timeout.js';
 
 /** PING on a connection of its own; a Redis outage degrades the gateway (the cache fails open) rather than failing it. */
 @Injectable()
@@ -37,12 +38,4 @@ export class RedisHealthIndicator implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.redis?.disconnect();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -4,10 +4,12 @@ import { MultiLevelCache } from '@nest-scale/multi-level-cache';
 import { TaskQueue } from '@nest-scale/task-queue';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
+import { withTimeout } from '../health/with-timeout.js';
 
 const NODE_STATES = ['healthy', 'ejected', 'probing', 'draining'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated', 'disabled'] as const;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+const QUEUE_STATS_TIMEOUT_MS = 1_000;
 
 /**
  * Prometheus metrics read from the modules' own snapshots at scrape time, so nothing is counted twice and the hot
@@ -84,17 +86,30 @@ export class MetricsService {
     );
   }
 
+  /**
+   * The queue's figures come from Redis in the distributed mode. While it is unreachable the scrape still answers,
+   * without them, and `nest_scale_queue_stats_up` says so (an alert can key on it).
+   */
   private registerQueueMetrics(): void {
+    const stats = () => withTimeout(this.tasks.stats(), QUEUE_STATS_TIMEOUT_MS).catch(() => undefined);
+    this.gauge(
+      'nest_scale_queue_stats_up',
+      'Whether the last scrape could read the queue (1) or not (0)',
+      [],
+      async () => [[{}, (await stats()) === undefined ? 0 : 1]],
+    );
     this.gauge('nest_scale_queue_tasks', 'Tasks in the queue by state', ['state'], async () => {
-      const s = await this.tasks.stats();
-      return QUEUE_STATES.map((state) => [{ state }, s[state]]);
+      const s = await stats();
+      return s === undefined ? [] : QUEUE_STATES.map((state): Sample => [{ state }, s[state]]);
     });
     this.gauge(
       'nest_scale_task_duration_ms',
       'Handler run durations on this instance (last 1,024 runs)',
       ['quantile'],
       async () => {
-        const { durations } = await this.tasks.stats();
+        const s = await stats();
+        if (s === undefined) return [];
+        const { durations } = s;
         return [
           [{ quantile: '0.5' }, durations.p50Ms],
           [{ quantile: '0.95' }, durations.p95Ms],

@@ -2,8 +2,10 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
   IsEmail,
   IsInt,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -26,6 +28,8 @@ export class CreateOrderDto {
   @IsEmail()
   email: string;
 
+  @IsArray()
+  @IsObject({ each: true, message: 'each of items must be an object { productId, quantity }' })
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   @ArrayMinSize(1)

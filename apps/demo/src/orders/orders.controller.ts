@@ -1,16 +1,30 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { CreateOrderDto } from './create-order.dto.js';
+import { checkIdempotencyKey } from './idempotency-key.js';
 import { type OrderView, OrdersService } from './orders.service.js';
 
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
-  /** 202: the order is stored and its tasks are queued; GET /orders/:id shows their progress. */
+  /**
+   * 202: the order is stored and its tasks are queued; GET /orders/:id shows their progress. With an
+   * `Idempotency-Key`, a retry of the same request answers the same order and queues nothing new.
+   */
   @Post()
   @HttpCode(202)
-  place(@Body() dto: CreateOrderDto): Promise<OrderView> {
-    return this.orders.place(dto);
+  place(@Body() dto: CreateOrderDto, @Headers('idempotency-key') key: string | undefined): Promise<OrderView> {
+    return this.orders.place(dto, checkIdempotencyKey(key));
   }
 
   @Get(':id')

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { TaskQueue, type TaskInfo, type TaskState } from '@nest-scale/task-queue';
 import { randomUUID } from 'node:crypto';
+import { requireDependency } from '../errors/dependency-unavailable.error.js';
 import type { CreateOrderDto } from './create-order.dto.js';
+import { orderIdForKey, requestDigest } from './idempotency-key.js';
 import { RESERVE_STOCK, SEND_CONFIRMATION } from './order-tasks.service.js';
 import { OrderRepository } from './order.repository.js';
 import type { Order } from './order.js';
@@ -12,10 +14,16 @@ import type { Order } from './order.js';
  */
 export type OrderTaskState = TaskState | 'expired';
 
-export interface OrderView extends Omit<Order, 'tasks'> {
+export interface OrderView extends Omit<Order, 'tasks' | 'requestDigest'> {
   status: 'processing' | 'completed' | 'failed';
-  tasks: (Pick<TaskInfo, 'id' | 'name' | 'attemptsMade' | 'error'> & { state: OrderTaskState })[];
+  /** Errors carry a name and message only: stacks, with server paths, stay in the logs. */
+  tasks: (Pick<TaskInfo, 'id' | 'name' | 'attemptsMade'> & {
+    state: OrderTaskState;
+    error?: { name: string; message: string };
+  })[];
 }
+
+const TASK_QUEUE = 'task queue';
 
 @Injectable()
 export class OrdersService {
@@ -24,31 +32,43 @@ export class OrdersService {
     private readonly orders: OrderRepository,
   ) {}
 
-  /** Stores the order, then enqueues its tasks in one batch (one Redis round trip with BullMQ). */
-  async place(dto: CreateOrderDto): Promise<OrderView> {
-    const id = randomUUID();
+  /**
+   * Enqueues the order's tasks in one batch (one Redis round trip with BullMQ), then stores the order. With an
+   * idempotency key the order id and the tasks' dedup keys follow from the key, so a retry after any failure, on any
+   * gateway, returns the same order and enqueues nothing new.
+   */
+  async place(dto: CreateOrderDto, idempotencyKey?: string): Promise<OrderView> {
     const items = dto.items.map(({ productId, quantity }) => ({ productId, quantity }));
-    const refs = await this.tasks.enqueueMany([
-      ...items.map((item) => ({
-        name: RESERVE_STOCK,
-        payload: { orderId: id, ...item },
-        options: { dedupKey: `order:${id}:reserve:${item.productId}` },
-      })),
-      {
-        name: SEND_CONFIRMATION,
-        payload: { orderId: id, email: dto.email },
-        options: { dedupKey: `order:${id}:confirm` },
-      },
-    ]);
+    const digest = idempotencyKey === undefined ? undefined : requestDigest({ email: dto.email, items });
+    const id = idempotencyKey === undefined ? randomUUID() : orderIdForKey(idempotencyKey);
+    if (digest !== undefined) {
+      const earlier = await this.orders.find(id);
+      if (earlier) return this.view(this.sameRequest(earlier, digest));
+    }
+    const refs = await requireDependency(TASK_QUEUE, () =>
+      this.tasks.enqueueMany([
+        ...items.map((item) => ({
+          name: RESERVE_STOCK,
+          payload: { orderId: id, ...item },
+          options: { dedupKey: `order:${id}:reserve:${item.productId}` },
+        })),
+        {
+          name: SEND_CONFIRMATION,
+          payload: { orderId: id, email: dto.email },
+          options: { dedupKey: `order:${id}:confirm` },
+        },
+      ]),
+    );
     const order: Order = {
       id,
       email: dto.email,
       items,
       createdAt: new Date().toISOString(),
       tasks: refs.map(({ id: taskId, name }) => ({ id: taskId, name })),
+      ...(digest === undefined ? {} : { requestDigest: digest }),
     };
-    await this.orders.save(order);
-    return this.view(order);
+    const stored = await this.orders.saveIfAbsent(order);
+    return this.view(digest === undefined ? stored : this.sameRequest(stored, digest));
   }
 
   async find(id: string): Promise<OrderView | undefined> {
@@ -56,13 +76,22 @@ export class OrdersService {
     return order && this.view(order);
   }
 
-  private async view({ tasks: refs, ...order }: Order): Promise<OrderView> {
+  private sameRequest(order: Order, digest: string): Order {
+    if (order.requestDigest !== digest) {
+      throw new UnprocessableEntityException(
+        'this Idempotency-Key was already used for a different order; use a new key for a new order',
+      );
+    }
+    return order;
+  }
+
+  private async view({ tasks: refs, requestDigest: _digest, ...order }: Order): Promise<OrderView> {
     const tasks = await Promise.all(
       refs.map(async ({ id, name }) => {
-        const info = await this.tasks.getTask(id);
-        return info
-          ? { id, name, state: info.state, attemptsMade: info.attemptsMade, error: info.error }
-          : { id, name, state: 'expired' as const, attemptsMade: 0 };
+        const info = await requireDependency(TASK_QUEUE, () => this.tasks.getTask(id));
+        if (!info) return { id, name, state: 'expired' as const, attemptsMade: 0 };
+        const error = info.error && { name: info.error.name, message: info.error.message };
+        return { id, name, state: info.state, attemptsMade: info.attemptsMade, ...(error ? { error } : {}) };
       }),
     );
     const status = tasks.some((t) => t.state === 'failed')
