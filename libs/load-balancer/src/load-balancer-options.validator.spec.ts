@@ -135,6 +135,10 @@ describe('option validation with the shared bounds (defect 26)', () => {
     expect(lb.nodes().map((n) => n.state)).toEqual(['healthy']);
   });
 
+  it('rejects options that are not an object', () => {
+    expect(() => new LoadBalancer(null as never)).toThrow(/^`\(options\)` must be an object; got null\./);
+  });
+
   it.each([
     [{ clock: { now: () => 0 } }, /`clock\.setTimeout` must be a function/],
     [{ random: 0.5 }, /`random` must be a function; got 0\.5/],
@@ -147,6 +151,8 @@ describe('option validation with the shared bounds (defect 26)', () => {
     [{ nodes: [{ id: 'n0', host: 'h', port: 1, metadata: 'zone-a' }] }, /`nodes\[0\]\.metadata` must be an object/],
     [{ nodes: [{ id: '', host: 'h', port: 1 }] }, /`nodes\[0\]\.id` must be a non-empty string; got ""/],
     [{ nodes: [null] }, /`nodes\[0\]` must be an object; got null/],
+    [{ name: 42 }, /`name` must be a non-empty string; got 42/],
+    [{ nodes: 'h:1' }, /`nodes` must be an array; got "h:1"/],
   ])('rejects ill-typed option %j clearly', (extra, message) => {
     const options = { name: 'orders', nodes: [{ id: 'n0', host: 'h', port: 1 }], ...extra };
     expect(() => new LoadBalancer(options as never)).toThrow(InvalidLoadBalancerOptionsError);

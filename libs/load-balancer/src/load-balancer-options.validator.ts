@@ -191,6 +191,7 @@ function nodeLabel(config: unknown): string {
 export function validateLoadBalancerOptions(balancer: string, options: LoadBalancerOptions): ResolvedNodeConfig[] {
   const check = new Checker(InvalidLoadBalancerOptionsError, FIX_OPTION(balancer));
   check.required(options, '(options)', RULES.object);
+  check.optional((options as { name?: unknown }).name, 'name', RULES.nonEmptyString);
   check.optional(options.nodes, 'nodes', RULES.array);
   if (options.nodes === undefined && options.discovery === undefined) {
     throw new InvalidLoadBalancerOptionsError(EMPTY_WITHOUT_DISCOVERY(balancer));
@@ -316,7 +317,7 @@ export class ArgumentValidator {
     this.requestCheck = checker('LoadBalancedHttpClient.request()');
   }
 
-  /** Hot path: one typeof test. */
+  /** A routing key must be a string or undefined (`pick` calls this only for a key that is not a string). */
   routingKey(key: unknown, path = 'pick(key)'): void {
     if (key !== undefined && typeof key !== 'string') throw this.pickCheck.fail(path, 'a string or undefined', key);
   }

@@ -121,7 +121,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     strategy?: LoadBalancingStrategy,
     healthChecker?: HealthChecker,
   ) {
-    this.name = options.name ?? DEFAULT_LOAD_BALANCER_NAME;
+    this.name = typeof options?.name === 'string' ? options.name : DEFAULT_LOAD_BALANCER_NAME;
     const initial = validateLoadBalancerOptions(this.name, options);
     this.args = new ArgumentValidator(this.name);
     this.logger = new Logger(`LoadBalancer:${this.name}`);
@@ -173,7 +173,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Picks a node without tracking the request; report the outcome with `report`. Throws `NoAvailableNodeError`. */
   pick(key?: string): UpstreamNode {
-    this.args.routingKey(key);
+    // Hot path: one typeof test; the validator is called (and throws) only for a key that is not a string.
+    if (typeof key !== 'string' && key !== undefined) this.args.routingKey(key);
     const node = this.strategy.pick(key);
     if (node === undefined) throw new NoAvailableNodeError(this.name, this.active.length);
     return node.admission === 0 ? node : this.admit(node, key, undefined);
