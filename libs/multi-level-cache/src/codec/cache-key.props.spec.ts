@@ -89,6 +89,10 @@ function sameData(a: unknown, b: unknown): boolean {
   );
 }
 
+/** `[<hole>, 1]`: a hole is not an undefined element. */
+const holeThenOne: unknown[] = [];
+holeThenOne[1] = 1;
+
 /** Pairs of arguments that look alike but are different calls. */
 const nearMiss = fc.constantFrom<[unknown, unknown]>(
   ['1', 1],
@@ -102,11 +106,7 @@ const nearMiss = fc.constantFrom<[unknown, unknown]>(
   [new DtoA(1), { v: 1 }],
   [[1], new Set([1])],
   [{ a: 1 }, new Map([['a', 1]])],
-  // oxlint-disable-next-line no-sparse-arrays -- a hole is not an undefined element
-  [
-    [, 1],
-    [undefined, 1],
-  ],
+  [holeThenOne, [undefined, 1]],
   [{ $: 1 }, { $$: 1 }],
   [{ a: undefined }, {}],
   [Buffer.from([1]), new Uint8Array([1])],
