@@ -1,3 +1,4 @@
+import type { DnsDiscoveryOptions } from './discovery/dns-discovery.js';
 import { InvalidLoadBalancerArgumentError } from './errors/invalid-load-balancer-argument.error.js';
 import { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
 import type { ExecuteOptions, ReportOutcome } from './interfaces/execute-options.interface.js';
@@ -11,6 +12,7 @@ import {
   FIX_ADD_NODE,
   FIX_CALL,
   FIX_DISCOVERED_NODE,
+  FIX_DNS_DISCOVERY,
   FIX_NODE,
   FIX_OPTION,
   INVALID_VALUE,
@@ -66,6 +68,15 @@ export const RULES = {
   function: { expectation: 'a function', test: (v) => typeof v === 'function' },
   boolean: { expectation: 'true or false', test: (v) => typeof v === 'boolean' },
   protocol: { expectation: '"http" or "https"', test: (v) => v === 'http' || v === 'https' },
+  // Duck-typed, so an AbortSignal from a polyfill or another realm is accepted too.
+  signal: {
+    expectation: 'an AbortSignal',
+    test: (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      typeof (v as AbortSignal).aborted === 'boolean' &&
+      typeof (v as AbortSignal).addEventListener === 'function',
+  },
   // Strings and numbers are refused: `'false'` and `0` would otherwise be read as their truthiness.
   errorFlag: {
     expectation: 'a boolean, null, or the error (an object)',
@@ -270,6 +281,16 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
   return nodes;
 }
 
+/** Options of a `DnsDiscovery`, checked when it is constructed. */
+export function validateDnsDiscoveryOptions(options: DnsDiscoveryOptions): void {
+  const check = new Checker(InvalidLoadBalancerOptionsError, FIX_DNS_DISCOVERY);
+  check.required(options, 'DnsDiscovery(options)', RULES.object);
+  check.required(options.hostname, 'DnsDiscovery(options).hostname', RULES.nonEmptyString);
+  check.required(options.port, 'DnsDiscovery(options).port', RULES.port);
+  check.optional(options.weight, 'DnsDiscovery(options).weight', RULES.weight);
+  check.optional(options.refreshIntervalMs, 'DnsDiscovery(options).refreshIntervalMs', RULES.timerMs);
+}
+
 /** Options of a `LoadBalancedHttpClient`, checked at boot (as `http`) or when a client is constructed directly. */
 export function validateHttpClientOptions(
   balancer: string,
@@ -330,9 +351,7 @@ export class ArgumentValidator {
     check.optional(options.retries, 'execute(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'execute(options).timeoutMs', RULES.timerMs);
     check.optional(options.retryOn, 'execute(options).retryOn', RULES.function);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw check.fail('execute(options).signal', 'an AbortSignal', options.signal);
-    }
+    check.optional(options.signal, 'execute(options).signal', RULES.signal);
   }
 
   report(nodeId: unknown, outcome: ReportOutcome): void {
@@ -372,9 +391,7 @@ export class ArgumentValidator {
     check.optional(options.retries, 'request(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'request(options).timeoutMs', RULES.timerMs);
     check.optional(options.idempotent, 'request(options).idempotent', RULES.boolean);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw check.fail('request(options).signal', 'an AbortSignal', options.signal);
-    }
+    check.optional(options.signal, 'request(options).signal', RULES.signal);
   }
 
   /** JSON of an object body, or a clear error for a value `JSON.stringify` refuses (BigInt, cycles). */

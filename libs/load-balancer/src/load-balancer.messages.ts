@@ -20,6 +20,8 @@ export const FIX_ADD_NODE = (balancer: string, node: string) =>
 export const FIX_DISCOVERED_NODE = (balancer: string, node: string) =>
   `Node ${node} from the discovery provider of load balancer "${balancer}" is skipped; fix what the provider returns.`;
 
+export const FIX_DNS_DISCOVERY = 'Fix the options passed to new DnsDiscovery().';
+
 export const FIX_CALL = (balancer: string, call: string) =>
   `Fix the argument of ${call} on load balancer "${balancer}".`;
 

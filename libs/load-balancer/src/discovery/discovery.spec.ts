@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ManualClock } from '../clock/manual-clock.js';
 import type { NodeConfig } from '../interfaces/node-config.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
+import { InvalidLoadBalancerOptionsError } from '../errors/invalid-load-balancer-options.error.js';
 import { DnsDiscovery } from './dns-discovery.js';
 import { NodeDiscovery } from './node-discovery.js';
 
@@ -139,5 +140,20 @@ describe('discovery with invalid entries (defect 22)', () => {
     await expect(lb.onApplicationBootstrap()).resolves.toBeUndefined();
     expect(lb.nodes().map((n) => n.id)).toEqual(['ok']);
     lb.close();
+  });
+});
+
+describe('DnsDiscovery options', () => {
+  it.each([
+    [{ hostname: '', port: 80 }, /`DnsDiscovery\(options\)\.hostname` must be a non-empty string; got ""/],
+    [{ hostname: 'api', port: 0 }, /`DnsDiscovery\(options\)\.port` must be an integer from 1 to 65535; got 0/],
+    [{ hostname: 'api', port: 80, weight: Number.NaN }, /`DnsDiscovery\(options\)\.weight`.*got NaN/],
+    [
+      { hostname: 'api', port: 80, refreshIntervalMs: 2 ** 31 },
+      /`DnsDiscovery\(options\)\.refreshIntervalMs` must be an integer number of milliseconds from 1 to 2147483647; got 2147483648/,
+    ],
+  ])('rejects %j naming the option', (options, message) => {
+    expect(() => new DnsDiscovery(options)).toThrow(InvalidLoadBalancerOptionsError);
+    expect(() => new DnsDiscovery(options)).toThrow(message);
   });
 });

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import type { NodeConfig } from '../interfaces/node-config.interface.js';
+import { validateDnsDiscoveryOptions } from '../load-balancer-options.validator.js';
 import { NodeDiscovery } from './node-discovery.js';
 
 /** @publicApi */
@@ -21,6 +22,7 @@ export class DnsDiscovery extends NodeDiscovery {
 
   constructor(private readonly options: DnsDiscoveryOptions) {
     super();
+    validateDnsDiscoveryOptions(options);
     this.refreshIntervalMs = options.refreshIntervalMs ?? 30_000;
   }
 
