@@ -25,13 +25,14 @@ const poison: fc.Arbitrary<unknown> = fc
   .map((make) => make());
 
 /** A step down from a container to the poison: an object key (with siblings) or an array index (with fill). */
-const step = fc.oneof(
+type Step = { key: string; siblings: [string, unknown][] } | { index: number; fill: unknown[] };
+const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ key: objectKey, siblings: fc.array(fc.tuple(objectKey, cacheableValue()), { maxLength: 2 }) }),
   fc.record({ index: fc.nat(2), fill: fc.array(cacheableValue(), { minLength: 2, maxLength: 2 }) }),
 );
 
 /** A value holding `poison` at the end of `steps`, and the path the error must name. */
-function plant(bad: unknown, steps: readonly fc.Value<typeof step>[]): { value: unknown; path: string } {
+function plant(bad: unknown, steps: readonly Step[]): { value: unknown; path: string } {
   let value = bad;
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i];
