@@ -273,8 +273,9 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       drain = { promise, resolve, deadline: Number.POSITIVE_INFINITY };
       this.drains.set(node, drain);
     }
-    if (drainTimeoutMs !== undefined && this.clock.now() + drainTimeoutMs < drain.deadline) {
-      drain.deadline = this.clock.now() + drainTimeoutMs;
+    const deadline = drainTimeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + drainTimeoutMs;
+    if (deadline < drain.deadline) {
+      drain.deadline = deadline;
       this.clearNodeTimer(node);
       this.nodeTimers.set(
         node,
@@ -330,8 +331,9 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
-   * Resolves the discovery provider once and reconciles membership. Never rejects: a failed or malformed resolution
-   * is logged and keeps the current nodes; an invalid entry is skipped with a warning naming it.
+   * Resolves the discovery provider once and reconciles membership. A failed or malformed resolution is logged and
+   * keeps the current nodes; an invalid entry is skipped with a warning naming it. Rejects only if a custom strategy
+   * throws while membership changes (scheduled refreshes log that too).
    */
   async refreshDiscovery(): Promise<void> {
     const discovery = this.options.discovery;
