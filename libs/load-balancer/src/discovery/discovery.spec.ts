@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { NodeProcess } from '../../../../test/harness/index.js';
 import { ManualClock } from '../clock/manual-clock.js';
 import type { NodeConfig } from '../interfaces/node-config.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
@@ -155,5 +156,27 @@ describe('DnsDiscovery options', () => {
   ])('rejects %j naming the option', (options, message) => {
     expect(() => new DnsDiscovery(options)).toThrow(InvalidLoadBalancerOptionsError);
     expect(() => new DnsDiscovery(options)).toThrow(message);
+  });
+});
+
+describe('a Nest app whose discovery turns invalid (defect 22, own process)', () => {
+  it('defect 22: keeps running, logs the skipped entry and keeps the good node', async () => {
+    const app = NodeProcess.start(
+      'invalid-discovery',
+      'libs/load-balancer/src/discovery/fixtures/invalid-discovery-app.ts',
+    );
+    try {
+      const [alive] = await app.waitFor(/ALIVE after \d+ rounds; nodes: .*/);
+      expect(alive).toMatch(/nodes: good$/);
+      expect(app.log).toMatch(
+        /`discovery\.resolve\(\)\[1\]\.port` must be an integer from 1 to 65535; got 0\. Node "bad"/,
+      );
+      expect(app.log).not.toMatch(/unhandled|UnhandledPromiseRejection/i);
+      // It exits by itself once done; a crash would have ended it before ALIVE (waitFor rejects then).
+      await vi.waitFor(() => expect(app.alive).toBe(false), { timeout: 15_000, interval: 50 });
+      expect(await app.stop()).toBe(0);
+    } finally {
+      await app.kill();
+    }
   });
 });
