@@ -124,7 +124,7 @@ describe('@Cached key properties', () => {
         // The single-primitive fast path gives the same text as the generic walk.
         expect(encodeArgs(args)).toBe(encodeCanonical(args));
       }),
-      propertyParameters(300),
+      propertyParameters(500),
     );
   });
 
@@ -133,7 +133,7 @@ describe('@Cached key properties', () => {
       fc.property(fc.oneof(argumentList, lookAlikes), fc.oneof(argumentList, lookAlikes), (a, b) => {
         expect(keyOf(a) === keyOf(b)).toBe(sameData(a, b));
       }),
-      propertyParameters(300),
+      propertyParameters(500),
     );
   });
 
@@ -147,7 +147,7 @@ describe('@Cached key properties', () => {
         };
         expect(keyOf(place(x))).not.toBe(keyOf(place(y)));
       }),
-      propertyParameters(300),
+      propertyParameters(500),
     );
   });
 });

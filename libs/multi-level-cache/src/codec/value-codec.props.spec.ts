@@ -51,7 +51,7 @@ describe('value codec properties', () => {
         // Deterministic: the same value, the same text.
         expect(encodeValue(value)).toBe(text);
       }),
-      propertyParameters(400),
+      propertyParameters(1_000),
     );
   });
 
@@ -69,7 +69,7 @@ describe('value codec properties', () => {
         // The siblings may hold nothing unencodable, so the first failure is the planted one.
         expect((error as CacheSerializationError).path).toBe(path);
       }),
-      propertyParameters(200),
+      propertyParameters(300),
     );
   });
 });
@@ -106,7 +106,7 @@ describe('value codec properties through both tiers', () => {
         expect(reader.stats().hits.l2).toBe(l2Hits + 1);
         expect(firstDifference(fromRedis, value)).toBeUndefined();
       }),
-      propertyParameters(100),
+      propertyParameters(200),
     );
     expect(writer.stats().l2Errors + reader.stats().l2Errors).toBe(0);
   });
