@@ -274,7 +274,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       this.drains.set(node, drain);
     }
     const deadline = drainTimeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + drainTimeoutMs;
-    if (deadline < drain.deadline) {
+    if (drainTimeoutMs !== undefined && deadline < drain.deadline) {
       drain.deadline = deadline;
       this.clearNodeTimer(node);
       this.nodeTimers.set(
