@@ -348,6 +348,32 @@ describe('@Cached / @CacheEvict', () => {
     expect(helper.calls).toBe(1);
   });
 
+  it('binds inherited @Cached methods per subclass, with the subclass name in the key', async () => {
+    class BaseRepo {
+      calls = 0;
+      @Cached()
+      async find(id: number): Promise<string> {
+        this.calls++;
+        return `${this.constructor.name} ${id}`;
+      }
+    }
+    @Injectable()
+    class CatsRepo extends BaseRepo {}
+    @Injectable()
+    class DogsRepo extends BaseRepo {}
+    @Module({ providers: [CatsRepo, DogsRepo] })
+    class PetsModule {}
+    const app = await boot({ namespace, l2: false }, [PetsModule]);
+    const [cats, dogs] = [app.get(CatsRepo), app.get(DogsRepo)];
+    expect([await cats.find(1), await cats.find(1), await dogs.find(1)]).toStrictEqual([
+      'CatsRepo 1',
+      'CatsRepo 1',
+      'DogsRepo 1',
+    ]);
+    expect([cats.calls, dogs.calls]).toStrictEqual([1, 1]);
+    expect(await app.get(MultiLevelCache).get(cachedMethodKey(DogsRepo, 'find', [1]))).toBe('DogsRepo 1');
+  });
+
   it('fails at boot when two classes with the same name would share default keys', async () => {
     const [A, B] = [makeTwin(), makeTwin()];
     @Module({
