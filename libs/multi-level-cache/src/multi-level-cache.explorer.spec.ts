@@ -506,6 +506,9 @@ describe('hostile @Cached / @CacheEvict options', () => {
   it.each([
     ['NaN ttl', () => Cached({ ttl: Number.NaN }), /Hostile\.run.*ttl.*NaN/],
     ['negative grace', () => Cached({ grace: -1 }), /Hostile\.run.*grace/],
+    ['Infinity ttl', () => Cached({ ttl: Number.POSITIVE_INFINITY }), /Hostile\.run.*ttl.*Infinity/],
+    ['a ttl of 400 days', () => Cached({ ttl: 400 * 86_400_000 }), /Hostile\.run.*ttl.*34560000000/],
+    ['a fractional nullTtl', () => Cached({ nullTtl: 0.5 }), /Hostile\.run.*nullTtl/],
     ['a key that is not a function', () => Cached({ key: 'k' as never }), /@Cached\(Hostile\.run\)\.key/],
     ['an unknown option (typo)', () => Cached({ tll: 5 } as never), /@Cached\(Hostile\.run\)\.tll/],
     ['tags that are not strings', () => Cached({ tags: [1] as never }), /Hostile\.run.*tags/],
@@ -521,6 +524,7 @@ describe('hostile @Cached / @CacheEvict options', () => {
     expect(error).toBeInstanceOf(InvalidCacheOptionsError);
     expect((error as Error).name).toBe('InvalidCacheOptionsError');
     expect((error as Error).message).toMatch(message);
+    expect((error as InvalidCacheOptionsError).option).toMatch(/^@(Cached|CacheEvict)\(Hostile\.run\)/);
   });
 
   it('refuses @Cached on a non-method at decoration time', () => {
