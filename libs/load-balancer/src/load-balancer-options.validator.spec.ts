@@ -112,7 +112,7 @@ describe('option validation with the shared bounds (defect 26)', () => {
         }).compile(),
       ).rejects.toThrow(
         new RegExp(
-          `^\`${escape(path)}\` must be an integer number of milliseconds from 1 to 2147483647; got 2147483648\\.`,
+          `^\`${escape(path)}\` must be an integer number of milliseconds from 1 to 2147483647 \\(the largest timer Node runs\\); got 2147483648\\.`,
         ),
       );
     }
@@ -130,7 +130,7 @@ describe('option validation with the shared bounds (defect 26)', () => {
   it('defect 26: removeNode({ drainTimeoutMs: 2^31 }) rejects and keeps the node', async () => {
     const lb = new LoadBalancer({ nodes: [{ id: 'n0', host: 'h', port: 1 }], clock: new ManualClock() });
     await expect(lb.removeNode('n0', { drainTimeoutMs: TOO_LONG })).rejects.toThrow(
-      /^`removeNode\(options\)\.drainTimeoutMs` must be an integer number of milliseconds from 0 to 2147483647; got 2147483648\./,
+      /^`removeNode\(options\)\.drainTimeoutMs` must be an integer number of milliseconds from 0 to 2147483647 \(the largest timer Node runs\); got 2147483648\./,
     );
     expect(lb.nodes().map((n) => n.state)).toEqual(['healthy']);
   });

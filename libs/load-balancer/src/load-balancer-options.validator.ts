@@ -47,8 +47,16 @@ const numberIn = (min: number, max: number, expectation: string, exclusiveMin = 
 /** The shared bounds, by meaning. Every numeric option and argument of the lib is checked with one of these. */
 export const RULES = {
   /** Passed to a timer. */
-  timerMs: integerIn(1, MAX_TIMER_MS, `an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`),
-  timerOrZeroMs: integerIn(0, MAX_TIMER_MS, `an integer number of milliseconds from 0 to ${MAX_TIMER_MS}`),
+  timerMs: integerIn(
+    1,
+    MAX_TIMER_MS,
+    `an integer number of milliseconds from 1 to ${MAX_TIMER_MS} (the largest timer Node runs)`,
+  ),
+  timerOrZeroMs: integerIn(
+    0,
+    MAX_TIMER_MS,
+    `an integer number of milliseconds from 0 to ${MAX_TIMER_MS} (the largest timer Node runs)`,
+  ),
   /** Only used in arithmetic (decay constants, ramps): fractions make sense. */
   durationMs: numberIn(0, MAX_TIMER_MS, `a finite number of milliseconds > 0 and <= ${MAX_TIMER_MS}`, true),
   latencyMs: numberIn(0, MAX_TIMER_MS, `a finite number of milliseconds from 0 to ${MAX_TIMER_MS}`),

@@ -151,7 +151,7 @@ describe('DnsDiscovery options', () => {
     [{ hostname: 'api', port: 80, weight: Number.NaN }, /`DnsDiscovery\(options\)\.weight`.*got NaN/],
     [
       { hostname: 'api', port: 80, refreshIntervalMs: 2 ** 31 },
-      /`DnsDiscovery\(options\)\.refreshIntervalMs` must be an integer number of milliseconds from 1 to 2147483647; got 2147483648/,
+      /`DnsDiscovery\(options\)\.refreshIntervalMs` must be an integer number of milliseconds from 1 to 2147483647 \(the largest timer Node runs\); got 2147483648/,
     ],
   ])('rejects %j naming the option', (options, message) => {
     expect(() => new DnsDiscovery(options)).toThrow(InvalidLoadBalancerOptionsError);
