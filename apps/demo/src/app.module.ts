@@ -1,16 +1,23 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoadBalancerModule } from '@nest-scale/load-balancer';
 import { MultiLevelCacheModule } from '@nest-scale/multi-level-cache';
 import { TaskQueueModule } from '@nest-scale/task-queue';
 import { AdminController } from './admin/admin.controller.js';
 import { AdminTokenGuard } from './admin/admin-token.guard.js';
+import { CartController } from './cart/cart.controller.js';
+import { CartRepository } from './cart/cart.repository.js';
+import { CartService } from './cart/cart.service.js';
+import { InMemoryCartRepository } from './cart/in-memory-cart.repository.js';
+import { RedisCartRepository } from './cart/redis-cart.repository.js';
 import { CATALOG_UPSTREAM } from './catalog/catalog.constants.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { CatalogService } from './catalog/catalog.service.js';
 import { DemoConfig } from './config/demo-config.js';
-import { createRedisClient } from './config/redis-client.js';
+import { GatewayInfraModule } from './config/gateway-infra.module.js';
+import { GatewayRedis } from './config/gateway-redis.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { AppErrorsFilter } from './errors/app-errors.filter.js';
 import { HealthController } from './health/health.controller.js';
@@ -23,6 +30,7 @@ import { OrderTasks } from './orders/order-tasks.service.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { RedisOrderRepository } from './orders/redis-order.repository.js';
+import { RedisThrottlerStorage } from './rate-limit/redis-throttler.storage.js';
 
 /** The catalog gateway: everything it needs comes in through DI, configured from one `DemoConfig`. */
 @Module({})
@@ -36,6 +44,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        GatewayInfraModule.forRoot(config),
+        ThrottlerModule.forRootAsync({
+          inject: [GatewayRedis],
+          useFactory: (redis: GatewayRedis) => ({
+            throttlers: [{ name: 'default', ttl: 60_000, limit: config.orderRateLimit }],
+            errorMessage: `more than ${config.orderRateLimit} orders a minute from this client; retry after Retry-After seconds`,
+            ...(redis.client ? { storage: new RedisThrottlerStorage(redis.client, config.keyPrefix) } : {}),
+          }),
+        }),
         MultiLevelCacheModule.forRoot({
           namespace: `${config.keyPrefix}:catalog`,
           ttl: config.cacheTtlMs,
@@ -70,19 +87,24 @@ export class AppModule {
       controllers: [
         CatalogController,
         OrdersController,
+        CartController,
         HealthController,
         MetricsController,
         AdminController,
         DashboardController,
       ],
       providers: [
-        { provide: DemoConfig, useValue: config },
         {
           provide: OrderRepository,
-          useFactory: () => {
-            const redis = createRedisClient(config, { maxRetriesPerRequest: 1 });
-            return redis ? new RedisOrderRepository(redis, config.keyPrefix) : new InMemoryOrderRepository();
-          },
+          inject: [GatewayRedis],
+          useFactory: ({ client }: GatewayRedis) =>
+            client ? new RedisOrderRepository(client, config.keyPrefix) : new InMemoryOrderRepository(),
+        },
+        {
+          provide: CartRepository,
+          inject: [GatewayRedis],
+          useFactory: ({ client }: GatewayRedis) =>
+            client ? new RedisCartRepository(client, config.keyPrefix) : new InMemoryCartRepository(),
         },
         {
           provide: APP_PIPE,
@@ -93,6 +115,7 @@ export class AppModule {
         CatalogService,
         OrdersService,
         OrderTasks,
+        CartService,
         MetricsService,
         RedisHealthIndicator,
       ],

@@ -6,7 +6,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BULL_BOARD_PATH, mountBullBoard } from './admin/bull-board.js';
 import { AppModule } from './app.module.js';
 import { DemoConfig, DemoConfigError } from './config/demo-config.js';
+import { GatewayRedis } from './config/gateway-redis.js';
 import { applyConnectionLimits, createGatewayAdapter, installBodyParsers } from './http/gateway-http.js';
+import { installSessions } from './sessions/sessions.js';
 
 /** Exit code for a configuration the gateway cannot start with (EX_CONFIG). */
 const EXIT_CONFIG = 78;
@@ -30,6 +32,7 @@ const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(c
 });
 app.enableShutdownHooks();
 installBodyParsers(app);
+await installSessions(app, config, app.get(GatewayRedis).client);
 const bullBoard = await mountBullBoard(app, config.adminToken);
 try {
   await app.listen(config.port, config.host);

@@ -38,6 +38,12 @@ export interface DemoSettings {
   keepAliveTimeoutMs: number;
   /** Open connections beyond this are refused, so a flood of idle sockets cannot exhaust the process. */
   maxConnections: number;
+  /** `POST /orders` and `POST /cart/checkout` per client (IP address) per minute, across all gateways on one Redis. */
+  orderRateLimit: number;
+  /** Signs the session cookie; gateways that share sessions need the same one (shared through Redis when unset). */
+  sessionSecret?: string;
+  /** Whether the session cookie is `Secure` (only sent over HTTPS); on behind a TLS-terminating proxy. */
+  cookieSecure: boolean;
 }
 
 export class DemoConfig {
@@ -55,6 +61,9 @@ export class DemoConfig {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+  readonly orderRateLimit: number;
+  readonly sessionSecret?: string;
+  readonly cookieSecure: boolean;
 
   constructor(settings: DemoSettings) {
     Object.assign(this, settings);
@@ -94,6 +103,9 @@ export class DemoConfig {
       requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
       keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
       maxConnections: integer(env, 'MAX_CONNECTIONS', 2_048, 1, 1_000_000),
+      orderRateLimit: integer(env, 'ORDER_RATE_LIMIT', 120, 1, 1_000_000),
+      sessionSecret: readSessionSecret(env),
+      cookieSecure: boolean(env, 'COOKIE_SECURE', false),
     });
   }
 }
@@ -129,6 +141,17 @@ function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {
     throw new DemoConfigError(
       `ADMIN_TOKEN is too short (${raw.length} characters): use at least ${MIN_ADMIN_TOKEN_LENGTH} random characters, ` +
         'e.g. `openssl rand -hex 16`, or leave it unset to get a generated one.',
+    );
+  }
+  return raw;
+}
+
+function readSessionSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.SESSION_SECRET?.trim();
+  if (!raw) return undefined;
+  if (raw.length < 32) {
+    throw new DemoConfigError(
+      `SESSION_SECRET is too short (${raw.length} characters): use at least 32 random characters, e.g. \`openssl rand -hex 32\`.`,
     );
   }
   return raw;

@@ -30,8 +30,6 @@ export class InMemoryOrderRepository extends OrderRepository {
     return entry.order;
   }
 
-  async close(): Promise<void> {}
-
   /** The Map iterates in insertion order, so the oldest orders are first. */
   private prune(): void {
     const cutoff = performance.now() - this.retentionMs;

@@ -8,7 +8,9 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  UseGuards,
 } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { CreateOrderDto } from './create-order.dto.js';
 import { checkIdempotencyKey } from './idempotency-key.js';
 import { type OrderView, OrdersService } from './orders.service.js';
@@ -23,6 +25,7 @@ export class OrdersController {
    */
   @Post()
   @HttpCode(202)
+  @UseGuards(ThrottlerGuard)
   place(@Body() dto: CreateOrderDto, @Headers('idempotency-key') key: string | undefined): Promise<OrderView> {
     return this.orders.place(dto, checkIdempotencyKey(key));
   }

@@ -5,7 +5,6 @@ import { type Order, parseOrder } from './order.js';
 
 const ORDER_TTL_SECONDS = 7 * 24 * 3600;
 const ORDER_STORE = 'order store (Redis)';
-const CLOSE_DEADLINE_MS = 1_000;
 
 export class RedisOrderRepository extends OrderRepository {
   constructor(
@@ -13,9 +12,6 @@ export class RedisOrderRepository extends OrderRepository {
     private readonly prefix = 'demo',
   ) {
     super();
-    this.redis.on('error', () => {
-      // Commands reject while Redis is down; the errors filter turns that into a 503.
-    });
   }
 
   async saveIfAbsent(order: Order): Promise<Order> {
@@ -34,15 +30,6 @@ export class RedisOrderRepository extends OrderRepository {
       throw new DependencyUnavailableError(ORDER_STORE, `the record of order ${id} is not a readable order`);
     }
     return order;
-  }
-
-  /** QUIT flushes what is pending, but waits for a Redis that may be gone: bounded, then the socket is cut. */
-  async close(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DEADLINE_MS)));
-    await Promise.race([this.redis.quit().catch(() => undefined), deadline]);
-    clearTimeout(timer);
-    this.redis.disconnect();
   }
 
   private key(id: string): string {
