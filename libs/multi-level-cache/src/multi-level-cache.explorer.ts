@@ -26,6 +26,7 @@ import { MultiLevelCache } from './multi-level-cache.service.js';
 type Method = (...args: unknown[]) => unknown;
 
 const KEY_MEMO_SIZE = 1_024;
+const MEMO_STRING_LENGTH = 256;
 const CACHED_OPTIONS = ['ttl', 'nullTtl', 'key', 'tags', 'grace', 'lease'];
 const EVICT_OPTIONS = ['keys', 'tags'];
 
@@ -251,9 +252,15 @@ function checkDeclaredReturnType(proto: object, name: string, label: string): vo
     throw new CachedMethodError(DECLARED_NOT_A_PROMISE(label, type.name));
 }
 
-/** Map keys compare with SameValueZero, which would merge -0 with 0; every other number and string is safe. */
+/**
+ * Map keys compare with SameValueZero, which would merge -0 with 0; every other number and string is safe. Long
+ * strings are left out so the memo never holds more than about `KEY_MEMO_SIZE` short strings (a hostile caller could
+ * otherwise pin a thousand megabyte-long arguments).
+ */
 function memoizable(value: unknown): boolean {
-  return typeof value === 'string' || (typeof value === 'number' && !Object.is(value, -0));
+  return typeof value === 'string'
+    ? value.length <= MEMO_STRING_LENGTH
+    : typeof value === 'number' && !Object.is(value, -0);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
