@@ -81,6 +81,10 @@ export class AppModule {
           attempts: 5,
           backoff: { type: 'exponential', delayMs: 200, jitter: 0.5 },
           shutdownDeadlineMs: 10_000,
+          // A dead gateway's tasks resume on another within lock + stall check (≤ 7 s) instead of BullMQ's ~60 s,
+          // at the price of a lock renewal every 2.5 s per running task, and a handler that blocks its event loop
+          // for 5 s being taken for dead and run again: handlers here are idempotent by order id.
+          bullmq: { lockDurationMs: 5_000, stalledIntervalMs: 2_000, maxStalledCount: 2 },
         }),
         TerminusModule,
       ],

@@ -14,7 +14,10 @@ export class FaultInjectionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getClass().name === 'FaultsController') return next.handle();
-    const { latencyMs, jitterMs, failureRate } = this.config.faults;
+    const { latencyMs, jitterMs, failureRate, pathPrefix } = this.config.faults;
+    if (pathPrefix !== '' && !context.switchToHttp().getRequest<{ url: string }>().url.startsWith(pathPrefix)) {
+      return next.handle();
+    }
     const delay = latencyMs + (jitterMs > 0 ? Math.random() * jitterMs : 0);
     return from(delay > 0 ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve()).pipe(
       switchMap(() => {

@@ -15,11 +15,12 @@ export class FaultsController {
 
   @Put()
   set(@Body() changes: UpdateFaultsDto): FaultSettings {
-    const { latencyMs, jitterMs, failureRate } = this.config.faults;
+    const { latencyMs, jitterMs, failureRate, pathPrefix } = this.config.faults;
     Object.assign(this.config.faults, {
       latencyMs: changes.latencyMs ?? latencyMs,
       jitterMs: changes.jitterMs ?? jitterMs,
       failureRate: changes.failureRate ?? failureRate,
+      pathPrefix: changes.pathPrefix ?? pathPrefix,
     });
     return this.config.faults;
   }

@@ -1,4 +1,4 @@
-import { IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import type { FaultSettings } from './fault-settings.js';
 
 export class UpdateFaultsDto implements Partial<FaultSettings> {
@@ -19,4 +19,9 @@ export class UpdateFaultsDto implements Partial<FaultSettings> {
   @Min(0)
   @Max(1)
   failureRate?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^(\/[\w./-]*)?$/, { message: "pathPrefix must be '' or a path such as '/inventory'" })
+  pathPrefix?: string;
 }
