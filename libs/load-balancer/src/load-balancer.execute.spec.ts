@@ -333,3 +333,33 @@ describe('report() input (defect 24)', () => {
     expect(lb.nodes().find((n) => n.id === 'n0')).toMatchObject({ requests: 2, failures: 1 });
   });
 });
+
+describe('drain deadline of a probing node (found by the state-machine property)', () => {
+  it('keeps the drainTimeoutMs deadline when the half-open probe on the draining node is aborted', async () => {
+    const { clock, lb } = setup({ outlierDetection: { jitter: 0, baseEjectionMs: 1_000 }, slowStart: false }, 3);
+    const state = (id: string) => lb.nodes().find((n) => n.id === id);
+    // A long call on n0 while it is healthy, then n0 is ejected and becomes probing.
+    let held: Promise<unknown> | undefined;
+    while (held === undefined) {
+      const call = lb.execute(() => new Promise(() => undefined));
+      if (state('n0')!.inFlight === 1) held = call;
+    }
+    for (let i = 0; i < 5; i++) lb.report('n0', { latencyMs: 1, error: true });
+    clock.advance(1_000);
+    expect(state('n0')!.state).toBe('probing');
+    // The next pick of n0 is its probe; abort it after n0 started draining.
+    const controller = new AbortController();
+    for (let i = 0; i < 3 && state('n0')!.inFlight < 2; i++) {
+      void lb.execute(() => new Promise(() => undefined), { signal: controller.signal }).catch(() => undefined);
+    }
+    expect(state('n0')!.inFlight).toBe(2);
+    let removed: boolean | undefined;
+    void lb.removeNode('n0', { drainTimeoutMs: 5_000 }).then((r) => (removed = r));
+    controller.abort(new Error('caller gave up'));
+    await flush();
+    clock.advance(5_000);
+    await flush();
+    expect(removed).toBe(true);
+    expect(state('n0')).toBeUndefined();
+  });
+});

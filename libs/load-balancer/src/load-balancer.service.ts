@@ -257,6 +257,8 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     if (node.state !== 'draining') {
       node.state = 'draining';
       node.admission = 0;
+      // A draining node has no probe: otherwise cancelling it would clear the drain deadline timer set below.
+      node.probeInFlight = false;
       this.clearNodeTimer(node);
       this.active = this.active.filter((n) => n !== node);
       this.membershipVersion++;
