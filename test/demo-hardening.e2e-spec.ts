@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { NodeProcess, RedisServer, uniquePrefix } from './harness/index.js';
 import { type GatewayHandle, http, startGateway, startUpstreams, stopStack } from './support/demo-stack.js';
 
@@ -223,14 +224,16 @@ describe('demo gateway: a Redis outage', () => {
   let upstreams: Awaited<ReturnType<typeof startUpstreams>>;
   let a: GatewayHandle;
   let b: GatewayHandle;
+  let prefix: string;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
     upstreams = await startUpstreams({ count: 2 });
+    prefix = uniquePrefix('outage');
     const env = {
       UPSTREAMS: upstreams.list,
       REDIS_URL: redis.url,
-      KEY_PREFIX: uniquePrefix('outage'),
+      KEY_PREFIX: prefix,
       ADMIN_TOKEN: TOKEN,
     };
     [a, b] = await Promise.all([
@@ -252,6 +255,26 @@ describe('demo gateway: a Redis outage', () => {
     expect(onB.status).toBe(202);
     expect(onB.body.id).toBe(onA.body.id);
     expect(onB.body.tasks.map((t: { id: string }) => t.id)).toEqual(onA.body.tasks.map((t: { id: string }) => t.id));
+  });
+
+  it('answers a clear 503, not a 500, for an order record that is not valid JSON or lacks its tasks', async () => {
+    const raw = new Redis(redis.url);
+    try {
+      const placed = await http(a.url, 'POST', '/orders', { body: order('7', 1) });
+      const { tasks: _tasks, ...withoutTasks } = placed.body;
+      const ids = ['0b1e4b8e-8d5f-4c4e-9a1c-1b2c3d4e5f60', '1b1e4b8e-8d5f-4c4e-9a1c-1b2c3d4e5f60'];
+      await raw.set(`${prefix}:order:${ids[0]}`, '{"id": not json');
+      await raw.set(`${prefix}:order:${ids[1]}`, JSON.stringify({ ...withoutTasks, id: ids[1] }));
+      for (const id of ids) {
+        for (let i = 0; i < 2; i++) {
+          const res = await http(b.url, 'GET', `/orders/${id}`);
+          expectUnavailable(res, /order store.*not a readable order/);
+        }
+      }
+      expect((await http(b.url, 'GET', `/orders/${placed.body.id}`)).status).toBe(200);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('answers 503 with Retry-After naming what is down, keeps health/live and ready up, and recovers', async () => {
