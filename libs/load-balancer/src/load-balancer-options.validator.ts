@@ -45,7 +45,7 @@ const numberIn = (min: number, max: number, expectation: string, exclusiveMin = 
 });
 
 /** The shared bounds, by meaning. Every numeric option and argument of the lib is checked with one of these. */
-export const RULES = {
+const RULES = {
   /** Passed to a timer. */
   timerMs: integerIn(
     1,
@@ -70,7 +70,6 @@ export const RULES = {
   weight: numberIn(0, MAX_WEIGHT, `a finite number from 0 to ${MAX_WEIGHT}`),
   port: integerIn(1, 65_535, 'an integer from 1 to 65535'),
   nonEmptyString: { expectation: 'a non-empty string', test: (v) => typeof v === 'string' && v.length > 0 },
-  optionalString: { expectation: 'a string', test: (v) => typeof v === 'string' },
   object: { expectation: 'an object', test: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) },
   array: { expectation: 'an array', test: Array.isArray },
   function: { expectation: 'a function', test: (v) => typeof v === 'function' },
