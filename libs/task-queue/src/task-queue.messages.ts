@@ -74,3 +74,11 @@ export const CLUSTER_PREFIX_WITHOUT_HASH_TAG = (prefix: unknown, queueName: stri
   "(text in braces) so that all of the queue's keys share one slot, as BullMQ's scripts require. Use for " +
   `example "{${typeof prefix === 'string' && prefix !== '' ? prefix.replace(/[{}]/g, '') : 'bull'}:${queueName}}", or ` +
   `leave prefix out for the default "{${queueName}}". Queues with different hash tags spread over the cluster.`;
+
+export const UNREADABLE_JOB = (id: string | undefined, reason: string) =>
+  `Task ${id} cannot be read: ${reason}. It was written by another program or version, or corrupted, so it was ` +
+  'failed without running. Enqueue it again with a valid payload, or remove it.';
+
+export const CONNECTIONS_FORCED_CLOSED = (graceMs: number) =>
+  `BullMQ did not close within ${graceMs} ms (Redis is unreachable or not answering), so the task queue closed ` +
+  'its Redis connections without waiting. Tasks still running were handed back only if Redis got the request.';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type ConnectionOptions, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -8,9 +8,25 @@ import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
-import { NO_HANDLER_ON_WORKER, TASKS_REQUEUED_AT_SHUTDOWN } from '../task-queue.messages.js';
+import {
+  CONNECTIONS_FORCED_CLOSED,
+  NO_HANDLER_ON_WORKER,
+  TASKS_REQUEUED_AT_SHUTDOWN,
+  UNREADABLE_JOB,
+} from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
+import { readUnreadableJob, TaskQueueWorker } from './task-queue-worker.js';
+
+/** How long shutdown waits for BullMQ to close on its own, past the deadline, before it cuts the connections. */
+const CLOSE_GRACE_MS = 500;
+/**
+ * ioredis ends a socket and destroys it only after `disconnectTimeout` (2 s by default) when the peer does not
+ * answer; a dead Redis never does, and the pending timer holds the process that long after shutdown.
+ */
+const SOCKET_CLOSE = { disconnectTimeout: CLOSE_GRACE_MS };
+/** Dead tasks retried per batch of concurrent Redis calls by `retryDead`. */
+const RETRY_PAGE = 500;
 
 /**
  * One attempt of one BullMQ job. It settles the promise BullMQ awaits directly: the success path costs the
@@ -49,7 +65,8 @@ const STATES: Record<string, TaskState> = {
 export class BullMqTaskQueueDriver extends TaskQueueDriver {
   readonly kind = 'bullmq';
   readonly queue: Queue;
-  private worker: Worker | undefined;
+  private worker: TaskQueueWorker | undefined;
+  private closed = false;
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private readonly logger = new Logger('TaskQueue');
   private lastErrorLog = 0;
@@ -68,11 +85,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     this.removeOnFail = { count: dead.count, age: Math.ceil(dead.ageMs / 1_000) };
     // The producer connection fails fast while Redis is away (no offline queue, one retry, a command timeout),
     // so `enqueue` reports the failure to its caller instead of hanging.
-    const failFast = { maxRetriesPerRequest: 1, commandTimeout: options.enqueueTimeoutMs };
+    const failFast = { maxRetriesPerRequest: 1, commandTimeout: options.enqueueTimeoutMs, ...SOCKET_CLOSE };
     this.queue = new Queue(options.queueName, {
       connection: options.cluster
         ? this.openCluster(false, failFast)
-        : ({ ...options.connection, enableOfflineQueue: false, ...failFast } as ConnectionOptions),
+        : ({ ...SOCKET_CLOSE, ...options.connection, enableOfflineQueue: false, ...failFast } as ConnectionOptions),
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     });
     this.queue.on('error', (error) => this.logConnectionError(error));
@@ -81,7 +98,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   async start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void> {
     this.handlers = handlers;
     const tuning = this.options.bullmq;
-    this.worker = new Worker(
+    this.worker = new TaskQueueWorker(
       this.options.queueName,
       // Two parameters on purpose: a processor that takes BullMQ's third (signal) argument makes the Worker
       // create an AbortController for every job. context.signal is created only when a handler reads it.
@@ -89,8 +106,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       {
         // A worker's blocking connection must retry forever (BullMQ requires maxRetriesPerRequest: null).
         connection: this.options.cluster
-          ? this.openCluster(true, { maxRetriesPerRequest: null })
-          : ({ ...this.options.connection } as ConnectionOptions),
+          ? this.openCluster(true, { maxRetriesPerRequest: null, ...SOCKET_CLOSE })
+          : ({ ...SOCKET_CLOSE, ...this.options.connection } as ConnectionOptions),
         ...(this.options.prefix !== undefined ? { prefix: this.options.prefix } : {}),
         concurrency: this.options.concurrency,
         ...(tuning.lockDurationMs !== undefined ? { lockDuration: tuning.lockDurationMs } : {}),
@@ -102,15 +119,10 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
+    if (this.closed) throw new TaskEnqueueError(tasks.map((t) => t.name), undefined, 'shut-down');
     const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
     try {
-      const added = await withTimeout(
-        jobs.length === 1
-          ? this.queue.add(jobs[0].name, jobs[0].data, jobs[0].opts).then((job) => [job])
-          : this.queue.addBulk(jobs),
-        this.options.enqueueTimeoutMs,
-      );
-      return added.map((job) => ({ id: job.id as string, name: job.name }));
+      return await withTimeout(this.add(jobs, tasks), this.options.enqueueTimeoutMs);
     } catch (error) {
       throw new TaskEnqueueError(
         tasks.map((t) => t.name),
@@ -120,35 +132,33 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   async getTask(id: string): Promise<TaskInfo | undefined> {
-    const job = await this.queue.getJob(id);
-    if (job === undefined) return undefined;
-    const state = STATES[await job.getState()];
-    return state === undefined ? undefined : info(job, state);
+    const state = STATES[await this.queue.getJobState(id)];
+    if (state === undefined) return undefined;
+    return this.read(id, state);
   }
 
   async listDead(offset: number, limit: number): Promise<TaskInfo[]> {
     if (limit <= 0) return [];
-    const jobs = await this.queue.getFailed(offset, offset + limit - 1);
-    return jobs.filter((job) => job !== undefined).map((job) => info(job, 'failed'));
+    const ids = await this.queue.getRanges(['failed'], offset, offset + limit - 1);
+    const tasks = await Promise.all(ids.map((id) => this.read(id, 'failed')));
+    return tasks.filter((task) => task !== undefined);
   }
 
+  /**
+   * Retries each given dead task once. `'all'` snapshots the dead set first: a task that fails again during the
+   * call lands back in it, and re-reading it would retry that task without end. The retry script needs only the
+   * id, so a job whose hash cannot be parsed is retried (and fails again, readably) rather than throwing.
+   */
   async retryDead(ids: readonly string[] | 'all'): Promise<number> {
+    const chosen = ids === 'all' ? await this.queue.getRanges(['failed'], 0, -1) : [...new Set(ids)];
+    const options = { resetAttemptsMade: true, resetAttemptsStarted: true };
     let moved = 0;
-    const retry = async (job: Job | undefined) => {
-      if (job === undefined || !(await job.isFailed())) return;
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      moved++;
-    };
-    if (ids === 'all') {
-      for (;;) {
-        const page = await this.queue.getFailed(0, 499);
-        if (page.length === 0) break;
-        const before = moved;
-        for (const job of page) await retry(job);
-        if (moved === before) break;
-      }
-    } else {
-      for (const id of ids) await retry(await this.queue.getJob(id));
+    for (let i = 0; i < chosen.length; i += RETRY_PAGE) {
+      const page = chosen.slice(i, i + RETRY_PAGE);
+      const results = await Promise.allSettled(
+        page.map((id) => this.queue.backend.retryFinishedJob({ id, opts: {} } as MinimalJob, 'failed', options)),
+      );
+      for (const result of results) if (result.status === 'fulfilled') moved++;
     }
     return moved;
   }
@@ -200,17 +210,54 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       if (ids.length > 0) this.logger.warn(TASKS_REQUEUED_AT_SHUTDOWN(deadlineMs, ids));
     }, deadlineMs);
     try {
-      await closed;
+      // Without Redis, close() never resolves (finishing a job needs Redis): the deadline holds all the same,
+      // and `close` cuts the connections.
+      await settlesWithin(closed, deadlineMs + CLOSE_GRACE_MS);
     } finally {
       clearTimeout(timer);
     }
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    this.closed = true;
+    const closing = Promise.all([this.worker?.close(), this.queue.close()]);
+    if (!(await settlesWithin(closing, CLOSE_GRACE_MS))) {
+      this.logger.warn(CONNECTIONS_FORCED_CLOSED(CLOSE_GRACE_MS));
+    }
+    // Even a close that resolved can leave timers and a client reconnecting for good: on a dead Redis BullMQ's
+    // quit() fails, and BullMQ marks the client ended without ending it.
+    this.worker?.stopTimers();
+    for (const holder of [this.worker, this.queue]) if (holder !== undefined) disconnectNow(holder.backend);
     // BullMQ closes the connections it duplicated but leaves the clients it was given open.
     for (const cluster of this.clusters) cluster.disconnect();
+  }
+
+  /** Ids and names of the added jobs; a dedup hit answers with the original task's name, as the memory driver. */
+  private async add(jobs: { name: string; data: unknown; opts: object }[], tasks: readonly NewTask[]) {
+    const added =
+      jobs.length === 1
+        ? [await this.queue.add(jobs[0].name, jobs[0].data, jobs[0].opts)]
+        : await this.queue.addBulk(jobs);
+    const refs: { id: string; name: string }[] = added.map((job) => ({ id: job.id as string, name: job.name }));
+    const deduped = refs.filter((_, i) => tasks[i].dedupKey !== undefined);
+    if (deduped.length > 0) {
+      const client = await this.queue.backend.client;
+      const names = await Promise.all(deduped.map((ref) => client.hget(this.queue.toKey(ref.id), 'name')));
+      deduped.forEach((ref, i) => (ref.name = names[i] ?? ref.name));
+    }
+    return refs as TaskRef[];
+  }
+
+  /** A job as a TaskInfo; one whose hash is not valid JSON is reported as such instead of throwing. */
+  private async read(id: string, state: TaskState): Promise<TaskInfo | undefined> {
+    let job: Job | undefined;
+    try {
+      job = await Job.fromId(this.queue, id);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return readUnreadableJob(this.queue, id, state, error);
+    }
+    return job && info(job, state);
   }
 
   /** An ioredis Cluster client (the `cluster` connection option), owned and closed by this driver. */
@@ -227,6 +274,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   private process(job: Job, token: string | undefined): Promise<unknown> {
+    const unreadable = (this.worker as TaskQueueWorker).unreadable(job);
+    if (unreadable !== undefined) return Promise.reject(new UnrecoverableError(UNREADABLE_JOB(job.id, unreadable)));
     const handler = this.handlers.get(job.name);
     if (handler === undefined) return Promise.reject(new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name)));
     return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
@@ -293,6 +342,38 @@ function info(job: Job, state: TaskState): TaskInfo {
     createdAt: job.timestamp,
     ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
   };
+}
+
+/**
+ * Ends a BullMQ backend's sockets at once and stops ioredis reconnecting, so nothing keeps the process alive.
+ * BullMQ's own `disconnect()` first awaits the connection being ready, which never happens while Redis is away,
+ * so this reaches for the clients themselves (BullMQ 6 internals, checked by the shutdown spec).
+ */
+function disconnectNow(backend: unknown): void {
+  type Client = { disconnect(): void; flushQueue?(error: Error): void };
+  type Connection = { _client?: Client } | undefined;
+  const { connection, blockingConnection } = backend as { connection?: Connection; blockingConnection?: Connection };
+  for (const c of [connection, blockingConnection]) {
+    try {
+      c?._client?.disconnect();
+      // A blocking command sent before Redis vanished waits in ioredis's queue for a reconnect that will not
+      // come, and BullMQ's watchdog timer for it holds the process for seconds: reject it now.
+      c?._client?.flushQueue?.(new Error('Connection is closed'));
+    } catch {
+      // Already ended.
+    }
+  }
+}
+
+/** Whether `promise` settled within `ms` (its rejection counts as settled and is dropped). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

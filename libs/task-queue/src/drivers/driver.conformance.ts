@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
+import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import { TaskTimeoutError } from '../errors/task-timeout.error.js';
 import { UnknownTaskError } from '../errors/unknown-task.error.js';
 import { UnserializablePayloadError } from '../errors/unserializable-payload.error.js';
 import { TaskHandler } from '../decorators/task-handler.decorator.js';
 import type { TaskContext } from '../interfaces/task-context.interface.js';
 import type { TaskQueueModuleOptions } from '../interfaces/task-queue-options.interface.js';
+import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { TaskQueueModuleExtras } from '../task-queue.module-definition.js';
 import { TaskQueueModule } from '../task-queue.module.js';
 import { TaskQueue } from '../task-queue.service.js';
@@ -460,6 +462,69 @@ export function describeTaskQueueConformance(
           attemptsMade: 1,
         });
       }
+    });
+
+    it('defect 6: enqueue after the application closed rejects with TaskEnqueueError, storing nothing', async () => {
+      const app = await boot();
+      await app.close();
+      await expect(app.queue.enqueue('echo', 'late')).rejects.toBeInstanceOf(TaskEnqueueError);
+      await expect(app.queue.enqueue('echo', 'late', { delayMs: 60_000 })).rejects.toThrow(/task "echo".*shut down/s);
+      await expect(app.queue.enqueueMany([{ name: 'echo', payload: 1 }])).rejects.toThrow(/^(?!.*\.\.).*shut down/s);
+      expect(app.probe.calls).toHaveLength(0);
+    });
+
+    it("defect 7: a dedup hit returns the original task's id and name, whatever name the new call used", async () => {
+      const { queue } = await boot();
+      const first = await queue.enqueue('echo', 1, { dedupKey: 'order:7', delayMs: 60_000 });
+      expect(await queue.enqueue('flaky', 2, { dedupKey: 'order:7' })).toEqual({ id: first.id, name: 'echo' });
+      const [hit, fresh] = await queue.enqueueMany([
+        { name: 'serial', payload: 3, options: { dedupKey: 'order:7' } },
+        { name: 'serial', payload: 4, options: { dedupKey: 'order:8', delayMs: 60_000 } },
+      ]);
+      expect(hit).toEqual({ id: first.id, name: 'echo' });
+      expect(fresh.name).toBe('serial');
+    });
+
+    it('defect 26: a task delayed by 30 days waits (no timer fires early), and the delay is kept', async () => {
+      const { queue, probe } = await boot();
+      const ref = await queue.enqueue('echo', 'next month', { delayMs: 30 * 24 * 60 * 60 * 1_000 });
+      await sleep(300);
+      expect(probe.calls).toHaveLength(0);
+      expect((await queue.getTask(ref.id))?.state).toBe('delayed');
+      expect((await queue.stats()).delayed).toBe(1);
+    });
+
+    it('defect 27: keeps at most retention.*.count finished tasks, the most recent ones', async () => {
+      const { queue, probe } = await boot({ retention: { completed: { count: 2 }, dead: { count: 2 } } });
+      probe.behaviours.set('echo', (p) => {
+        if ((p as number) % 2 === 1) throw new NonRetryableError(`odd ${p}`);
+      });
+      const refs: TaskRef[] = [];
+      for (let i = 0; i < 8; i++) {
+        refs.push(await queue.enqueue('echo', i));
+        await queue.waitUntilIdle({ timeoutMs: 10_000 });
+      }
+      const stats = await queue.stats();
+      expect([stats.completed, stats.failed]).toEqual([2, 2]);
+      expect((await queue.listDead()).map((t) => t.payload)).toEqual([7, 5]);
+      expect(await queue.getTask(refs[0].id)).toBeUndefined();
+      expect(await queue.getTask(refs[1].id)).toBeUndefined();
+      expect((await queue.getTask(refs[6].id))?.state).toBe('completed');
+    });
+
+    it('defect 27: drops finished tasks older than retention.*.ageMs when later tasks finish', async () => {
+      const { queue, probe } = await boot({ retention: { completed: { ageMs: 1_000 }, dead: { ageMs: 1_000 } } });
+      probe.behaviours.set('echo', (p) => {
+        if (String(p).startsWith('bad')) throw new NonRetryableError(String(p));
+      });
+      const old = await queue.enqueueMany(['bad-old', 'good-old'].map((payload) => ({ name: 'echo', payload })));
+      await queue.waitUntilIdle({ timeoutMs: 10_000 });
+      await sleep(2_100);
+      await queue.enqueueMany(['bad-new', 'good-new'].map((payload) => ({ name: 'echo', payload })));
+      await queue.waitUntilIdle({ timeoutMs: 10_000 });
+      expect((await queue.listDead()).map((t) => t.payload)).toEqual(['bad-new']);
+      for (const ref of old) expect(await queue.getTask(ref.id)).toBeUndefined();
+      expect((await queue.stats()).completed).toBe(1);
     });
 
     it('at shutdown aborts tasks still running at the deadline, in bounded time', async () => {

@@ -24,4 +24,9 @@ export interface TaskInfo {
   error?: TaskErrorInfo;
   createdAt: number;
   finishedAt?: number;
+  /**
+   * BullMQ: set when the stored job cannot be parsed (written by another program or version, or corrupted), and
+   * says why. `payload` is then the stored text as it is, and the task fails without running.
+   */
+  unreadable?: string;
 }

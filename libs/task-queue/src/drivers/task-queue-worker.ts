@@ -1,0 +1,108 @@
+import { type Job, type JobJson, type Processor, type Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
+import { UNREADABLE_JOB } from '../task-queue.messages.js';
+
+type ExecCommand = (client: unknown, command: string, args: unknown[]) => Promise<unknown>;
+
+/** Distinct valid `opts` strings remembered, so the usual few need no parse per job. */
+const KNOWN_OPTS_MAX = 256;
+
+/**
+ * @internal A BullMQ Worker that fails a job whose hash it cannot parse, instead of letting it cycle
+ * active → stalled. BullMQ throws while decoding such a job (`data` in `createJob`, `opts` while reading the fetch
+ * result), with the job already active and nobody to finish it; here the job is fetched with harmless
+ * placeholders, marked, and the driver fails it at once with a clear error.
+ */
+export class TaskQueueWorker extends Worker {
+  private readonly unreadableJobs = new WeakMap<Job, string>();
+  /** Ids whose `opts` were replaced while fetching, with the reason; read back in `createJob`. */
+  private readonly unreadableOpts = new Map<string, string>();
+  private readonly knownOpts = new Set<string>();
+
+  constructor(name: string, processor: Processor, options: WorkerOptions) {
+    super(name, processor, options);
+    const backend = this.backend as unknown as { execCommand: ExecCommand };
+    const exec = backend.execCommand.bind(backend);
+    // Both scripts hand back the next job's raw hash, which BullMQ decodes right after.
+    backend.execCommand = (client, command, args) =>
+      command === 'moveToActive' || command === 'moveToFinished'
+        ? exec(client, command, args).then((raw) => this.guardOpts(raw))
+        : exec(client, command, args);
+  }
+
+  /**
+   * Stops the timers a close should have stopped. Without Redis, `close()` may never finish, or finish while the
+   * run loop restarts them; the lock renewal and stalled-check timers then keep the process alive for good.
+   */
+  stopTimers(): void {
+    void this.lockManager.close();
+    (this as unknown as { stalledCheckStopper?: () => void }).stalledCheckStopper?.();
+  }
+
+  /** Why the job cannot be read, or undefined for a normal job. */
+  unreadable(job: Job): string | undefined {
+    return this.unreadableJobs.get(job);
+  }
+
+  protected override createJob(data: JobJson, jobId: string): Job {
+    let reason = this.unreadableOpts.get(jobId);
+    let job: Job;
+    try {
+      job = super.createJob(data, jobId);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      reason = `its data is not valid JSON (${error.message})`;
+      job = super.createJob({ ...data, data: 'null' }, jobId);
+    }
+    if (reason !== undefined) {
+      this.unreadableOpts.delete(jobId);
+      this.unreadableJobs.set(job, reason);
+    }
+    return job;
+  }
+
+  /** raw = [flat hash fields, id, …] when a job was fetched. */
+  private guardOpts(raw: unknown): unknown {
+    if (!Array.isArray(raw) || !Array.isArray(raw[0])) return raw;
+    const fields = raw[0] as unknown[];
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] !== 'opts') continue;
+      const opts = fields[i + 1];
+      if (typeof opts !== 'string' || this.knownOpts.has(opts)) break;
+      try {
+        JSON.parse(opts);
+        if (this.knownOpts.size < KNOWN_OPTS_MAX) this.knownOpts.add(opts);
+      } catch (error) {
+        fields[i + 1] = '{}';
+        this.unreadableOpts.set(String(raw[1]), `its opts are not valid JSON (${(error as Error).message})`);
+      }
+      break;
+    }
+    return raw;
+  }
+}
+
+/** A dead or waiting job whose hash cannot be parsed, reported from its raw fields instead of throwing. */
+export async function readUnreadableJob(
+  queue: Queue,
+  id: string,
+  state: TaskState,
+  error: SyntaxError,
+): Promise<TaskInfo | undefined> {
+  const client = await queue.backend.client;
+  const raw = await client.hgetall(queue.toKey(id));
+  if (Object.keys(raw).length === 0) return undefined;
+  const reason = `its stored job is not valid JSON (${error.message})`;
+  return {
+    id,
+    name: raw.name ?? '',
+    state,
+    payload: raw.data,
+    attemptsMade: Number.parseInt(raw.atm ?? raw.attemptsMade ?? '0', 10) || 0,
+    maxAttempts: 1,
+    error: { name: 'UnreadableTaskError', message: raw.failedReason || UNREADABLE_JOB(id, reason) },
+    createdAt: Number.parseInt(raw.timestamp ?? '0', 10) || 0,
+    ...(raw.finishedOn ? { finishedAt: Number.parseInt(raw.finishedOn, 10) } : {}),
+    unreadable: reason,
+  };
+}
