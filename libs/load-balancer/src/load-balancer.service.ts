@@ -58,7 +58,10 @@ export type BalancedCall<T> = (node: UpstreamNode, signal: AbortSignal) => Promi
 
 /** Options of a `removeNode` call. @publicApi */
 export interface RemoveNodeOptions {
-  /** Stop waiting for in-flight requests after this long and remove the node anyway. Default: wait for all. */
+  /**
+   * Stop waiting for in-flight requests after this long (an integer from 0 to 2147483647 ms) and remove the node
+   * anyway. Default: wait for all. With several calls for one draining node, the earliest deadline applies.
+   */
   drainTimeoutMs?: number;
 }
 

@@ -14,7 +14,8 @@ export interface ExecuteOptions {
 
 /** What `report` records for a request made after a plain `pick()`. @publicApi */
 export interface ReportOutcome {
+  /** A finite number of ms from 0 to 2147483647. */
   latencyMs: number;
-  /** Truthy when the request failed. */
+  /** `true` or the error (an object) when the request failed; `false`, `null` or absent when it succeeded. */
   error?: unknown;
 }
