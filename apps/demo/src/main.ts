@@ -32,7 +32,7 @@ const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(c
 });
 app.enableShutdownHooks();
 installBodyParsers(app);
-await installSessions(app, config, app.get(GatewayRedis).client);
+await installSessions(app, config, app.get(GatewayRedis));
 const bullBoard = await mountBullBoard(app, config.adminToken);
 try {
   await app.listen(config.port, config.host);

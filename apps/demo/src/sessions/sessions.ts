@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { DemoConfig } from '../config/demo-config.js';
+import type { GatewayRedis } from '../config/gateway-redis.js';
 import { withTimeout } from '../health/with-timeout.js';
 import { RedisSessionStore } from './redis-session.store.js';
 
@@ -28,8 +29,10 @@ declare module 'fastify' {
 export async function installSessions(
   app: NestFastifyApplication,
   config: DemoConfig,
-  redis: Redis | Cluster | undefined,
+  gatewayRedis: GatewayRedis,
 ): Promise<void> {
+  const redis = (await gatewayRedis.ready(SECRET_AGREEMENT_TIMEOUT_MS)) ? gatewayRedis.client : undefined;
+  const store = gatewayRedis.client && new RedisSessionStore(gatewayRedis.client, config.keyPrefix, SESSION_TTL_MS);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   await fastify.register(fastifyCookie);
   await fastify.register(fastifySession, {
@@ -37,7 +40,7 @@ export async function installSessions(
     cookieName: SESSION_COOKIE,
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, path: '/', maxAge: SESSION_TTL_MS },
-    ...(redis ? { store: new RedisSessionStore(redis, config.keyPrefix, SESSION_TTL_MS) } : {}),
+    ...(store ? { store } : {}),
   });
 }
 
@@ -48,16 +51,23 @@ export async function installSessions(
 async function sessionSecret(config: DemoConfig, redis: Redis | Cluster | undefined): Promise<string> {
   if (config.sessionSecret) return config.sessionSecret;
   const generated = randomBytes(32).toString('hex');
-  if (!redis) return generated;
+  if (!redis) {
+    if (config.mode !== 'embedded') warnUnsharedSecret('not reachable');
+    return generated;
+  }
   const key = `${config.keyPrefix}:session-secret`;
   try {
     await withTimeout(redis.set(key, generated, 'NX'), SECRET_AGREEMENT_TIMEOUT_MS);
     return (await withTimeout(redis.get(key), SECRET_AGREEMENT_TIMEOUT_MS)) ?? generated;
   } catch (error) {
-    new Logger('Sessions').warn(
-      `Redis unreachable at start-up (${(error as Error).message}): this gateway signs sessions with a secret of its ` +
-        'own, so other gateways will not accept its session cookies; set SESSION_SECRET on every gateway to avoid this',
-    );
+    warnUnsharedSecret((error as Error).message);
     return generated;
   }
+}
+
+function warnUnsharedSecret(reason: string): void {
+  new Logger('Sessions').warn(
+    `Redis unreachable at start-up (${reason}): this gateway signs sessions with a secret of its own, so other ` +
+      'gateways will not accept its session cookies; set SESSION_SECRET on every gateway to avoid this',
+  );
 }
