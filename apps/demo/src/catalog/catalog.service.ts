@@ -3,6 +3,7 @@ import {
   InjectLoadBalancedHttpClient,
   type LoadBalancedHttpClient,
   type LoadBalancedHttpResponse,
+  InvalidLoadBalancerArgumentError,
   type LoadBalancedRequestOptions,
   NoAvailableNodeError,
 } from '@nest-scale/load-balancer';
@@ -42,7 +43,8 @@ export class CatalogService {
     try {
       return await this.upstream.request(path, options);
     } catch (error) {
-      if (error instanceof NoAvailableNodeError) throw error;
+      // No node, or a request the client refused to send (a bug here, not an outage): not wrapped as unavailability.
+      if (error instanceof NoAvailableNodeError || error instanceof InvalidLoadBalancerArgumentError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new UpstreamUnavailableError(`the catalog service could not be reached (${reason})`, { cause: error });
     }
