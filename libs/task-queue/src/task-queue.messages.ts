@@ -62,6 +62,8 @@ export const TASKS_REQUEUED_AT_SHUTDOWN = (deadlineMs: number, ids: readonly str
 export const HANDLER_IGNORED = (where: string, reason: string) => `@TaskHandler on ${where} is ignored: ${reason}.`;
 
 function safeString(value: unknown): string {
+  // JSON would print NaN and ±Infinity as null, hiding the very value that is wrong.
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   try {
     return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
   } catch {

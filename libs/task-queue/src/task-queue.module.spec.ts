@@ -2,6 +2,8 @@ import { Controller, Injectable, Logger, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TaskHandler } from './decorators/task-handler.decorator.js';
 import { DuplicateTaskHandlerError } from './errors/duplicate-task-handler.error.js';
+import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
+import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
@@ -118,9 +120,9 @@ describe('TaskQueueModule', () => {
   });
 
   it.each([
-    [{ concurrency: 0 }, /concurrency: 0/],
-    [{ attempts: 1.5 }, /attempts: 1.5/],
-    [{ driver: 'redis' as never }, /driver: "redis"/],
+    [{ concurrency: 0 }, /`concurrency` must be an integer ≥ 1; got 0\./],
+    [{ attempts: 1.5 }, /`attempts` must be an integer ≥ 1; got 1\.5\./],
+    [{ driver: 'redis' as never }, /`driver` must be "memory" or "bullmq"; got "redis"\./],
     [{ driver: 'bullmq' as const }, /connection/],
     [{ driver: 'bullmq' as const, connection: { url: 'http://localhost' } }, /connection\.url/],
     [{ backoff: { type: 'linear' as never, delayMs: 10 } }, /backoff\.type/],
@@ -136,7 +138,9 @@ describe('TaskQueueModule', () => {
       @TaskHandler('bad', { timeoutMs: -5 })
       run() {}
     }
-    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(/@TaskHandler\("bad"\) on Bad\.run: timeoutMs: -5/);
+    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(
+      /`@TaskHandler\("bad"\) on Bad\.run: timeoutMs` must be an integer from 1 to 2147483647 \(milliseconds\); got -5\./,
+    );
   });
 
   it('ignores request-scoped handlers with a warning', async () => {
@@ -173,5 +177,75 @@ describe('TaskQueueModule', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     expect(warn.mock.calls.some(([m]) => /enableShutdownHooks/.test(String(m)))).toBe(false);
     await app.close();
+  });
+});
+
+describe('hostile inputs at each public entry point (issue 11)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    ['memory', {}],
+    ['bullmq', { connection: { url: 'redis://127.0.0.1:1' } }],
+  ] as const)(
+    'defect 26: fails the %s boot on a @TaskHandler timeoutMs of 2^31 ms, which Node would fire at once',
+    async (driver, extra) => {
+      @Injectable()
+      class TooLong {
+        @TaskHandler('too-long', { timeoutMs: 2 ** 31 })
+        run() {}
+      }
+      const moduleRef = await Test.createTestingModule({
+        imports: [TaskQueueModule.forRoot({ driver, ...extra, warnWithoutShutdownHooks: false })],
+        providers: [TooLong],
+      }).compile();
+      await expect(moduleRef.init()).rejects.toThrow(
+        /`@TaskHandler\("too-long"\) on TooLong\.run: timeoutMs` must be an integer from 1 to 2147483647 \(milliseconds\); got 2147483648\./,
+      );
+      await moduleRef.close();
+    },
+  );
+
+  it.each([
+    [{ delayMs: 2 ** 31 * 20 }, /`enqueue\("send-mail"\)\.delayMs` must be an integer from 0 to 31536000000/],
+    [{ delayMs: Number.NaN }, /`enqueue\("send-mail"\)\.delayMs` must be .*; got NaN\./],
+    [{ delayMs: Number.POSITIVE_INFINITY }, /delayMs` must be .*; got Infinity\./],
+    [{ delayMs: -1 }, /delayMs` must be .*; got -1\./],
+    [{ delayMs: 1.5 }, /delayMs` must be .*; got 1\.5\./],
+    [{ priority: 2_097_152 }, /`enqueue\("send-mail"\)\.priority` must be an integer from 0 to 2097151/],
+    [{ priority: Number.NaN }, /priority` must be .*; got NaN/],
+    [{ attempts: 0 }, /`enqueue\("send-mail"\)\.attempts` must be an integer ≥ 1; got 0/],
+    [{ attempts: Number.POSITIVE_INFINITY }, /attempts` must be .*; got Infinity/],
+    [{ backoff: { type: 'fixed', delayMs: 2 ** 31 } }, /`enqueue\("send-mail"\)\.backoff\.delayMs` must be .*2147483647/],
+    [{ backoff: { type: 'fixed', delayMs: 10, jitter: Number.NaN } }, /backoff\.jitter` must be a finite number/],
+    [{ dedupKey: '' }, /`enqueue\("send-mail"\)\.dedupKey` must be a non-empty string; got ""/],
+    [{ dedupKey: 42 }, /dedupKey` must be a non-empty string; got 42/],
+  ])('rejects the enqueue option %o with InvalidEnqueueOptionsError naming it, and enqueues nothing', async (options, message) => {
+    const moduleRef = await boot({});
+    const queue = moduleRef.get(TaskQueue);
+    await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(InvalidEnqueueOptionsError);
+    await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(message);
+    await expect(
+      queue.enqueueMany([
+        { name: 'send-mail', payload: { to: 'ok' } },
+        { name: 'send-mail', payload: { to: 'x' }, options: options as never },
+      ]),
+    ).rejects.toThrow(message);
+    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, active: 0, completed: 0 });
+    await moduleRef.close();
+  });
+
+  it('rejects bad arguments of retryDead, listDead, waitUntilIdle and enqueueMany with InvalidTaskQueueArgumentError', async () => {
+    const moduleRef = await boot({});
+    const queue = moduleRef.get(TaskQueue);
+    await expect(queue.retryDead([1] as never)).rejects.toThrow(InvalidTaskQueueArgumentError);
+    await expect(queue.retryDead(undefined as never)).rejects.toThrow(/`retryDead\(ids\)` must be a task id or an array/);
+    await expect(queue.retryDead('')).rejects.toThrow(/; got ""\./);
+    await expect(queue.listDead({ limit: -1 })).rejects.toThrow(/`listDead\(\{ limit \}\)` must be an integer ≥ 0; got -1/);
+    await expect(queue.listDead({ offset: Number.NaN })).rejects.toThrow(/`listDead\(\{ offset \}\)`.*got NaN/);
+    await expect(queue.waitUntilIdle({ timeoutMs: 2 ** 31 })).rejects.toThrow(
+      /`waitUntilIdle\(\{ timeoutMs \}\)` must be an integer from 0 to 2147483647 \(milliseconds\)/,
+    );
+    await expect(queue.enqueueMany('send-mail' as never)).rejects.toThrow(/`enqueueMany\(items\)` must be an array/);
+    await moduleRef.close();
   });
 });

@@ -50,7 +50,7 @@ describe('resolveTaskQueueOptions with a Redis Cluster connection', () => {
     [[seeds[0], 'http://10.0.0.2:7001'], 'connection.cluster[1]'],
   ])('rejects the seed nodes %j, naming %s', (cluster, option) => {
     expect(() => resolveTaskQueueOptions({ driver: 'bullmq', connection: { cluster } as never }, 'orders')).toThrow(
-      new RegExp(`option ${option.replace(/[[\]]/g, '\\$&')}:`),
+      new RegExp(`\`${option.replace(/[[\]]/g, '\\$&')}\` must be`),
     );
   });
 
@@ -70,3 +70,93 @@ describe('hashTag', () => {
     expect(hashTag('{open')).toBeUndefined();
   });
 });
+
+const HOSTILE_NUMBERS = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1.5, '5', null];
+const TIMER_LIMIT = 2_147_483_647;
+
+describe('defect 26: every numeric module option is checked against one set of bounds', () => {
+  const boot = (options: Record<string, unknown>) => () =>
+    resolveTaskQueueOptions({ driver: 'memory', ...options } as never, 'orders');
+
+  it.each([
+    ['timeoutMs', TIMER_LIMIT + 1],
+    ['shutdownDeadlineMs', 2 ** 31],
+    ['enqueueTimeoutMs', 2 ** 31],
+    ['bullmq.lockDurationMs', 2 ** 31],
+    ['bullmq.stalledIntervalMs', 2 ** 40],
+    ['backoff.delayMs', 2 ** 31],
+  ])('rejects %s = %d (Node would fire that timer after ~1 ms), naming it and the limit', (path, value) => {
+    const options = path.includes('.') ? nest(path, value) : { [path]: value };
+    expect(boot(options)).toThrow(InvalidTaskQueueOptionsError);
+    expect(boot(options)).toThrow(
+      new RegExp(`^\`${path.replace('.', '\\.')}\` must be an integer from \\d+ to 2147483647 \\(milliseconds\\); got ${value}\\. Node fires`),
+    );
+  });
+
+  it('accepts every timer option at the limit itself', () => {
+    const resolved = resolveTaskQueueOptions(
+      {
+        timeoutMs: TIMER_LIMIT,
+        shutdownDeadlineMs: TIMER_LIMIT,
+        enqueueTimeoutMs: TIMER_LIMIT,
+        backoff: { type: 'fixed', delayMs: TIMER_LIMIT },
+        bullmq: { lockDurationMs: TIMER_LIMIT, stalledIntervalMs: TIMER_LIMIT },
+      },
+      'orders',
+    );
+    expect(resolved.timeoutMs).toBe(TIMER_LIMIT);
+  });
+
+  const numericPaths = [
+    'concurrency',
+    'attempts',
+    'timeoutMs',
+    'dedupWindowMs',
+    'shutdownDeadlineMs',
+    'keepCompleted',
+    'enqueueTimeoutMs',
+    'backoff.delayMs',
+    'bullmq.lockDurationMs',
+    'bullmq.stalledIntervalMs',
+    'bullmq.maxStalledCount',
+    'retention.completed.count',
+    'retention.completed.ageMs',
+    'retention.dead.count',
+    'retention.dead.ageMs',
+  ];
+  it.each(numericPaths.flatMap((path) => HOSTILE_NUMBERS.map((value) => [path, value] as const)))(
+    'rejects %s = %s with a message naming it and the value',
+    (path, value) => {
+      const options = path.includes('.') ? nest(path, value) : { [path]: value };
+      expect(boot(options)).toThrow(InvalidTaskQueueOptionsError);
+      expect(boot(options)).toThrow(`\`${path}\` must be`);
+      expect(boot(options)).toThrow(`; got ${value === '5' ? '"5"' : String(value)}.`);
+    },
+  );
+
+  it('defect 27: maps retention to defaults, keepCompleted to retention.completed.count, and explicit values win', () => {
+    expect(resolveTaskQueueOptions({}, 'orders').retention).toEqual({
+      completed: { count: 1_000, ageMs: 86_400_000 },
+      dead: { count: 10_000, ageMs: 604_800_000 },
+    });
+    expect(resolveTaskQueueOptions({ keepCompleted: 5 }, 'orders').retention.completed.count).toBe(5);
+    expect(
+      resolveTaskQueueOptions({ keepCompleted: 5, retention: { completed: { count: 7 }, dead: { ageMs: 1_000 } } }, 'o')
+        .retention,
+    ).toEqual({ completed: { count: 7, ageMs: 86_400_000 }, dead: { count: 10_000, ageMs: 1_000 } });
+    expect(boot({ retention: 5 })).toThrow(/`retention` must be an object/);
+    expect(boot({ retention: { dead: 'all' } })).toThrow(/`retention\.dead` must be an object/);
+  });
+});
+
+/** `{ a: { b: value } }` for the path "a.b" (backoff gets a valid type so only delayMs is wrong). */
+function nest(path: string, value: unknown): Record<string, unknown> {
+  const keys = path.split('.');
+  const root: Record<string, unknown> = {};
+  let at = root;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) at[key] = value;
+    else at = at[key] = key === 'backoff' ? { type: 'fixed' } : {};
+  });
+  return root;
+}

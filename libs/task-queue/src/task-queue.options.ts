@@ -342,7 +342,7 @@ function integer(
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-    throw onError(INVALID_OPTION(option, value, option.endsWith('Ms') ? `${range} (milliseconds)` : range, fix));
+    throw onError(INVALID_OPTION(option, value, /Ms\b/.test(option) ? `${range} (milliseconds)` : range, fix));
   }
   return value;
 }

@@ -70,7 +70,7 @@ export class TaskQueue
   }
 
   /** Dead tasks (attempts exhausted or non-retryable), most recent first, with payload, last error and attempts. */
-  listDead(options: { offset?: number; limit?: number } = {}): Promise<TaskInfo[]> {
+  async listDead(options: { offset?: number; limit?: number } = {}): Promise<TaskInfo[]> {
     return this.driver.listDead(
       argument.count('listDead({ offset })', options.offset) ?? 0,
       argument.count('listDead({ limit })', options.limit) ?? 100,
@@ -78,12 +78,8 @@ export class TaskQueue
   }
 
   /** Moves dead tasks back to waiting with a fresh attempts budget. Returns how many were moved. */
-  retryDead(ids: string | readonly string[]): Promise<number> {
-    try {
-      return this.driver.retryDead(argument.ids('retryDead(ids)', ids));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async retryDead(ids: string | readonly string[]): Promise<number> {
+    return this.driver.retryDead(argument.ids('retryDead(ids)', ids));
   }
 
   retryAllDead(): Promise<number> {
@@ -104,12 +100,8 @@ export class TaskQueue
    * Resolves once nothing is waiting, delayed (including retries in backoff) or running. With the memory driver
    * and fake timers, advance the clock for delayed tasks. Rejects after `timeoutMs` when given.
    */
-  waitUntilIdle(options: { timeoutMs?: number } = {}): Promise<void> {
-    try {
-      return this.driver.waitUntilIdle(argument.timerMs('waitUntilIdle({ timeoutMs })', options.timeoutMs));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async waitUntilIdle(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.driver.waitUntilIdle(argument.timerMs('waitUntilIdle({ timeoutMs })', options.timeoutMs));
   }
 
   /** The BullMQ queue behind the `bullmq` driver (for bull-board or raw BullMQ calls); undefined with `memory`. */

@@ -9,6 +9,7 @@ import {
   sleep,
   until,
 } from './driver.conformance.js';
+import { TaskQueueDriver } from './task-queue.driver.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
 
@@ -175,5 +176,73 @@ describe('memory driver: hostile conditions (issue 11)', () => {
     await expect(queue.enqueueMany([{ name: 'echo', payload: 1 }])).rejects.toBeInstanceOf(TaskEnqueueError);
     expect(timers).not.toHaveBeenCalled();
     expect((await queue.stats()).delayed).toBe(0);
+  });
+});
+
+describe('memory driver: long delays and bounded memory (issue 11)', () => {
+  let app: ConformanceApp | undefined;
+  const DAY = 24 * 60 * 60 * 1_000;
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await app?.close();
+    app = undefined;
+  });
+
+  it('defect 26: a task delayed 30 days runs after 30 days, not after the ~1 ms Node gives a 2^31 ms timer', async () => {
+    vi.useFakeTimers();
+    app = await bootConformanceApp({ driver: 'memory' });
+    await app.queue.enqueue('echo', 'next month', { delayMs: 30 * DAY });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(app.probe.calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(30 * DAY - 11);
+    expect(app.probe.calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(app.probe.calls.map((c) => c.payload)).toEqual(['next month']);
+  });
+
+  it('defect 26: an exponential backoff that grows past 2^31 ms waits its full delay', async () => {
+    vi.useFakeTimers();
+    const base = 2 ** 30;
+    app = await bootConformanceApp({ driver: 'memory', backoff: { type: 'exponential', delayMs: base, jitter: 0 } });
+    app.probe.behaviours.set('echo', () => {
+      throw new Error('again');
+    });
+    await app.queue.enqueue('echo', {}, { attempts: 3 });
+    await vi.advanceTimersByTimeAsync(base);
+    expect(app.probe.calls).toHaveLength(2);
+    // The second retry waits 2^31 ms, one more than Node can time in one go.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(app.probe.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(2 * base - 1_000);
+    expect(app.probe.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('defect 27: dedup entries live one window and are dropped after it, so they cannot pile up', async () => {
+    vi.useFakeTimers();
+    app = await bootConformanceApp({ driver: 'memory', dedupWindowMs: 60_000 });
+    const { queue } = app;
+    const first = await queue.enqueueMany(
+      Array.from({ length: 500 }, (_, i) => ({ name: 'echo', payload: i, options: { dedupKey: `order:${i}` } })),
+    );
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect((await queue.enqueue('echo', 'again', { dedupKey: 'order:7' })).id).toBe(first[7].id);
+    await vi.advanceTimersByTimeAsync(1);
+    const after = await queue.enqueue('echo', 'again', { dedupKey: 'order:8' });
+    expect(after.id).not.toBe(first[8].id);
+    const dedup = (app.moduleRef.get(TaskQueueDriver) as unknown as { dedup: Map<string, unknown> }).dedup;
+    expect([...dedup.keys()]).toEqual(['order:8']);
+  });
+
+  it('defect 27: keeps at most retention.dead.count dead tasks (the default is bounded too)', async () => {
+    app = await bootConformanceApp({ driver: 'memory', retention: { dead: { count: 3 } } });
+    app.probe.behaviours.set('echo', () => {
+      throw new NonRetryableError('no');
+    });
+    const refs = await app.queue.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ name: 'echo', payload: i })));
+    await app.queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect((await app.queue.listDead()).map((t) => t.payload)).toEqual([9, 8, 7]);
+    expect(await app.queue.getTask(refs[0].id)).toBeUndefined();
+    expect((await app.queue.stats()).failed).toBe(3);
   });
 });
