@@ -76,8 +76,8 @@ function copyObject(taskName: string, value: object, path: string, ancestors: ob
 export function clonePayload(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const arr = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) arr[i] = clonePayload(value[i]);
+    const arr: unknown[] = [];
+    for (let i = 0; i < value.length; i++) arr.push(clonePayload(value[i]));
     return arr;
   }
   const obj: Record<string, unknown> = {};

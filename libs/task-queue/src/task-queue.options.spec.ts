@@ -74,10 +74,10 @@ describe('hashTag', () => {
 const HOSTILE_NUMBERS = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1.5, '5', null];
 const TIMER_LIMIT = 2_147_483_647;
 
-describe('defect 26: every numeric module option is checked against one set of bounds', () => {
-  const boot = (options: Record<string, unknown>) => () =>
-    resolveTaskQueueOptions({ driver: 'memory', ...options } as never, 'orders');
+const boot = (options: Record<string, unknown>) => () =>
+  resolveTaskQueueOptions({ driver: 'memory', ...options } as never, 'orders');
 
+describe('defect 26: every numeric module option is checked against one set of bounds', () => {
   it.each([
     ['timeoutMs', TIMER_LIMIT + 1],
     ['shutdownDeadlineMs', 2 ** 31],

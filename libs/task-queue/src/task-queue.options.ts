@@ -159,7 +159,7 @@ function resolveRetention(retention: TaskQueueModuleOptions['retention'], keepCo
 /** @internal The options of one `enqueue`, checked through the same bounds as the module's. */
 export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions) {
   const at = (key: string) => `enqueue("${taskName}").${key}`;
-  const onError = (m: string) => new InvalidEnqueueOptionsError(m);
+  const onError = enqueueError;
   if (options === null || typeof options !== 'object') {
     throw onError(INVALID_OPTION(`enqueue("${taskName}") options`, options, 'an object or undefined'));
   }
@@ -226,6 +226,7 @@ export const argument = {
 };
 
 const argumentError = (m: string) => new InvalidTaskQueueArgumentError(m);
+const enqueueError = (m: string) => new InvalidEnqueueOptionsError(m);
 
 /**
  * @internal Checks the connection option. BullMQ itself accepts `{ url, ...ioredisOptions }` and opens the

@@ -21,6 +21,11 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** What another program, an old version or a bit flip leaves in a job hash: a field that is not JSON. */
+function writeBrokenField(redis: Redis, options: ConformanceOptions, id: string, field: 'data' | 'opts') {
+  return redis.hset(`${options.prefix}:${DEFAULT_QUEUE_NAME}:${id}`, field, '{"broken":');
+}
+
 describe('bullmq driver: hostile conditions (issue 11)', () => {
   const apps: ConformanceApp[] = [];
   let redis: Redis | undefined;
@@ -71,7 +76,7 @@ describe('bullmq driver: hostile conditions (issue 11)', () => {
   describe('defect 8: a job hash whose data or opts is not valid JSON', () => {
     const corrupt = async (options: ConformanceOptions, id: string, field: 'data' | 'opts') => {
       redis ??= new Redis(redisUrl());
-      await redis.hset(`${options.prefix}:${DEFAULT_QUEUE_NAME}:${id}`, field, '{"broken":');
+      await writeBrokenField(redis, options, id, field);
     };
 
     it('goes to the dead tasks at once with a clear error, and the worker goes on with other tasks', async () => {
