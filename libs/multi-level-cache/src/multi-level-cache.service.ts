@@ -174,7 +174,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (this.l2 && call.tags && versions === undefined) {
       // Tag versions unknown: the new value cannot be stored invalidatably, and the old one must not be reloaded.
       this.storeL1(key, value, text, call, start);
-      announced = (await this.l2.remove([key], announce, budget)) && announce !== undefined;
+      announced = (await this.l2.remove([key], this.tombstoneMs(), announce, budget)) && announce !== undefined;
     } else {
       announced = await this.store(key, value, text, call, versions, { start, expect: undefined, budget, announce });
     }
@@ -189,7 +189,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.keys.invalidateKeys(keys);
     for (const k of keys) this.l1?.delete(k);
     const budget = this.budget();
-    if (await this.l2?.remove(keys, this.bus?.announcement({ k: keys }), budget)) this.noteAnnounced();
+    if (await this.l2?.remove(keys, this.tombstoneMs(), this.bus?.announcement({ k: keys }), budget))
+      this.noteAnnounced();
     // On a cluster the key's master may be down while others relay messages: still tell the other instances.
     else if (this.l2?.cluster) await this.bus?.publish({ k: keys }, budget);
   }
@@ -583,6 +584,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   private noteAnnounced(): void {
     if (this.bus) this.bus.published++;
+  }
+
+  /** Long enough to outlast a load that started before the delete (it may wait for a lease, then load). */
+  private tombstoneMs(): number {
+    return Math.max(this.options.ttl, this.options.lease.ttlMs + this.options.lease.waitMs);
   }
 
   /** The Redis time a call may still spend, shared by all its Redis steps. */

@@ -280,6 +280,7 @@ export class RedisTier {
       return this.unusable(key, text, 'not a record of this cache’s codec');
     }
     const { expires, value: e } = (record ?? {}) as { expires?: unknown; value?: Record<string, unknown> };
+    if (e?.d === 1) return { value: undefined, freshUntil: -1, staleUntil: -1, raw: text, usable: false };
     const problem = envelopeProblem(e, expires);
     if (problem) return this.unusable(key, text, problem);
     const envelope = e as { v: unknown; f: number; s?: number; a: number; t?: string[]; n?: string[] };
@@ -353,24 +354,34 @@ export class RedisTier {
     return done !== FAILED;
   }
 
-  async remove(keys: readonly string[], announce?: Announcement, budget?: CallBudget): Promise<boolean> {
-    // On a cluster, keys of several slots cannot share a MULTI: delete them (each on its master), then announce.
+  /**
+   * Deletes entries by writing a tombstone (a miss for every reader) that lives `tombstoneMs`: a load that started
+   * before the delete saw the old record or nothing, so its conditional write cannot land over the tombstone.
+   */
+  async remove(
+    keys: readonly string[],
+    tombstoneMs: number,
+    announce?: Announcement,
+    budget?: CallBudget,
+  ): Promise<boolean> {
+    const now = Date.now();
+    const tombstone = `{"expires":${now + tombstoneMs},"value":{"d":1,"a":${now}}}`;
+    const options = { expiration: { type: 'PX', value: tombstoneMs } } as const;
+    // On a cluster, keys of several slots cannot share a MULTI: write them (each on its master), then announce.
     if (this.cluster && keys.length > 1) {
-      const deleted = await this.run(() => Promise.all(keys.map((k) => this.client.unlink(this.entryKey(k)))), budget);
+      const deleted = await this.run(
+        () => Promise.all(keys.map((k) => this.client.set(this.entryKey(k), tombstone, options))),
+        budget,
+      );
       if (!announce) return deleted !== FAILED;
       return (await this.publish(announce.channel, announce.message, budget)) && deleted !== FAILED;
     }
-    const done = await this.run<unknown>(
-      () =>
-        announce
-          ? this.client
-              .multi()
-              .unlink(keys.map((k) => this.entryKey(k)))
-              .publish(announce.channel, announce.message)
-              .exec()
-          : this.client.unlink(keys.map((k) => this.entryKey(k))),
-      budget,
-    );
+    const done = await this.run<unknown>(() => {
+      const multi = this.client.multi();
+      for (const k of keys) multi.set(this.entryKey(k), tombstone, options);
+      if (announce) multi.publish(announce.channel, announce.message);
+      return multi.exec();
+    }, budget);
     return done !== FAILED;
   }
 
