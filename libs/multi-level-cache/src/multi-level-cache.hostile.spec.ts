@@ -79,6 +79,26 @@ describe('hostile bus messages (defect 10)', () => {
     expect(b.stats().bus.connected).toBe(true);
   });
 
+  it('defect 10: a subscription that silently stops delivering is replaced, and invalidations flow again', async () => {
+    const namespace = uniquePrefix('busdead');
+    const [a, b] = [
+      await start({ namespace, l2: { url: redisUrl() } }),
+      await start({ namespace, l2: { url: redisUrl() } }),
+    ];
+    // What a corrupted reply decoder looks like from outside: the connection is ready, nothing is delivered.
+    const subscriber = (b as unknown as { bus: { subscriber: { unsubscribe(channel: string): Promise<void> } } }).bus
+      .subscriber;
+    await subscriber.unsubscribe(`${namespace}:bus`);
+    await within(() => !b.stats().bus.connected, 6_000, 20);
+    await within(() => b.stats().bus.connected, 10_000, 20);
+    await a.set('k', 'v1');
+    await within(async () => (await b.get('k')) === 'v1', 2_000);
+    expect(b.peek('k')?.value).toBe('v1');
+    await a.set('k', 'v2');
+    await within(() => b.peek('k') === undefined, 2_000);
+    expect(await b.get('k')).toBe('v2');
+  }, 30_000);
+
   it('defect 10: a message from another protocol version is ignored and counted, not applied', async () => {
     const namespace = uniquePrefix('busv');
     const b = await start({ namespace, l2: { url: redisUrl() } });
