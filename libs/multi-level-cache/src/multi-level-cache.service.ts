@@ -6,13 +6,13 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { encodeValue } from './codec/value-codec.js';
 import type { CacheSetOptions, CacheWrapOptions } from './interfaces/cache-call-options.interface.js';
 import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 import { KeyCoordinator, type Flight } from './coordination/key-coordinator.js';
+import { L1Store, type L1Entry } from './l1/l1-store.js';
 import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
 import { CallBudget } from './redis/call-budget.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
@@ -24,20 +24,6 @@ import {
   type TagVersions,
   type WriteCondition,
 } from './redis/redis-tier.js';
-
-/**
- * An L1 entry: the decoded value itself (returned by reference), with its freshness on the monotonic clock
- * (`performance.now()`), so wall-clock steps neither expire nor extend it. @internal
- */
-interface L1Entry {
-  value: unknown;
-  freshUntil: number;
-  /** Later than `freshUntil` only for entries with a grace period. */
-  staleUntil: number;
-  tags: readonly string[] | undefined;
-  /** Approximate bytes (UTF-16 length of the encoded value), counted only when `l1.maxSizeBytes` is set. */
-  size: number;
-}
 
 /** How a load or write stores its result. */
 interface StoreMode {
@@ -77,8 +63,7 @@ const SHUTDOWN_DRAIN_MS = 2_000;
 @Injectable()
 export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly options: ResolvedOptions;
-  private readonly l1: LRUCache<string, L1Entry> | undefined;
-  private readonly tagIndex = new Map<string, Set<string>>();
+  private readonly l1: L1Store | undefined;
   private readonly l2: RedisTier | undefined;
   private readonly bus: InvalidationBus | undefined;
   private readonly keys = new KeyCoordinator();
@@ -90,20 +75,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
     this.options = resolveOptions(options);
-    const l1 = this.options.l1;
-    if (l1) {
-      this.l1 = new LRUCache<string, L1Entry>({
-        max: l1.maxEntries,
-        ...(l1.maxSizeBytes === undefined ? {} : { maxSize: l1.maxSizeBytes, sizeCalculation: (entry) => entry.size }),
-        dispose: (entry, key) => this.unindex(key, entry),
-      });
-    }
+    if (this.options.l1) this.l1 = new L1Store(this.options.l1);
     if (this.options.l2) {
       this.l2 = new RedisTier(this.options.l2, this.options.namespace);
       if (this.options.l2.bus) {
         this.bus = new InvalidationBus(this.l2, `${this.options.namespace}:bus`, {
           onMessage: (message) => this.onBusMessage(message),
-          onGap: () => this.shortenL1(),
+          onGap: () => this.l1?.shorten(),
           onLive: () => this.flushL1(),
         });
       }
@@ -479,7 +457,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   private backfill(key: string, entry: StoredEntry, start: number): void {
     if (!this.keys.unchangedSince(start, key, entry.tags)) return;
-    const size = this.options.l1?.maxSizeBytes === undefined ? 0 : encodeValue(entry.value).length;
+    const size = this.l1?.measuresSize ? encodeValue(entry.value).length : 0;
     // Redis holds wall-clock times (they travel between hosts); L1 keeps what is left of them, monotonically.
     const now = Date.now();
     this.setL1(key, entry.value, entry.freshUntil - now, entry.staleUntil - now, entry.tags, size);
@@ -494,46 +472,12 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     tags: readonly string[] | undefined,
     size: number,
   ): void {
-    const l1 = this.options.l1;
-    if (!this.l1 || !l1) return;
-    let lifetime = Math.min(staleFor, l1.ttl);
-    if (this.bus && !this.bus.live) lifetime = Math.min(lifetime, l1.offlineTtl);
-    if (!(lifetime >= 1)) return;
-    const now = performance.now();
-    const entry: L1Entry = {
-      value,
-      freshUntil: now + Math.min(freshFor, lifetime),
-      staleUntil: now + lifetime,
-      tags,
-      size: Math.max(1, size * 2),
-    };
-    this.l1.set(key, entry, { ttl: Math.ceil(lifetime) });
-    if (tags) {
-      for (const tag of tags) {
-        let keys = this.tagIndex.get(tag);
-        if (!keys) this.tagIndex.set(tag, (keys = new Set()));
-        keys.add(key);
-      }
-    }
-  }
-
-  private unindex(key: string, entry: L1Entry): void {
-    if (!entry.tags) return;
-    for (const tag of entry.tags) {
-      const keys = this.tagIndex.get(tag);
-      if (!keys) continue;
-      keys.delete(key);
-      if (keys.size === 0) this.tagIndex.delete(tag);
-    }
+    this.l1?.set(key, value, freshFor, staleFor, tags, size, this.bus !== undefined && !this.bus.live);
   }
 
   private dropTagged(tags: readonly string[]): void {
     this.keys.invalidateTags(tags);
-    for (const tag of tags) {
-      const keys = this.tagIndex.get(tag);
-      if (!keys) continue;
-      for (const key of Array.from(keys)) this.l1?.delete(key);
-    }
+    this.l1?.deleteTagged(tags);
   }
 
   private async tagsCurrent(
@@ -561,25 +505,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     }
   }
 
-  /** While the bus is down, writes elsewhere cannot reach us: what L1 holds lives at most `offlineTtl` more. */
-  private shortenL1(): void {
-    const l1 = this.options.l1;
-    if (!this.l1 || !l1) return;
-    const until = performance.now() + l1.offlineTtl;
-    // Snapshot first: re-setting moves entries, which would disturb a live iteration.
-    for (const [key, entry] of Array.from(this.l1.entries())) {
-      if (entry.staleUntil <= until) continue;
-      entry.freshUntil = Math.min(entry.freshUntil, until);
-      entry.staleUntil = until;
-      // Same entry object: lru-cache only updates its TTL (no dispose).
-      this.l1.set(key, entry, { ttl: l1.offlineTtl });
-    }
-  }
-
   private flushL1(): void {
     this.keys.invalidateAll();
     this.l1?.clear();
-    this.tagIndex.clear();
   }
 
   private noteAnnounced(): void {
