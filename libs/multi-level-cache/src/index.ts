@@ -18,3 +18,26 @@ export type {
 export { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 export { MultiLevelCacheModule } from './multi-level-cache.module.js';
 export { MultiLevelCache } from './multi-level-cache.service.js';
+export { CACHE_MANAGER } from './compat/cache-manager.constants.js';
+export {
+  Cache,
+  type CacheEventName,
+  type CacheListener,
+  type CacheRawEntry,
+  type CacheWrapCompatOptions,
+} from './compat/cache-manager.facade.js';
+export type {
+  CacheModuleAsyncOptions,
+  CacheModuleOptions,
+  CacheOptionsFactory,
+} from './compat/cache-module-options.interface.js';
+export { CacheModule } from './compat/cache.module.js';
+export { CacheInterceptor } from './http/cache.interceptor.js';
+export { CACHE_KEY_METADATA, CACHE_TTL_METADATA } from './http/cache-route.constants.js';
+export {
+  CacheKey,
+  CacheTTL,
+  CacheVary,
+  type CacheKeyFactory,
+  type CacheTtlFactory,
+} from './http/cache-route.decorators.js';

@@ -77,3 +77,9 @@ export const NOT_A_METHOD = (decorator: string, member: string) =>
 
 export const DECORATOR_OPTION = (decorator: string, method: string, message: string) =>
   `${decorator} on ${method}: ${message}`;
+
+export const UNSUPPORTED_CACHE_MODULE_OPTION = (option: string, value: unknown, instead: string) =>
+  `\`${option}\` must be left out of CacheModule.register/registerAsync options; got ${shown(value)}. It is ${instead}.`;
+
+export const UNCACHEABLE_ANSWER = (key: string, reason: string) =>
+  `CacheInterceptor: the answer of "${key}" was sent uncached (${reason}) Return plain data from the route (copy framework objects such as Fastify's request.query with { ...query }), or register its classes with @CacheableClass(). Logged once per route.`;
