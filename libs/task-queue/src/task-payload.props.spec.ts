@@ -11,7 +11,8 @@ const key = fc.oneof(
 /** An object built with defineProperty, as JSON.parse builds it: an own `__proto__` key is data, not the prototype. */
 function objectOf(entries: [string, unknown][]): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
-  for (const [k, v] of entries) Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of entries)
+    Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
   return obj;
 }
 
@@ -28,13 +29,11 @@ const { json } = fc.letrec<{ json: unknown }>((tie) => ({
 }));
 
 /** A chain `{ next: { next: … } }` or `[[[…]]]` deeper than any everyday payload. */
-const deep = fc
-  .tuple(fc.integer({ min: 50, max: 400 }), fc.boolean(), json)
-  .map(([depth, asArray, leaf]) => {
-    let value: unknown = leaf;
-    for (let i = 0; i < depth; i++) value = asArray ? [value] : objectOf([['__proto__', value]]);
-    return value;
-  });
+const deep = fc.tuple(fc.integer({ min: 50, max: 400 }), fc.boolean(), json).map(([depth, asArray, leaf]) => {
+  let value: unknown = leaf;
+  for (let i = 0; i < depth; i++) value = asArray ? [value] : objectOf([['__proto__', value]]);
+  return value;
+});
 
 /** Every object and array node of a JSON-like value. */
 function nodes(value: unknown, out: object[] = []): object[] {

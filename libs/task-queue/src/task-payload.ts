@@ -87,6 +87,7 @@ export function clonePayload(value: unknown): unknown {
 
 /** Assignment would make an own `__proto__` key the object's prototype; JSON.parse keeps it as data, and so do we. */
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   else obj[key] = value;
 }

@@ -215,32 +215,44 @@ describe('hostile inputs at each public entry point (issue 11)', () => {
     [{ priority: Number.NaN }, /priority` must be .*; got NaN/],
     [{ attempts: 0 }, /`enqueue\("send-mail"\)\.attempts` must be an integer ≥ 1; got 0/],
     [{ attempts: Number.POSITIVE_INFINITY }, /attempts` must be .*; got Infinity/],
-    [{ backoff: { type: 'fixed', delayMs: 2 ** 31 } }, /`enqueue\("send-mail"\)\.backoff\.delayMs` must be .*2147483647/],
+    [
+      { backoff: { type: 'fixed', delayMs: 2 ** 31 } },
+      /`enqueue\("send-mail"\)\.backoff\.delayMs` must be .*2147483647/,
+    ],
     [{ backoff: { type: 'fixed', delayMs: 10, jitter: Number.NaN } }, /backoff\.jitter` must be a finite number/],
     [{ dedupKey: '' }, /`enqueue\("send-mail"\)\.dedupKey` must be a non-empty string; got ""/],
     [{ dedupKey: 42 }, /dedupKey` must be a non-empty string; got 42/],
-  ])('rejects the enqueue option %o with InvalidEnqueueOptionsError naming it, and enqueues nothing', async (options, message) => {
-    const moduleRef = await boot({});
-    const queue = moduleRef.get(TaskQueue);
-    await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(InvalidEnqueueOptionsError);
-    await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(message);
-    await expect(
-      queue.enqueueMany([
-        { name: 'send-mail', payload: { to: 'ok' } },
-        { name: 'send-mail', payload: { to: 'x' }, options: options as never },
-      ]),
-    ).rejects.toThrow(message);
-    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, active: 0, completed: 0 });
-    await moduleRef.close();
-  });
+  ])(
+    'rejects the enqueue option %o with InvalidEnqueueOptionsError naming it, and enqueues nothing',
+    async (options, message) => {
+      const moduleRef = await boot({});
+      const queue = moduleRef.get(TaskQueue);
+      await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(
+        InvalidEnqueueOptionsError,
+      );
+      await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(message);
+      await expect(
+        queue.enqueueMany([
+          { name: 'send-mail', payload: { to: 'ok' } },
+          { name: 'send-mail', payload: { to: 'x' }, options: options as never },
+        ]),
+      ).rejects.toThrow(message);
+      expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, active: 0, completed: 0 });
+      await moduleRef.close();
+    },
+  );
 
   it('rejects bad arguments of retryDead, listDead, waitUntilIdle and enqueueMany with InvalidTaskQueueArgumentError', async () => {
     const moduleRef = await boot({});
     const queue = moduleRef.get(TaskQueue);
     await expect(queue.retryDead([1] as never)).rejects.toThrow(InvalidTaskQueueArgumentError);
-    await expect(queue.retryDead(undefined as never)).rejects.toThrow(/`retryDead\(ids\)` must be a task id or an array/);
+    await expect(queue.retryDead(undefined as never)).rejects.toThrow(
+      /`retryDead\(ids\)` must be a task id or an array/,
+    );
     await expect(queue.retryDead('')).rejects.toThrow(/; got ""\./);
-    await expect(queue.listDead({ limit: -1 })).rejects.toThrow(/`listDead\(\{ limit \}\)` must be an integer ≥ 0; got -1/);
+    await expect(queue.listDead({ limit: -1 })).rejects.toThrow(
+      /`listDead\(\{ limit \}\)` must be an integer ≥ 0; got -1/,
+    );
     await expect(queue.listDead({ offset: Number.NaN })).rejects.toThrow(/`listDead\(\{ offset \}\)`.*got NaN/);
     await expect(queue.waitUntilIdle({ timeoutMs: 2 ** 31 })).rejects.toThrow(
       /`waitUntilIdle\(\{ timeoutMs \}\)` must be an integer from 0 to 2147483647 \(milliseconds\)/,

@@ -89,7 +89,9 @@ describe('defect 26: every numeric module option is checked against one set of b
     const options = path.includes('.') ? nest(path, value) : { [path]: value };
     expect(boot(options)).toThrow(InvalidTaskQueueOptionsError);
     expect(boot(options)).toThrow(
-      new RegExp(`^\`${path.replace('.', '\\.')}\` must be an integer from \\d+ to 2147483647 \\(milliseconds\\); got ${value}\\. Node fires`),
+      new RegExp(
+        `^\`${path.replace('.', '\\.')}\` must be an integer from \\d+ to 2147483647 \\(milliseconds\\); got ${value}\\. Node fires`,
+      ),
     );
   });
 

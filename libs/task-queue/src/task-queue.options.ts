@@ -107,7 +107,8 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     timeoutMs: timerOption('timeoutMs', options.timeoutMs, 1),
     // No timer waits for the window (expiry is compared, and BullMQ keeps it in Redis), so it may be long.
     dedupWindowMs: msOption('dedupWindowMs', options.dedupWindowMs, 1, MAX_DELAY_MS) ?? DEFAULT_DEDUP_WINDOW_MS,
-    shutdownDeadlineMs: timerOption('shutdownDeadlineMs', options.shutdownDeadlineMs, 0) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
+    shutdownDeadlineMs:
+      timerOption('shutdownDeadlineMs', options.shutdownDeadlineMs, 0) ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
     workers: bool('workers', options.workers) ?? true,
     retention: resolveRetention(options.retention, keepCompleted),
     enqueueTimeoutMs: timerOption('enqueueTimeoutMs', options.enqueueTimeoutMs, 1) ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
@@ -218,7 +219,12 @@ export const argument = {
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list) || !list.every((id) => typeof id === 'string' && id !== '')) {
       throw argumentError(
-        INVALID_OPTION(name, value, 'a task id or an array of task ids (non-empty strings)', 'Pass ids from TaskRef.id.'),
+        INVALID_OPTION(
+          name,
+          value,
+          'a task id or an array of task ids (non-empty strings)',
+          'Pass ids from TaskRef.id.',
+        ),
       );
     }
     return list;

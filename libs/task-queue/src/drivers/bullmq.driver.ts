@@ -119,7 +119,12 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
-    if (this.closed) throw new TaskEnqueueError(tasks.map((t) => t.name), undefined, 'shut-down');
+    if (this.closed)
+      throw new TaskEnqueueError(
+        tasks.map((t) => t.name),
+        undefined,
+        'shut-down',
+      );
     const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
     try {
       return await withTimeout(this.add(jobs, tasks), this.options.enqueueTimeoutMs);
@@ -370,7 +375,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,7 +3,13 @@ import { Redis } from 'ioredis';
 import { redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { DEFAULT_QUEUE_NAME } from '../task-queue.constants.js';
-import { bootConformanceApp, type ConformanceApp, type ConformanceOptions, sleep, until } from './driver.conformance.js';
+import {
+  bootConformanceApp,
+  type ConformanceApp,
+  type ConformanceOptions,
+  sleep,
+  until,
+} from './driver.conformance.js';
 
 const bullmqOptions = (overrides: ConformanceOptions = {}): ConformanceOptions => ({
   driver: 'bullmq',

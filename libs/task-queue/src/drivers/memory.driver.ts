@@ -108,7 +108,12 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
-    if (this.stopped) throw new TaskEnqueueError(tasks.map((t) => t.name), undefined, 'shut-down');
+    if (this.stopped)
+      throw new TaskEnqueueError(
+        tasks.map((t) => t.name),
+        undefined,
+        'shut-down',
+      );
     const now = Date.now();
     const refs = tasks.map((t) => this.add(t, now));
     this.schedulePump();
