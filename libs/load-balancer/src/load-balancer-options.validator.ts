@@ -1,7 +1,7 @@
 import type { DnsDiscoveryOptions } from './discovery/dns-discovery.js';
 import { InvalidLoadBalancerArgumentError } from './errors/invalid-load-balancer-argument.error.js';
 import { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
-import type { ExecuteOptions, ReportOutcome } from './interfaces/execute-options.interface.js';
+import type { ExecuteOptions, HedgeOptions, ReportOutcome } from './interfaces/execute-options.interface.js';
 import type { LoadBalancedHttpClientOptions } from './interfaces/http-client-options.interface.js';
 import type { LoadBalancedRequestOptions } from './interfaces/http-request-options.interface.js';
 import type { LoadBalancerOptions } from './interfaces/load-balancer-options.interface.js';
@@ -63,6 +63,7 @@ const RULES = {
   count: integerIn(0, MAX_COUNT, `an integer from 0 to ${MAX_COUNT}`),
   positiveCount: integerIn(1, MAX_COUNT, `an integer from 1 to ${MAX_COUNT}`),
   ratio: numberIn(0, 1, 'a number from 0 to 1'),
+  percentile: numberIn(1, 99.9, 'a number from 1 to 99.9 (a percentile)'),
   percent: numberIn(0, 100, 'a number from 0 to 100'),
   nonNegative: numberIn(0, Number.MAX_VALUE, 'a finite number >= 0'),
   positive: numberIn(0, Number.MAX_VALUE, 'a finite number > 0', true),
@@ -229,6 +230,7 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
 
   check.optional(options.retries, 'retries', RULES.count);
   check.optional(options.timeoutMs, 'timeoutMs', RULES.timerMs);
+  check.optional(options.deadlineMs, 'deadlineMs', RULES.timerMs);
   check.optional(options.decayMs, 'decayMs', RULES.durationMs);
   check.optional(options.initialLatencyMs, 'initialLatencyMs', RULES.latencyMs);
   check.optional(options.errorPenalty, 'errorPenalty', RULES.errorPenalty);
@@ -311,6 +313,13 @@ export function validateHttpClientOptions(
   check.optional(options.timeoutMs, `${path}.timeoutMs`, RULES.timerMs);
   check.optional(options.retries, `${path}.retries`, RULES.count);
   check.optional(options.connectTimeoutMs, `${path}.connectTimeoutMs`, RULES.timerMs);
+  check.optional(options.deadlineMs, `${path}.deadlineMs`, RULES.timerMs);
+  if (options.deadlineHeader !== undefined && options.deadlineHeader !== false) {
+    check.required(options.deadlineHeader, `${path}.deadlineHeader`, RULES.token);
+    if (MANAGED_HEADERS.has(options.deadlineHeader.toLowerCase())) {
+      throw check.fail(`${path}.deadlineHeader`, 'a header the client does not frame itself', options.deadlineHeader);
+    }
+  }
   if (options.headers !== undefined) checkHeaders(check, options.headers, `${path}.headers`);
 }
 
@@ -323,6 +332,25 @@ function checkHeaders(check: Checker, headers: unknown, path: string): void {
     }
     check.required(value, `${path}[${JSON.stringify(name)}]`, RULES.headerValue);
   }
+}
+
+/** A hedge policy: exactly one of `delayMs` / `percentile`, and only on a call marked idempotent. */
+function checkHedge(check: Checker, hedge: HedgeOptions, idempotent: unknown, path: string): void {
+  check.required(hedge, `${path}.hedge`, RULES.object);
+  if (idempotent !== true) {
+    throw check.fail(
+      `${path}.idempotent`,
+      'true when `hedge` is set (a hedge sends the same call to two nodes at once, so it must be safe to repeat)',
+      idempotent,
+    );
+  }
+  check.optional(hedge.delayMs, `${path}.hedge.delayMs`, RULES.timerOrZeroMs);
+  check.optional(hedge.percentile, `${path}.hedge.percentile`, RULES.percentile);
+  if ((hedge.delayMs === undefined) === (hedge.percentile === undefined)) {
+    throw check.fail(`${path}.hedge`, 'given exactly one of `delayMs` and `percentile`', hedge);
+  }
+  check.optional(hedge.maxExtra, `${path}.hedge.maxExtra`, RULES.positiveCount);
+  check.optional(hedge.budget, `${path}.hedge.budget`, RULES.ratio);
 }
 
 /**
@@ -357,8 +385,11 @@ export class ArgumentValidator {
     this.routingKey(options.key, 'execute(options).key');
     check.optional(options.retries, 'execute(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'execute(options).timeoutMs', RULES.timerMs);
+    check.optional(options.deadlineMs, 'execute(options).deadlineMs', RULES.timerMs);
     check.optional(options.retryOn, 'execute(options).retryOn', RULES.function);
     check.optional(options.signal, 'execute(options).signal', RULES.signal);
+    check.optional(options.idempotent, 'execute(options).idempotent', RULES.boolean);
+    if (options.hedge !== undefined) checkHedge(check, options.hedge, options.idempotent, 'execute(options)');
   }
 
   report(nodeId: unknown, outcome: ReportOutcome): void {
@@ -397,6 +428,7 @@ export class ArgumentValidator {
     this.routingKey(options.key, 'request(options).key');
     check.optional(options.retries, 'request(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'request(options).timeoutMs', RULES.timerMs);
+    check.optional(options.deadlineMs, 'request(options).deadlineMs', RULES.timerMs);
     check.optional(options.idempotent, 'request(options).idempotent', RULES.boolean);
     check.optional(options.signal, 'request(options).signal', RULES.signal);
   }

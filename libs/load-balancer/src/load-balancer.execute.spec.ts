@@ -363,3 +363,45 @@ describe('drain deadline of a probing node (found by the state-machine property)
     expect(state('n0')).toBeUndefined();
   });
 });
+
+describe('deadlines through the balancer (issue 16 item 1)', () => {
+  it('execute({ deadlineMs }) rejects with DeadlineExceededError at the deadline, retries included', async () => {
+    const { clock, lb, inFlight } = setup({ outlierDetection: false });
+    const signals: AbortSignal[] = [];
+    const call = lb.execute(
+      (_node, signal) => {
+        signals.push(signal);
+        return new Promise<never>(() => undefined);
+      },
+      { retries: 5, timeoutMs: 400, deadlineMs: 1_000 },
+    );
+    let settledAt: number | undefined;
+    call.catch(() => (settledAt = clock.now()));
+    for (let i = 0; i < 10; i++) {
+      clock.advance(100);
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    const error = await call.catch((e: unknown) => e);
+    expect((error as Error).name).toBe('DeadlineExceededError');
+    expect(settledAt).toBe(1_000);
+    expect(signals).toHaveLength(3);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    expect(inFlight()).toBe(0);
+  });
+
+  it('the balancer option deadlineMs bounds every execute without its own', async () => {
+    const { clock, lb } = setup({ deadlineMs: 250 });
+    const call = lb.execute(() => new Promise<never>(() => undefined));
+    clock.advance(250);
+    await expect(call).rejects.toMatchObject({ name: 'DeadlineExceededError', deadlineMs: 250 });
+  });
+
+  it.each([0, -1, 1.5, 2_147_483_648, Number.NaN, '100'])('rejects deadlineMs %s naming the argument', async (bad) => {
+    const { lb } = setup();
+    await expect(lb.execute(() => 1, { deadlineMs: bad as number })).rejects.toThrow(
+      /`execute\(options\)\.deadlineMs` must be an integer number of milliseconds from 1 to 2147483647/,
+    );
+    expect(() => setup({ deadlineMs: bad as number })).toThrow(/`deadlineMs` must be an integer number of milliseconds/);
+  });
+});

@@ -54,3 +54,10 @@ export const TRY_TIMED_OUT = (node: string, timeoutMs: number) =>
 
 export const UPSTREAM_STATUS = (node: string, status: number, method: string, path: string) =>
   `Node "${node}" answered ${method} ${path} with HTTP ${status}.`;
+
+export const DEADLINE_EXCEEDED = (balancer: string, deadlineMs: number, tries: number) =>
+  `A call through load balancer "${balancer}" missed its ${deadlineMs} ms deadline after ${tries} tr${tries === 1 ? 'y' : 'ies'}. ` +
+  'Raise "deadlineMs" (execute/request options, or the balancer or client default) if the upstream needs more time.';
+
+export const HEDGE_LOST = (balancer: string, node: string) =>
+  `Another try of this call through load balancer "${balancer}" answered first; the try on node "${node}" is no longer needed.`;

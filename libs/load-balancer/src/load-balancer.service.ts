@@ -3,7 +3,9 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { systemClock, type Clock, type TimerHandle } from './clock/clock.js';
 import { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
 import { NoAvailableNodeError } from './errors/no-available-node.error.js';
-import { TryTimeoutError } from './errors/try-timeout.error.js';
+import { CallExecutor } from './execution/call-executor.js';
+import { HedgeBudget } from './execution/hedge-budget.js';
+import type { BalancedCall, TryAccounting, TryOutcome } from './execution/running-try.js';
 import type { HealthChecker } from './health-checks/health-checker.js';
 import { HttpHealthChecker } from './health-checks/http-health-checker.js';
 import type { ExecuteOptions, ReportOutcome } from './interfaces/execute-options.interface.js';
@@ -53,9 +55,6 @@ interface HealthCheckSettings {
   unhealthyThreshold: number;
 }
 
-/** The function `execute` runs against the picked node. @publicApi */
-export type BalancedCall<T> = (node: UpstreamNode, signal: AbortSignal) => Promise<T> | T;
-
 /** Options of a `removeNode` call. @publicApi */
 export interface RemoveNodeOptions {
   /**
@@ -64,8 +63,6 @@ export interface RemoveNodeOptions {
    */
   drainTimeoutMs?: number;
 }
-
-type Outcome = 'success' | 'failure' | 'cancelled';
 
 /** One pending removal: every `removeNode` call for the node shares it; the earliest drain deadline wins. */
 interface Drain {
@@ -106,8 +103,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly initialLatencyMs: number;
   private readonly errorPenalty: number;
   private readonly panicThreshold: number;
-  private readonly defaultRetries: number;
-  private readonly defaultTimeoutMs: number | undefined;
+  private readonly executor: CallExecutor;
   private readonly outlier: OutlierSettings | undefined;
   private readonly slowStartWindowMs: number;
   private readonly slowStartMinFactor: number;
@@ -134,8 +130,6 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     this.initialLatencyMs = options.initialLatencyMs ?? 30;
     this.errorPenalty = options.errorPenalty ?? 5;
     this.panicThreshold = options.panicThreshold ?? 0.5;
-    this.defaultRetries = options.retries ?? 0;
-    this.defaultTimeoutMs = options.timeoutMs;
     this.outlier =
       options.outlierDetection === false
         ? undefined
@@ -167,6 +161,26 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       strategy = new BUILTIN_STRATEGIES[name]();
     }
     this.strategy = strategy;
+    this.executor = new CallExecutor(
+      this.name,
+      { retries: options.retries ?? 0, timeoutMs: options.timeoutMs, deadlineMs: options.deadlineMs },
+      {
+        clock: this.clock,
+        selector: {
+          pick: (key) => this.pick(key),
+          pickExcluding: (key, excluded) => {
+            const next = this.strategy.pickExcluding(key, excluded);
+            return next === undefined || next.admission === 0 ? next : this.admit(next, key, excluded);
+          },
+          release: (node) => this.cancelProbe(node),
+          expectedLatencyMs: (node) => node.latencyAt(this.clock.now(), this.decayMs),
+          latencyPercentile: () => undefined,
+        },
+        accounting: this.accounting,
+        retryBudget: this.budget,
+        hedgeBudget: new HedgeBudget(),
+      },
+    );
     this.strategy.bind({ clock: this.clock, random: this.random, latencyDecayMs: this.decayMs });
     const now = this.clock.now();
     for (const config of initial)
@@ -190,24 +204,7 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
    */
   async execute<T>(fn: BalancedCall<T>, options: ExecuteOptions = {}): Promise<T> {
     this.args.execute(fn, options);
-    const retries = options.retries ?? this.defaultRetries;
-    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const retryOn = options.retryOn ?? retryAnything;
-    this.budget?.deposit();
-    let node = this.pick(options.key);
-    let tried: Set<UpstreamNode> | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.attempt(node, fn, timeoutMs, options.signal);
-      } catch (error) {
-        if (attempt >= retries || options.signal?.aborted || !retryOn(error)) throw error;
-        if (this.budget !== undefined && !this.budget.tryWithdraw()) throw error;
-        (tried ??= new Set()).add(node);
-        const next = this.strategy.pickExcluding(options.key, tried);
-        if (next === undefined) throw error;
-        node = next.admission === 0 ? next : this.admit(next, options.key, tried);
-      }
-    }
+    return this.executor.execute(fn, options);
   }
 
   /**
@@ -474,64 +471,22 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     return other;
   }
 
-  private attempt<T>(
-    node: UpstreamNode,
-    fn: BalancedCall<T>,
-    timeoutMs: number | undefined,
-    parent: AbortSignal | undefined,
-  ): Promise<T> {
-    if (parent?.aborted) {
-      this.cancelProbe(node);
-      return Promise.reject(parent.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const controller = new AbortController();
-      const start = this.clock.now();
-      let done = false;
-      let timer: TimerHandle | undefined;
+  private readonly accounting: TryAccounting = {
+    started: (node) => {
       node.inFlight++;
       this.strategy.inFlightChanged(node, node.inFlight - 1);
-      const finish = (outcome: Outcome, value: T | undefined, error: unknown) => {
-        if (done) return;
-        done = true;
-        if (timer !== undefined) this.clock.clearTimeout(timer);
-        parent?.removeEventListener('abort', onAbort);
-        node.inFlight--;
-        this.strategy.inFlightChanged(node, node.inFlight + 1);
-        if (outcome === 'cancelled') this.cancelProbe(node);
-        else this.record(node, this.clock.now() - start, outcome);
-        if (node.inFlight === 0 && node.state === 'draining') this.finishRemoval(node);
-        if (outcome === 'success') resolve(value as T);
-        else reject(error);
-      };
-      const onAbort = () => {
-        controller.abort(parent!.reason);
-        finish('cancelled', undefined, parent!.reason);
-      };
-      parent?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) {
-        timer = this.clock.setTimeout(() => {
-          const error = new TryTimeoutError(node.id, timeoutMs);
-          controller.abort(error);
-          finish('failure', undefined, error);
-        }, timeoutMs);
-      }
-      let result: Promise<T> | T;
-      try {
-        result = fn(node, controller.signal);
-      } catch (error) {
-        finish('failure', undefined, error);
-        return;
-      }
-      Promise.resolve(result).then(
-        (value) => finish('success', value, undefined),
-        (error: unknown) => finish(parent?.aborted ? 'cancelled' : 'failure', undefined, error),
-      );
-    });
-  }
+    },
+    finished: (node, outcome, latencyMs) => {
+      node.inFlight--;
+      this.strategy.inFlightChanged(node, node.inFlight + 1);
+      if (outcome === 'cancelled') this.cancelProbe(node);
+      else this.record(node, latencyMs, outcome);
+      if (node.inFlight === 0 && node.state === 'draining') this.finishRemoval(node);
+    },
+  };
 
   /** Folds one outcome into the node's latency, error rate and state. O(1) except an occasional median refresh. */
-  private record(node: UpstreamNode, latencyMs: number, outcome: Exclude<Outcome, 'cancelled'>): void {
+  private record(node: UpstreamNode, latencyMs: number, outcome: Exclude<TryOutcome, 'cancelled'>): void {
     const now = this.clock.now();
     const failed = outcome === 'failure';
     node.requests++;
@@ -760,10 +715,6 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
       this.logger.error(`A "${event}" listener threw: ${String(error)}`);
     }
   }
-}
-
-function retryAnything(): boolean {
-  return true;
 }
 
 function resolveHealthCheck(options: HealthCheckOptions): HealthCheckSettings {

@@ -8,6 +8,8 @@ import { ArgumentValidator, validateHttpClientOptions } from '../load-balancer-o
 import type { UpstreamNode } from '../node/upstream-node.js';
 import { LoadBalancedHttpResponse } from './load-balanced-http-response.js';
 
+/** Carries the milliseconds left of the call's deadline to the upstream, so it can give up in time. */
+export const DEFAULT_DEADLINE_HEADER = 'x-request-deadline-ms';
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** Errors raised before a request reached the upstream: safe to retry whatever the method. */
 const CONNECT_ERROR_CODES = new Set([
@@ -32,6 +34,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
   private readonly args: ArgumentValidator;
   /** Default headers with lower-cased names, so a request header of any case replaces one instead of doubling it. */
   private readonly defaultHeaders: Record<string, string>;
+  /** Lower-cased name of the header that carries the time left, or undefined when turned off. */
+  private readonly deadlineHeader: string | undefined;
 
   constructor(
     readonly balancer: LoadBalancer,
@@ -40,6 +44,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     validateHttpClientOptions(balancer.name, options);
     this.args = new ArgumentValidator(balancer.name);
     this.defaultHeaders = lowerCaseNames(options.headers);
+    this.deadlineHeader =
+      options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? DEFAULT_DEADLINE_HEADER).toLowerCase();
     this.unsubscribe = balancer.on('node-removed', ({ node }) => void this.closePool(node.id));
   }
 
@@ -66,8 +72,12 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     const retries = options.retries ?? this.options.retries ?? balancerDefaults.retries ?? 0;
     try {
       return await this.balancer.execute(
-        async (node, signal) => {
-          const response = await this.pool(node).request({ path: fullPath, method, headers, body, signal });
+        async (node, signal, context) => {
+          const sent =
+            context.remainingMs === undefined || this.deadlineHeader === undefined
+              ? headers
+              : { ...headers, [this.deadlineHeader]: String(Math.max(1, Math.floor(context.remainingMs))) };
+          const response = await this.pool(node).request({ path: fullPath, method, headers: sent, body, signal });
           const bytes = Buffer.from(await response.body.arrayBuffer());
           const result = new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
           if (response.statusCode >= 500) throw new UpstreamStatusError(result, method, fullPath);
@@ -77,6 +87,7 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
           key: options.key,
           retries,
           timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? balancerDefaults.timeoutMs ?? 10_000,
+          deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
           signal: options.signal,
           retryOn: idempotent ? undefined : isConnectError,
         },

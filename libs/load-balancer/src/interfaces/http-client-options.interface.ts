@@ -6,6 +6,13 @@ export interface LoadBalancedHttpClientOptions {
   connections?: number;
   /** Default per-try timeout in ms. Default: the balancer's `timeoutMs`, else 10 000. */
   timeoutMs?: number;
+  /** Default bound on a whole request, all tries included, in ms. Default: the balancer's `deadlineMs` (none). */
+  deadlineMs?: number;
+  /**
+   * Header that tells the upstream how many ms are left of the request's deadline (an integer >= 1, computed when
+   * each try starts); sent only when the request has a deadline. `false` turns it off. Default `x-request-deadline-ms`.
+   */
+  deadlineHeader?: string | false;
   /** Default retries for idempotent methods. Default: the balancer's `retries`. */
   retries?: number;
   /** Headers sent with every request. */

@@ -13,6 +13,8 @@ export interface LoadBalancedRequestOptions {
   retries?: number;
   /** Per-try timeout in ms. */
   timeoutMs?: number;
+  /** Bound on the whole request, all tries included, in ms. Default: the client's `deadlineMs`. */
+  deadlineMs?: number;
   /** Allow retrying a non-idempotent method (POST, PATCH) after a response error, not only after a connect error. */
   idempotent?: boolean;
   signal?: AbortSignal;

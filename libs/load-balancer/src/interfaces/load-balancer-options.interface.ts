@@ -75,6 +75,8 @@ export interface LoadBalancerOptions {
   retries?: number;
   /** Default per-try timeout of `execute`, in ms. Default: none. */
   timeoutMs?: number;
+  /** Default bound on a whole `execute` call (all tries), in ms; see `ExecuteOptions.deadlineMs`. Default: none. */
+  deadlineMs?: number;
   /** Default `false`: no limit beyond `retries`. */
   retryBudget?: RetryBudgetOptions | false;
   /** Default: enabled with the defaults of `OutlierDetectionOptions`; `false` disables ejection. */

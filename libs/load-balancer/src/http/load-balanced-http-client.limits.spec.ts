@@ -1,0 +1,85 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeadlineExceededError } from '../errors/deadline-exceeded.error.js';
+import type { LoadBalancedHttpClientOptions } from '../interfaces/http-client-options.interface.js';
+import { LoadBalancer } from '../load-balancer.service.js';
+import { LoadBalancedHttpClient } from './load-balanced-http-client.js';
+
+/** Real local servers: deadline propagation, bounded bodies and hedging as an upstream sees them. */
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describe('LoadBalancedHttpClient limits against real servers', () => {
+  const servers: Server[] = [];
+  const clients: LoadBalancedHttpClient[] = [];
+  const seenDeadlines: Array<string | undefined> = [];
+  let echoPort: number;
+  let silentPort: number;
+
+  beforeAll(async () => {
+    const echo = await listen((req, res) => {
+      seenDeadlines.push(req.headers['x-request-deadline-ms'] as string | undefined ?? (req.headers['x-budget'] as string | undefined));
+      res.end('ok');
+    });
+    // Accepts the request and never answers.
+    const silent = await listen(() => undefined);
+    servers.push(echo.server, silent.server);
+    echoPort = echo.port;
+    silentPort = silent.port;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  const client = (port: number, options: LoadBalancedHttpClientOptions = {}) => {
+    const lb = new LoadBalancer({ nodes: [{ id: 'n', host: '127.0.0.1', port }], outlierDetection: false });
+    const c = new LoadBalancedHttpClient(lb, options);
+    clients.push(c);
+    return c;
+  };
+
+  it('item 1: sends the time left of the deadline in x-request-deadline-ms, only when there is a deadline', async () => {
+    seenDeadlines.length = 0;
+    const c = client(echoPort);
+    await c.get('/a', { deadlineMs: 5_000 });
+    await c.get('/b');
+    expect(seenDeadlines).toHaveLength(2);
+    const sent = Number(seenDeadlines[0]);
+    expect(Number.isInteger(sent) && sent >= 1 && sent <= 5_000).toBe(true);
+    expect(seenDeadlines[1]).toBeUndefined();
+  });
+
+  it('item 1: the client default deadlineMs applies, under the configured header name, or not at all with false', async () => {
+    seenDeadlines.length = 0;
+    await client(echoPort, { deadlineMs: 3_000, deadlineHeader: 'X-Budget' }).get('/c');
+    await client(echoPort, { deadlineMs: 3_000, deadlineHeader: false }).get('/d');
+    expect(Number(seenDeadlines[0])).toBeGreaterThanOrEqual(1);
+    expect(Number(seenDeadlines[0])).toBeLessThanOrEqual(3_000);
+    expect(seenDeadlines[1]).toBeUndefined();
+  });
+
+  it('item 1: a request to an upstream that never answers rejects with DeadlineExceededError, not after the try timeout', async () => {
+    const c = client(silentPort, { timeoutMs: 60_000 });
+    const error = await c.get('/hang', { deadlineMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(c.balancer.nodes()[0].inFlight).toBe(0);
+  });
+
+  it('item 1: rejects a bad deadlineMs or deadlineHeader naming the option', async () => {
+    const c = client(echoPort);
+    await expect(c.get('/e', { deadlineMs: 0 })).rejects.toThrow(/`request\(options\)\.deadlineMs` must be an integer/);
+    const lb = new LoadBalancer({ nodes: [{ host: '127.0.0.1', port: echoPort }] });
+    expect(() => new LoadBalancedHttpClient(lb, { deadlineMs: 2 ** 31 })).toThrow(
+      /`LoadBalancedHttpClient\(options\)\.deadlineMs` must be an integer number of milliseconds from 1 to 2147483647/,
+    );
+    expect(() => new LoadBalancedHttpClient(lb, { deadlineHeader: 'bad header' })).toThrow(
+      /`LoadBalancedHttpClient\(options\)\.deadlineHeader` must be an HTTP token/,
+    );
+  });
+});
