@@ -127,7 +127,11 @@ export class Cache {
    * refreshed in the background (one refresh per key at a time) and the current value is returned.
    */
   wrap<T>(key: string, fn: () => T | Promise<T>, ttl?: PerValue<T>, refreshThreshold?: PerValue<T>): Promise<T>;
-  wrap<T>(key: string, fn: () => T | Promise<T>, options: CacheWrapCompatOptions<T> & { raw: true }): Promise<CacheRawEntry<T>>;
+  wrap<T>(
+    key: string,
+    fn: () => T | Promise<T>,
+    options: CacheWrapCompatOptions<T> & { raw: true },
+  ): Promise<CacheRawEntry<T>>;
   wrap<T>(key: string, fn: () => T | Promise<T>, options: CacheWrapCompatOptions<T>): Promise<T>;
   async wrap<T>(
     key: string,
@@ -161,7 +165,8 @@ export class Cache {
       { ttl: fixedTtl, tags: CLEAR_TAGS, lease: true },
     );
     if (loaded) {
-      if (typeof ttl === 'function') await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value), tags: CLEAR_TAGS });
+      if (typeof ttl === 'function')
+        await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value), tags: CLEAR_TAGS });
       this.events.emit('set', { key, value });
     }
     if (!raw) return value;

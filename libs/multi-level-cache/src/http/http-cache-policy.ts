@@ -35,11 +35,7 @@ export function requestMode(req: KeyedRequest, vary: readonly string[], methods:
  * `Cache-Control: private | no-store | no-cache`, a `Vary` on headers the key does not hold, or a body that is not
  * data (nothing returned because the handler wrote the response itself, a file, a stream). @internal
  */
-export function answerProblem(
-  body: unknown,
-  res: InspectedResponse,
-  vary: readonly string[],
-): string | undefined {
+export function answerProblem(body: unknown, res: InspectedResponse, vary: readonly string[]): string | undefined {
   if (res.statusCode < 200 || res.statusCode > 299) return `status ${res.statusCode}`;
   if (res.getHeader('set-cookie') !== undefined) return 'sets a cookie';
   const control = res.getHeader('cache-control');
