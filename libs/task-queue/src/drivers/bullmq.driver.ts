@@ -163,7 +163,12 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       const results = await Promise.allSettled(
         page.map((id) => this.queue.backend.retryFinishedJob({ id, opts: {} } as MinimalJob, 'failed', options)),
       );
-      for (const result of results) if (result.status === 'fulfilled') moved++;
+      for (const result of results) {
+        if (result.status === 'fulfilled') moved++;
+        // The script's own answers (no such job, not dead) carry a numeric code and mean "skip"; anything else is
+        // Redis failing, which the caller must hear about.
+        else if (typeof (result.reason as { code?: unknown }).code !== 'number') throw result.reason;
+      }
     }
     return moved;
   }

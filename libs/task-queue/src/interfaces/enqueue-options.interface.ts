@@ -2,7 +2,7 @@ import type { TaskBackoffOptions } from './task-backoff-options.interface.js';
 
 /** @publicApi Options of one `enqueue`. */
 export interface EnqueueOptions {
-  /** Run no earlier than this many milliseconds from now. */
+  /** Run no earlier than this many milliseconds from now (an integer, at most 365 days). */
   delayMs?: number;
   /**
    * 1 (first) to 2,097,151 (last), as in BullMQ. Tasks without a priority run before prioritized ones; among
