@@ -11,6 +11,8 @@ import type { CacheSetOptions, CacheWrapOptions } from './interfaces/cache-call-
 import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
+import { BackgroundWork } from './coordination/background-work.js';
+import { FillWaiters } from './coordination/fill-waiters.js';
 import { KeyCoordinator, type Flight } from './coordination/key-coordinator.js';
 import { L1Store, type L1Entry } from './l1/l1-store.js';
 import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
@@ -67,8 +69,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly l2: RedisTier | undefined;
   private readonly bus: InvalidationBus | undefined;
   private readonly keys = new KeyCoordinator();
-  private readonly fillWaiters = new Map<string, Set<() => void>>();
-  private readonly background = new Set<Promise<unknown>>();
+  private readonly fillWaiters = new FillWaiters();
+  private readonly background = new BackgroundWork();
   private readonly logger = new Logger('MultiLevelCache');
   private leaseSeq = 0;
   private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0 };
@@ -97,21 +99,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.background.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(this.background),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, SHUTDOWN_DRAIN_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.background.drain(SHUTDOWN_DRAIN_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.bus?.close();
     await this.l2?.close();
-    for (const waiters of this.fillWaiters.values()) for (const wake of waiters) wake();
+    this.fillWaiters.wakeAll();
   }
 
   /** The value under `key`, or `undefined` on a miss (a cached `null` is a hit and returns `null`). */
@@ -314,7 +308,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const text = encodeValue(value);
     const stored = this.store(key, value, text, call, versions, mode);
     if (mode.awaitL2) await stored;
-    else this.track(stored);
+    else this.background.track(stored);
     return value;
   }
 
@@ -354,12 +348,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
           });
         } finally {
           // Not part of the call's latency: the lease expires by itself if this fails.
-          this.track(this.endLease(key, token));
+          this.background.track(this.endLease(key, token));
         }
       }
       const left = deadline - performance.now();
       if (left <= 0) return this.load(key, loader, call, versions, mode);
-      await (budget ? budget.outside(() => this.waitForFill(key, Math.min(pollMs, left))) : undefined);
+      const wait = () => this.fillWaiters.wait(key, Math.min(pollMs, left));
+      await (budget ? budget.outside(wait) : wait());
       const entry = await l2.read(key, budget, limits);
       if (
         entry?.usable &&
@@ -409,7 +404,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         `Refresh of "${key}" failed; the stale value stays until its grace period ends: ${String(error)}`,
       );
     });
-    this.track(refresh);
+    this.background.track(refresh);
   }
 
   /** Writes L1 (unless fenced) and Redis (under `mode.expect`); resolves whether the write was announced. */
@@ -499,10 +494,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       for (const key of message.k) this.l1?.delete(key);
     }
     if (message.t) this.dropTagged(message.t);
-    if (message.f !== undefined) {
-      const waiters = this.fillWaiters.get(message.f);
-      if (waiters) for (const wake of Array.from(waiters)) wake();
-    }
+    if (message.f !== undefined) this.fillWaiters.filled(message.f);
   }
 
   private flushL1(): void {
@@ -527,30 +519,6 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   /** What a `wrap` with these options would give a value it loads: Redis freshness is capped by it. */
   private limits(call: CallOptions): ReaderLimits {
     return { ttl: call.ttl ?? this.options.ttl, grace: call.grace };
-  }
-
-  private waitForFill(key: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.fillWaiters.get(key);
-      if (!waiters) this.fillWaiters.set(key, (waiters = new Set()));
-      const wake = () => {
-        clearTimeout(timer);
-        waiters.delete(wake);
-        if (waiters.size === 0 && this.fillWaiters.get(key) === waiters) this.fillWaiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      waiters.add(wake);
-    });
-  }
-
-  private track(work: Promise<unknown>): void {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.background.add(settled);
-    void settled.then(() => this.background.delete(settled));
   }
 }
 
