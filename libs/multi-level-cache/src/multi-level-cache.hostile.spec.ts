@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createClient } from '@keyv/redis';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -191,6 +192,28 @@ describe('hostile L2 records (defect 21)', () => {
     expect(await cache.wrap('hash', async () => 'loaded-too')).toBe('loaded-too');
     const other = await start({ namespace, l1: false, l2: { url: redisUrl() } });
     await within(async () => (await other.get('junk')) === 'loaded', 2_000);
+  });
+});
+
+describe('hostile data is logged once per kind', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('the same malformed bus message and the same malformed record, many times: counted each time, logged once', async () => {
+    const namespace = uniquePrefix('once');
+    const cache = await start({ namespace, l2: { url: redisUrl() } });
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    for (let i = 0; i < 5; i++) await raw.publish(`${namespace}:bus`, '{"o":"x","k":7}');
+    await within(() => cache.stats().bus.ignored >= 5, 2_000);
+    for (let i = 0; i < 5; i++) {
+      await raw.set(`${namespace}::r${i}`, record(`{"v":${encodeValue('x')},"f":-5}`));
+      expect(await cache.get(`r${i}`)).toBeUndefined();
+    }
+    expect(cache.stats().l2Errors).toBe(5);
+    const messages = warn.mock.calls.map(([message]) => String(message));
+    expect(messages.filter((m) => m.includes(`${namespace}:bus`))).toHaveLength(1);
+    expect(messages.filter((m) => m.includes('is not a record this cache can trust'))).toHaveLength(1);
   });
 });
 
