@@ -18,6 +18,8 @@ export class TaskQueueWorker extends Worker {
   /** Ids whose `opts` were replaced while fetching, with the reason; read back in `createJob`. */
   private readonly unreadableOpts = new Map<string, string>();
   private readonly knownOpts = new Set<string>();
+  /** Allocated once: the hook below runs for every fetched job. */
+  private readonly guard = (raw: unknown) => this.guardOpts(raw);
 
   constructor(name: string, processor: Processor, options: WorkerOptions) {
     super(name, processor, options);
@@ -26,7 +28,7 @@ export class TaskQueueWorker extends Worker {
     // Both scripts hand back the next job's raw hash, which BullMQ decodes right after.
     backend.execCommand = (client, command, args) =>
       command === 'moveToActive' || command === 'moveToFinished'
-        ? exec(client, command, args).then((raw) => this.guardOpts(raw))
+        ? exec(client, command, args).then(this.guard)
         : exec(client, command, args);
   }
 
@@ -45,7 +47,7 @@ export class TaskQueueWorker extends Worker {
   }
 
   protected override createJob(data: JobJson, jobId: string): Job {
-    let reason = this.unreadableOpts.get(jobId);
+    let reason = this.unreadableOpts.size === 0 ? undefined : this.unreadableOpts.get(jobId);
     let job: Job;
     try {
       job = super.createJob(data, jobId);
