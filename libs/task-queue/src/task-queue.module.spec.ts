@@ -206,6 +206,32 @@ describe('hostile inputs at each public entry point (issue 11)', () => {
   );
 
   it.each([
+    [{ concurrency: Number.NaN }, /concurrency` must be an integer ≥ 1; got NaN/],
+    [{ concurrency: 0.5 }, /concurrency` must be an integer ≥ 1; got 0\.5/],
+    [{ attempts: Number.POSITIVE_INFINITY }, /attempts` must be an integer ≥ 1; got Infinity/],
+    [{ timeoutMs: Number.NaN }, /timeoutMs` must be .*\(milliseconds\); got NaN/],
+    [{ backoff: { type: 'fixed', delayMs: -1 } }, /backoff\.delayMs` must be .*; got -1/],
+    [{ backoff: { type: 'fixed', delayMs: 2 ** 31 } }, /backoff\.delayMs` must be .*2147483647.*; got 2147483648/],
+    [{ backoff: 'fast' }, /backoff` must be \{ type/],
+  ])('fails the boot on the @TaskHandler option %o, naming the handler and the option', async (options, message) => {
+    @Injectable()
+    class Bad {
+      @TaskHandler('bad', options as never)
+      run() {}
+    }
+    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(InvalidTaskQueueOptionsError);
+    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(/^`@TaskHandler\("bad"\) on Bad\.run: /);
+    await expect(boot({}, { providers: [Bad] })).rejects.toThrow(message);
+  });
+
+  it('fails the boot when a forRootAsync factory returns no options object', async () => {
+    const moduleRef = Test.createTestingModule({
+      imports: [TaskQueueModule.forRootAsync({ useFactory: () => undefined as never })],
+    }).compile();
+    await expect(moduleRef).rejects.toThrow(/`TaskQueueModule options` must be an object; got undefined\. Return/);
+  });
+
+  it.each([
     [{ delayMs: 2 ** 31 * 20 }, /`enqueue\("send-mail"\)\.delayMs` must be an integer from 0 to 31536000000/],
     [{ delayMs: Number.NaN }, /`enqueue\("send-mail"\)\.delayMs` must be .*; got NaN\./],
     [{ delayMs: Number.POSITIVE_INFINITY }, /delayMs` must be .*; got Infinity\./],

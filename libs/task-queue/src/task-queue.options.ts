@@ -67,6 +67,10 @@ export interface ResolvedTaskQueueOptions {
 
 /** @internal Validates the module options (naming the offending one) and applies the defaults. */
 export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueName: string): ResolvedTaskQueueOptions {
+  // A forRootAsync factory that forgot to return its object lands here as undefined.
+  if (options === null || typeof options !== 'object') {
+    fail('TaskQueueModule options', options, 'an object', 'Return the options object from your forRootAsync factory.');
+  }
   const driver = options.driver ?? 'memory';
   if (driver !== 'memory' && driver !== 'bullmq') fail('driver', driver, '"memory" or "bullmq"');
   if (typeof queueName !== 'string' || queueName.length === 0 || queueName.includes(':')) {
@@ -372,6 +376,6 @@ function bool(option: string, value: boolean | undefined): boolean | undefined {
   return value;
 }
 
-function fail(option: string, value: unknown, expected: string): never {
-  throw new InvalidTaskQueueOptionsError(INVALID_OPTION(option, value, expected));
+function fail(option: string, value: unknown, expected: string, fix?: string): never {
+  throw new InvalidTaskQueueOptionsError(INVALID_OPTION(option, value, expected, fix));
 }
