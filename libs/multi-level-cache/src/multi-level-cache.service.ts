@@ -51,6 +51,8 @@ interface CallOptions {
   tags: readonly string[] | undefined;
   grace: number;
   lease: boolean;
+  /** What this call would give a value it loads: the freshness it accepts from Redis is capped by it. */
+  limits: ReaderLimits;
 }
 
 const SHUTDOWN_DRAIN_MS = 2_000;
@@ -231,12 +233,14 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     checkCallMs('nullTtl', options.nullTtl);
     if (options.tags !== undefined && !isStringArray(options.tags))
       invalidOption('tags', options.tags, 'an array of strings');
+    const grace = options.grace ?? this.options.grace;
     return {
       ttl: options.ttl,
       nullTtl: options.nullTtl,
       tags: options.tags && options.tags.length > 0 ? options.tags : undefined,
-      grace: options.grace ?? this.options.grace,
+      grace,
       lease: options.lease ?? leaseByDefault,
+      limits: { ttl: options.ttl ?? this.options.ttl, grace },
     };
   }
 
@@ -257,7 +261,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     let expect: WriteCondition = null;
     if (this.l2) {
       const [entry, current] = await Promise.all([
-        this.l2.read(key, budget, this.limits(call)),
+        this.l2.read(key, budget, call.limits),
         call.tags ? this.l2.tagVersions(call.tags, budget) : undefined,
       ]);
       versions = current;
@@ -324,14 +328,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const { ttlMs, waitMs, pollMs } = this.options.lease;
     const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
     const deadline = performance.now() + waitMs;
-    const limits = this.limits(call);
     for (;;) {
       const got = await l2.tryLease(key, token, ttlMs, budget);
       if (got === undefined) return this.load(key, loader, call, versions, mode);
       if (got) {
         try {
           // Another instance may have filled the key between our read and the lease.
-          const entry = await l2.read(key, budget, limits);
+          const entry = await l2.read(key, budget, call.limits);
           if (
             entry?.usable &&
             entry.freshUntil >= Date.now() &&
@@ -355,7 +358,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       if (left <= 0) return this.load(key, loader, call, versions, mode);
       const wait = () => this.fillWaiters.wait(key, Math.min(pollMs, left));
       await (budget ? budget.outside(wait) : wait());
-      const entry = await l2.read(key, budget, limits);
+      const entry = await l2.read(key, budget, call.limits);
       if (
         entry?.usable &&
         entry.freshUntil >= Date.now() &&
@@ -384,7 +387,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       const budget = this.budget();
       let expect: WriteCondition = seen ?? null;
       if (seen === undefined && this.l2) {
-        const entry = await this.l2.read(key, budget, this.limits(call));
+        const entry = await this.l2.read(key, budget, call.limits);
         if (
           entry?.usable &&
           entry.freshUntil >= Date.now() &&
@@ -514,11 +517,6 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   /** The Redis time a call may still spend, shared by all its Redis steps. */
   private budget(): CallBudget | undefined {
     return this.options.l2 ? new CallBudget(this.options.l2.timeoutMs) : undefined;
-  }
-
-  /** What a `wrap` with these options would give a value it loads: Redis freshness is capped by it. */
-  private limits(call: CallOptions): ReaderLimits {
-    return { ttl: call.ttl ?? this.options.ttl, grace: call.grace };
   }
 }
 
