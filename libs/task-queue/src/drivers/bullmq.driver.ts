@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
+import { type ConnectionOptions, type Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -16,7 +16,8 @@ import {
 } from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
-import { readUnreadableJob, TaskQueueWorker } from './task-queue-worker.js';
+import { readTask } from './bullmq-task-info.js';
+import { TaskQueueWorker } from './task-queue-worker.js';
 
 /** How long shutdown waits for BullMQ to close on its own, past the deadline, before it cuts the connections. */
 const CLOSE_GRACE_MS = 500;
@@ -139,13 +140,13 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   async getTask(id: string): Promise<TaskInfo | undefined> {
     const state = STATES[await this.queue.getJobState(id)];
     if (state === undefined) return undefined;
-    return this.read(id, state);
+    return readTask(this.queue, id, state);
   }
 
   async listDead(offset: number, limit: number): Promise<TaskInfo[]> {
     if (limit <= 0) return [];
     const ids = await this.queue.getRanges(['failed'], offset, offset + limit - 1);
-    const tasks = await Promise.all(ids.map((id) => this.read(id, 'failed')));
+    const tasks = await Promise.all(ids.map((id) => readTask(this.queue, id, 'failed')));
     return tasks.filter((task) => task !== undefined);
   }
 
@@ -258,18 +259,6 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     return refs as TaskRef[];
   }
 
-  /** A job as a TaskInfo; one whose hash is not valid JSON is reported as such instead of throwing. */
-  private async read(id: string, state: TaskState): Promise<TaskInfo | undefined> {
-    let job: Job | undefined;
-    try {
-      job = await Job.fromId(this.queue, id);
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      return readUnreadableJob(this.queue, id, state, error);
-    }
-    return job && info(job, state);
-  }
-
   /** An ioredis Cluster client (the `cluster` connection option), owned and closed by this driver. */
   private openCluster(offlineQueue: boolean, redisOptions: RedisOptions): Cluster {
     const { nodes, options } = this.options.cluster as NonNullable<ResolvedTaskQueueOptions['cluster']>;
@@ -328,30 +317,6 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     this.lastErrorLog = now;
     this.logger.warn(`Redis error in the task queue: ${error.message}`);
   }
-}
-
-function info(job: Job, state: TaskState): TaskInfo {
-  const stack = job.stacktrace?.at(-1) ?? undefined;
-  return {
-    id: job.id as string,
-    name: job.name,
-    state,
-    payload: job.data,
-    attemptsMade: job.attemptsMade,
-    maxAttempts: job.opts.attempts ?? 1,
-    ...(state === 'completed' ? { result: job.returnvalue } : {}),
-    ...(job.failedReason
-      ? {
-          error: {
-            name: stack?.match(/^([\w$]+)(?::|\n|$)/)?.[1] ?? 'Error',
-            message: job.failedReason,
-            ...(stack ? { stack } : {}),
-          },
-        }
-      : {}),
-    createdAt: job.timestamp,
-    ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
-  };
 }
 
 /**

@@ -15,6 +15,7 @@ import { MAX_TIMER_MS } from '../task-queue.constants.js';
 import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue.messages.js';
 import type { ResolvedRetention } from '../task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
+import { MemoryRetention } from './memory-retention.js';
 import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
 
 // Captured at load, before any test installs fake timers.
@@ -76,8 +77,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private readonly ready = new TaskDeque<MemoryTask>();
   private prioritized: TaskHeap<MemoryTask> | undefined;
   private readonly delayed = new Set<MemoryTask>();
-  private readonly completed = new TaskDeque<MemoryTask>();
-  private readonly dead = new Map<string, MemoryTask>();
+  private readonly finished: MemoryRetention<MemoryTask>;
   private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private seq = 0;
@@ -99,6 +99,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     private readonly options: MemoryDriverOptions,
   ) {
     super();
+    this.finished = new MemoryRetention(options.retention, (task) => this.tasks.delete(task.seq));
   }
 
   async start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void> {
@@ -133,7 +134,8 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async listDead(offset: number, limit: number): Promise<TaskInfo[]> {
-    return [...this.dead.values()]
+    return this.finished
+      .allDead()
       .toReversed()
       .slice(offset, offset + limit)
       .map(info);
@@ -141,12 +143,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   async retryDead(ids: readonly string[] | 'all'): Promise<number> {
     // A Set: an id given twice is one task, retried once.
-    const chosen =
-      ids === 'all'
-        ? [...this.dead.values()]
-        : [...new Set(ids)].map((id) => this.dead.get(id)).filter((t) => t !== undefined);
+    const chosen = (ids === 'all' ? this.finished.allDead().map((t) => t.id) : [...new Set(ids)])
+      .map((id) => this.finished.takeDead(id))
+      .filter((t) => t !== undefined);
     for (const task of chosen) {
-      this.dead.delete(task.id);
       task.failures = 0;
       task.error = undefined;
       task.finishedAt = undefined;
@@ -162,8 +162,8 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       waiting: this.waitingCount(),
       active: this.active,
       delayed: this.delayed.size,
-      failed: this.dead.size,
-      completed: this.completed.length,
+      failed: this.finished.deadCount,
+      completed: this.finished.completedCount,
     };
   }
 
@@ -224,7 +224,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       task.state = 'completed';
       task.result = result;
       task.finishedAt = Date.now();
-      this.retainCompleted(task, task.finishedAt);
+      this.finished.complete(task, task.finishedAt);
     } else if (error instanceof TaskAbortedError) {
       task.error = toTaskErrorInfo(error);
       this.bury(task);
@@ -318,27 +318,8 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   private bury(task: MemoryTask): void {
     task.state = 'failed';
-    const now = (task.finishedAt = Date.now());
-    this.dead.set(task.id, task);
-    const { count, ageMs } = this.options.retention.dead;
-    // Map order is burial order, so the oldest dead task is always first.
-    for (const oldest of this.dead.values()) {
-      if (this.dead.size <= count && (oldest.finishedAt as number) > now - ageMs) break;
-      this.dead.delete(oldest.id);
-      this.tasks.delete(oldest.seq);
-    }
-  }
-
-  private retainCompleted(task: MemoryTask, now: number): void {
-    this.completed.push(task);
-    const { count, ageMs } = this.options.retention.completed;
-    for (;;) {
-      const oldest = this.completed.peek();
-      if (oldest === undefined || (this.completed.length <= count && (oldest.finishedAt as number) > now - ageMs)) {
-        break;
-      }
-      this.tasks.delete((this.completed.shift() as MemoryTask).seq);
-    }
+    task.finishedAt = Date.now();
+    this.finished.bury(task, task.finishedAt);
   }
 
   private remember(dedupKey: string, task: MemoryTask, now: number): void {

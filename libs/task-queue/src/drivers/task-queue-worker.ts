@@ -1,6 +1,4 @@
-import { type Job, type JobJson, type Processor, type Queue, Worker, type WorkerOptions } from 'bullmq';
-import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
-import { UNREADABLE_JOB } from '../task-queue.messages.js';
+import { type Job, type JobJson, type Processor, Worker, type WorkerOptions } from 'bullmq';
 
 type ExecCommand = (client: unknown, command: string, args: unknown[]) => Promise<unknown>;
 
@@ -82,29 +80,4 @@ export class TaskQueueWorker extends Worker {
     }
     return raw;
   }
-}
-
-/** A dead or waiting job whose hash cannot be parsed, reported from its raw fields instead of throwing. */
-export async function readUnreadableJob(
-  queue: Queue,
-  id: string,
-  state: TaskState,
-  error: SyntaxError,
-): Promise<TaskInfo | undefined> {
-  const client = await queue.backend.client;
-  const raw = await client.hgetall(queue.toKey(id));
-  if (Object.keys(raw).length === 0) return undefined;
-  const reason = `its stored job is not valid JSON (${error.message})`;
-  return {
-    id,
-    name: raw.name ?? '',
-    state,
-    payload: raw.data,
-    attemptsMade: Number.parseInt(raw.atm ?? raw.attemptsMade ?? '0', 10) || 0,
-    maxAttempts: 1,
-    error: { name: 'UnreadableTaskError', message: raw.failedReason || UNREADABLE_JOB(id, reason) },
-    createdAt: Number.parseInt(raw.timestamp ?? '0', 10) || 0,
-    ...(raw.finishedOn ? { finishedAt: Number.parseInt(raw.finishedOn, 10) } : {}),
-    unreadable: reason,
-  };
 }

@@ -1,0 +1,64 @@
+import { Job, type Queue } from 'bullmq';
+import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
+import { UNREADABLE_JOB } from '../task-queue.messages.js';
+
+/** @internal A BullMQ job as a TaskInfo; one whose hash is not valid JSON is reported as such, never thrown. */
+export async function readTask(queue: Queue, id: string, state: TaskState): Promise<TaskInfo | undefined> {
+  let job: Job | undefined;
+  try {
+    job = await Job.fromId(queue, id);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return readUnreadableJob(queue, id, state, error);
+  }
+  return job && info(job, state);
+}
+
+function info(job: Job, state: TaskState): TaskInfo {
+  const stack = job.stacktrace?.at(-1) ?? undefined;
+  return {
+    id: job.id as string,
+    name: job.name,
+    state,
+    payload: job.data,
+    attemptsMade: job.attemptsMade,
+    maxAttempts: job.opts.attempts ?? 1,
+    ...(state === 'completed' ? { result: job.returnvalue } : {}),
+    ...(job.failedReason
+      ? {
+          error: {
+            name: stack?.match(/^([\w$]+)(?::|\n|$)/)?.[1] ?? 'Error',
+            message: job.failedReason,
+            ...(stack ? { stack } : {}),
+          },
+        }
+      : {}),
+    createdAt: job.timestamp,
+    ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
+  };
+}
+
+/** A dead or waiting job whose hash cannot be parsed, reported from its raw fields instead of throwing. */
+async function readUnreadableJob(
+  queue: Queue,
+  id: string,
+  state: TaskState,
+  error: SyntaxError,
+): Promise<TaskInfo | undefined> {
+  const client = await queue.backend.client;
+  const raw = await client.hgetall(queue.toKey(id));
+  if (Object.keys(raw).length === 0) return undefined;
+  const reason = `its stored job is not valid JSON (${error.message})`;
+  return {
+    id,
+    name: raw.name ?? '',
+    state,
+    payload: raw.data,
+    attemptsMade: Number.parseInt(raw.atm ?? raw.attemptsMade ?? '0', 10) || 0,
+    maxAttempts: 1,
+    error: { name: 'UnreadableTaskError', message: raw.failedReason || UNREADABLE_JOB(id, reason) },
+    createdAt: Number.parseInt(raw.timestamp ?? '0', 10) || 0,
+    ...(raw.finishedOn ? { finishedAt: Number.parseInt(raw.finishedOn, 10) } : {}),
+    unreadable: reason,
+  };
+}
