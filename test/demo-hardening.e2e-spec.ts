@@ -194,6 +194,29 @@ describe('demo gateway: hostile input and admin safety', () => {
     expect(gateway.process.log.slice(logBefore)).not.toMatch(/ERROR|\n\s+at /);
   });
 
+  it('answers within the upstream deadline when every upstream hangs on products', async () => {
+    for (const port of upstreams.ports) {
+      await http(`http://127.0.0.1:${port}`, 'PUT', '/faults', {
+        body: { latencyMs: 20_000, pathPrefix: '/products' },
+      });
+    }
+    try {
+      // The gateway's budget is 2.5 s for all tries; 4.5 s leaves room for a loaded machine and is still below the
+      // 5.5-5.9 s that 3 unbounded tries of 2 s took.
+      const answers = await Promise.all(
+        ['301', '302', '303'].map((id) => http(gateway.url, 'GET', `/products/${id}`, { timeoutMs: 4_500 })),
+      );
+      for (const answer of answers) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
+      }
+    } finally {
+      for (const port of upstreams.ports) {
+        await http(`http://127.0.0.1:${port}`, 'PUT', '/faults', { body: { latencyMs: 0, pathPrefix: '' } });
+      }
+    }
+  });
+
   it('reports configuration errors as one line naming the setting, and exits', async () => {
     for (const [env, pattern] of [
       [{ ADMIN_TOKEN: 'x' }, /ADMIN_TOKEN is too short/],

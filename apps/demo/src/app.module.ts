@@ -67,7 +67,10 @@ export class AppModule {
           nodes: config.upstreams,
           strategy: 'p2c-ewma',
           retries: 2,
-          timeoutMs: 2_000,
+          // Each try gets at most 1 s and the whole call, tries included, 2.5 s: a client waits 2.5 s at worst for an
+          // answer (a 503 when the upstreams cannot give one), never the 3 × 2 s of tries without a bound.
+          timeoutMs: 1_000,
+          deadlineMs: 2_500,
           retryBudget: { ratio: 0.2, minPerSecond: 10 },
           outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 2_000, maxEjectionMs: 30_000 },
           healthCheck: { path: '/health', intervalMs: 1_000, timeoutMs: 500 },
