@@ -81,7 +81,8 @@ export function clonePayload(value: unknown): unknown {
     return arr;
   }
   const obj: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) setOwn(obj, key, clonePayload((value as Record<string, unknown>)[key]));
+  // for…in allocates no key array; the value is our own plain copy, so every enumerable key is its own.
+  for (const key in value) setOwn(obj, key, clonePayload((value as Record<string, unknown>)[key]));
   return obj;
 }
 
