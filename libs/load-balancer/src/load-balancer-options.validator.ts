@@ -163,6 +163,7 @@ export interface ResolvedNodeConfig {
   port: number;
   weight: number;
   metadata?: Record<string, unknown>;
+  zone?: string;
 }
 
 /** Where a node config comes from, for the error message. */
@@ -191,6 +192,7 @@ export function resolveNodeConfig(balancer: string, config: NodeConfig, source: 
   check.optional(config.weight, `${path}.weight`, RULES.weight);
   check.optional(config.id, `${path}.id`, RULES.nonEmptyString);
   check.optional(config.metadata, `${path}.metadata`, RULES.object);
+  check.optional(config.zone, `${path}.zone`, RULES.nonEmptyString);
   const resolved: ResolvedNodeConfig = {
     id: config.id ?? `${config.host}:${config.port}`,
     host: config.host,
@@ -198,6 +200,7 @@ export function resolveNodeConfig(balancer: string, config: NodeConfig, source: 
     weight: config.weight ?? 1,
   };
   if (config.metadata !== undefined) resolved.metadata = config.metadata;
+  if (config.zone !== undefined) resolved.zone = config.zone;
   return resolved;
 }
 
@@ -266,6 +269,13 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
     check.optional(budget.ratio, 'retryBudget.ratio', RULES.nonNegative);
     check.optional(budget.minPerSecond, 'retryBudget.minPerSecond', RULES.nonNegative);
     check.optional(budget.maxTokens, 'retryBudget.maxTokens', RULES.positive);
+  }
+  const locality = options.locality;
+  if (locality !== undefined) {
+    check.required(locality, 'locality', RULES.object);
+    check.required(locality.zone, 'locality.zone', RULES.nonEmptyString);
+    check.optional(locality.minHealthyShare, 'locality.minHealthyShare', RULES.ratio);
+    check.optional(locality.minHealthyNodes, 'locality.minHealthyNodes', RULES.positiveCount);
   }
   const health = options.healthCheck;
   if (health !== undefined && health !== false) {

@@ -61,3 +61,8 @@ export const DEADLINE_EXCEEDED = (balancer: string, deadlineMs: number, tries: n
 
 export const HEDGE_LOST = (balancer: string, node: string) =>
   `Another try of this call through load balancer "${balancer}" answered first; the try on node "${node}" is no longer needed.`;
+
+export const LISTENER_THREW = (event: string, error: string) => `A "${event}" listener threw: ${error}`;
+
+export const CUSTOM_STRATEGY_NEEDS_INSTANCE = (balancer: string) =>
+  `Load balancer "${balancer}" uses a custom strategy class; pass an instance to the constructor or register it through LoadBalancerModule so DI can build it.`;

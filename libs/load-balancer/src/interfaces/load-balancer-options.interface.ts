@@ -49,6 +49,19 @@ export interface RetryBudgetOptions {
   maxTokens?: number;
 }
 
+/**
+ * Zone-aware routing (after Envoy's): prefer nodes whose `zone` is this app's while the local zone has enough healthy
+ * capacity; otherwise spill over to the healthy nodes of every zone. @publicApi
+ */
+export interface LocalityOptions {
+  /** The zone this app runs in (compared with each node's `zone`). */
+  zone: string;
+  /** The local zone serves alone while at least this share of its nodes is healthy. A ratio; default 0.7. */
+  minHealthyShare?: number;
+  /** ...and while at least this many of its nodes are healthy. Default 1. */
+  minHealthyNodes?: number;
+}
+
 /** Active health checks. @publicApi */
 export interface HealthCheckOptions {
   /** HTTP path checked by the default checker. Default `/health`. */
@@ -91,6 +104,8 @@ export interface LoadBalancerOptions {
   initialLatencyMs?: number;
   /** Weight of the error rate in the p2c load: `× (1 + errorPenalty × errorRate) × 2^min(consecutive failures, 4)`. Default 5. */
   errorPenalty?: number;
+  /** Zone-aware routing; default: off (every zone alike). */
+  locality?: LocalityOptions;
   /** Active health checks; default: off. */
   healthCheck?: HealthCheckOptions | false;
   /** Source of membership re-resolved at run time (e.g. `DnsDiscovery`). */

@@ -6,6 +6,8 @@ export interface NodeConfig {
   port: number;
   /** Relative share for weighted strategies; a non-negative finite number, default 1. */
   weight?: number;
+  /** Availability zone (or rack, region): with the balancer's `locality` option, the local zone is preferred. */
+  zone?: string;
   /** Free-form data carried on the node (zone, version...). */
   metadata?: Record<string, unknown>;
 }

@@ -23,5 +23,7 @@ export interface NodeSnapshot {
   slowStartFactor: number;
   requests: number;
   failures: number;
+  /** The node's zone, when it has one. */
+  zone?: string;
   metadata?: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ export class UpstreamNode {
   readonly port: number;
   readonly weight: number;
   readonly metadata?: Record<string, unknown>;
+  readonly zone?: string;
 
   state: NodeState = 'healthy';
   /** Requests started through `execute` (or a half-open probe) and not yet settled. */
@@ -43,13 +44,24 @@ export class UpstreamNode {
   discovered = false;
   requests = 0;
   failures = 0;
+  /** Ring of the last successful latencies (ms); `latencySampleCount` counts every sample ever written. */
+  readonly latencySamples = new Float64Array(LATENCY_SAMPLES);
+  latencySampleCount = 0;
 
-  constructor(id: string, host: string, port: number, weight: number, metadata?: Record<string, unknown>) {
+  constructor(
+    id: string,
+    host: string,
+    port: number,
+    weight: number,
+    metadata?: Record<string, unknown>,
+    zone?: string,
+  ) {
     this.id = id;
     this.host = host;
     this.port = port;
     this.weight = weight;
     if (metadata !== undefined) this.metadata = metadata;
+    if (zone !== undefined) this.zone = zone;
   }
 
   /** The latency estimate decayed to `now` (Finagle peak EWMA reads decay toward 0). */
@@ -62,6 +74,9 @@ export class UpstreamNode {
     return this.decayedRequests > 0 ? this.decayedFailures / this.decayedRequests : 0;
   }
 }
+
+/** Successful latencies kept per node for percentiles (hedge delays). */
+export const LATENCY_SAMPLES = 64;
 
 /** Admission bits: see {@link UpstreamNode.admission}. */
 export const ADMIT_SLOW_START = 1;

@@ -1,0 +1,133 @@
+import type { UpstreamNode } from '../node/upstream-node.js';
+import { LATENCY_SAMPLES } from '../node/upstream-node.js';
+import type { SlowStart } from '../selection/slow-start.js';
+
+/** Median latency used as the health-score reference is recomputed at most this often. */
+const REFERENCE_REFRESH_MS = 1_000;
+/** A latency percentile needs at least this many samples to mean anything. */
+const MIN_PERCENTILE_SAMPLES = 8;
+
+export interface HealthModelSettings {
+  readonly decayMs: number;
+  readonly initialLatencyMs: number;
+  readonly errorPenalty: number;
+}
+
+/**
+ * What the balancer knows about each node's service: peak-EWMA latency, a time-decayed error rate, the failure
+ * streak, the p2c error factor, the health score and the recent successful latencies (for hedging percentiles).
+ * The only writer of those fields. Every operation is O(1) except an amortized median refresh.
+ */
+export class NodeHealthModel {
+  private referenceLatency = 0;
+  private referenceStamp = Number.NEGATIVE_INFINITY;
+  private recordsSinceReference = 0;
+  private readonly scratch = new Float64Array(LATENCY_SAMPLES);
+
+  constructor(
+    private readonly settings: HealthModelSettings,
+    private readonly slowStart: SlowStart,
+    /** The nodes in rotation (not draining), for the cluster median. */
+    private readonly members: () => readonly UpstreamNode[],
+  ) {}
+
+  get decayMs(): number {
+    return this.settings.decayMs;
+  }
+
+  /** A new node starts at the cluster median, so it is neither stampeded nor starved (Linkerd seeds a constant). */
+  seed(node: UpstreamNode, now: number): void {
+    node.cost = this.medianLatency(now) || this.settings.initialLatencyMs;
+    node.costStamp = now;
+    node.rateStamp = now;
+  }
+
+  /** Folds one outcome into the node's latency, error rate, error factor and score. */
+  record(node: UpstreamNode, latencyMs: number, failed: boolean, now: number): void {
+    const decayMs = this.settings.decayMs;
+    node.requests++;
+    if (failed) node.failures++;
+
+    // Peak EWMA: a slower sample replaces the estimate at once; faster ones blend in by elapsed time.
+    const w = Math.exp((node.costStamp - now) / decayMs);
+    const decayed = node.cost * w;
+    // A failure never makes a node look faster (fast-failing nodes must not attract traffic).
+    const sample = failed ? Math.max(latencyMs, decayed) : Math.max(0, latencyMs);
+    node.cost = sample > decayed ? sample : decayed + sample * (1 - w);
+    node.costStamp = now;
+    if (!failed) node.latencySamples[node.latencySampleCount++ % LATENCY_SAMPLES] = sample;
+
+    const we = Math.exp((node.rateStamp - now) / decayMs);
+    node.decayedFailures = node.decayedFailures * we + (failed ? 1 : 0);
+    node.decayedRequests = node.decayedRequests * we + 1;
+    node.rateStamp = now;
+    node.consecutiveFailures = failed ? node.consecutiveFailures + 1 : 0;
+    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure in a
+    // row also doubles the load figure (up to 16×) until the next success.
+    node.errorFactor = (1 + this.settings.errorPenalty * node.errorRate) * 2 ** Math.min(node.consecutiveFailures, 4);
+    node.healthScore = this.score(node, now);
+  }
+
+  /** An ejection starts a fresh failure streak. */
+  clearStreak(node: UpstreamNode): void {
+    node.consecutiveFailures = 0;
+  }
+
+  /** A recovered node starts with a clean error record (its latency history is kept). */
+  forgive(node: UpstreamNode, now: number): void {
+    node.decayedFailures = 0;
+    node.decayedRequests = 0;
+    node.errorFactor = 1;
+    node.consecutiveFailures = 0;
+    node.healthScore = this.score(node, now);
+  }
+
+  latencyMs(node: UpstreamNode, now: number): number {
+    return node.latencyAt(now, this.settings.decayMs);
+  }
+
+  /** (1 − error rate) × min(1, cluster median latency / own latency) × slow-start factor; 0 when out of rotation. */
+  score(node: UpstreamNode, now: number): number {
+    if (node.state === 'ejected' || node.state === 'draining') return 0;
+    const latency = node.latencyAt(now, this.settings.decayMs);
+    const reference = this.reference(now);
+    const latencyFactor = latency > 0 && reference > 0 ? Math.min(1, reference / latency) : 1;
+    return (1 - node.errorRate) * latencyFactor * this.slowStart.factor(node, now);
+  }
+
+  /** The `percentile`-th of the node's last successful latencies; undefined with fewer than 8 of them. */
+  latencyPercentile(node: UpstreamNode, percentile: number): number | undefined {
+    const count = Math.min(node.latencySampleCount, LATENCY_SAMPLES);
+    if (count < MIN_PERCENTILE_SAMPLES) return undefined;
+    const sorted = this.scratch.subarray(0, count);
+    sorted.set(node.latencySamples.subarray(0, count));
+    sorted.sort();
+    return sorted[Math.min(count - 1, Math.ceil((percentile / 100) * count) - 1)];
+  }
+
+  private reference(now: number): number {
+    // Refreshed by time and by volume (once per n/4 outcomes), so the O(n log n) median stays amortized O(log n).
+    if (
+      this.referenceLatency === 0 ||
+      now - this.referenceStamp >= REFERENCE_REFRESH_MS ||
+      ++this.recordsSinceReference >= Math.max(8, this.members().length >> 2)
+    ) {
+      this.referenceLatency = this.medianLatency(now);
+      this.referenceStamp = now;
+      this.recordsSinceReference = 0;
+    }
+    return this.referenceLatency;
+  }
+
+  /** Median latency of the nodes that have answered at least once (seeded estimates are not evidence). */
+  private medianLatency(now: number): number {
+    const decayMs = this.settings.decayMs;
+    const values = this.members()
+      .filter((node) => node.requests > 0)
+      .map((node) => node.latencyAt(now, decayMs));
+    if (values.length === 0) return 0;
+    values.sort((a, b) => a - b);
+    const mid = values.length >> 1;
+    return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  }
+}
