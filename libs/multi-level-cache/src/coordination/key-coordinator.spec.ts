@@ -6,7 +6,21 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
+/** Lets flights start: `run` begins on a microtask after `load`/`refresh` returns. */
+const started = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('KeyCoordinator', () => {
+  it('a flight is joinable before any of its code runs: a loader that calls back in joins its own load', async () => {
+    const keys = new KeyCoordinator();
+    let inner: Promise<string> | undefined;
+    const outer: Promise<string> = keys.load('k', undefined, async () => {
+      inner = keys.load('k', undefined, async () => 'second load');
+      return 'first load';
+    });
+    expect(await outer).toBe('first load');
+    expect(inner).toBe(outer);
+  });
+
   it('a miss joins the load in flight for its key; another key starts its own', async () => {
     const keys = new KeyCoordinator();
     const gate = deferred<string>();
@@ -32,6 +46,7 @@ describe('KeyCoordinator', () => {
     const gate = deferred<string>();
     let first: Flight | undefined;
     const before = keys.load('k', undefined, (flight) => ((first = flight), gate.promise));
+    await started();
     keys.invalidateKeys(['k']);
     const after = keys.load('k', undefined, async () => 'new');
     expect(after).not.toBe(before);
@@ -48,6 +63,7 @@ describe('KeyCoordinator', () => {
     keys.load('red', ['red', 'x'], (f) => ((flights.red = f), never));
     keys.load('blue', ['blue'], (f) => ((flights.blue = f), never));
     keys.load('plain', undefined, (f) => ((flights.plain = f), never));
+    await started();
     keys.invalidateTags(['red']);
     expect(flights.red.detached).toBe(true);
     expect(flights.blue.detached).toBe(false);
@@ -62,6 +78,7 @@ describe('KeyCoordinator', () => {
     expect(refresh).toBeDefined();
     expect(keys.refresh('k', undefined, async () => 'second')).toBeUndefined();
     expect(keys.refreshing('k')).toBe(refresh);
+    await started();
     keys.invalidateKeys(['k']);
     expect(flight?.detached).toBe(true);
     expect(keys.refreshing('k')).toBeUndefined();

@@ -115,8 +115,10 @@ export class KeyCoordinator {
     run: (flight: Flight) => Promise<T>,
   ): Promise<T> {
     const flight = { promise: undefined as unknown as Promise<T>, tags, detached: false };
+    // `run` starts on the next microtask, so the flight is complete (joinable, detachable) before any of its code,
+    // a loader included, can reach this coordinator again.
+    flight.promise = Promise.resolve(flight).then(run);
     flights.set(key, flight);
-    flight.promise = run(flight);
     const clear = () => {
       if (flights.get(key) === flight) flights.delete(key);
     };
