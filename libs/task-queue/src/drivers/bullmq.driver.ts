@@ -120,12 +120,13 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
-    if (this.closed)
+    if (this.closed) {
       throw new TaskEnqueueError(
         tasks.map((t) => t.name),
         undefined,
         'shut-down',
       );
+    }
     const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
     try {
       return await withTimeout(this.add(jobs, tasks), this.options.enqueueTimeoutMs);
@@ -250,12 +251,12 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         ? [await this.queue.add(jobs[0].name, jobs[0].data, jobs[0].opts)]
         : await this.queue.addBulk(jobs);
     const refs: { id: string; name: string }[] = added.map((job) => ({ id: job.id as string, name: job.name }));
+    if (!tasks.some((t) => t.dedupKey !== undefined)) return refs as TaskRef[];
+    // BullMQ answers a dedup hit with the original's id but the new call's name: read the stored name.
     const deduped = refs.filter((_, i) => tasks[i].dedupKey !== undefined);
-    if (deduped.length > 0) {
-      const client = await this.queue.backend.client;
-      const names = await Promise.all(deduped.map((ref) => client.hget(this.queue.toKey(ref.id), 'name')));
-      deduped.forEach((ref, i) => (ref.name = names[i] ?? ref.name));
-    }
+    const client = await this.queue.backend.client;
+    const names = await Promise.all(deduped.map((ref) => client.hget(this.queue.toKey(ref.id), 'name')));
+    deduped.forEach((ref, i) => (ref.name = names[i] ?? ref.name));
     return refs as TaskRef[];
   }
 
