@@ -325,6 +325,19 @@ describe('MultiLevelCache (real Redis)', () => {
     expect(await cache.get('x')).toBeUndefined();
   });
 
+  it('rejects a tag list or key list that is not one, naming the argument, before touching either tier', async () => {
+    const cache = await start({ namespace, l2: false });
+    await cache.set('r', 1, { tags: ['red'] });
+    await expect(cache.invalidateTags('red' as unknown as string[])).rejects.toThrow(
+      /^`tags` must be an array of strings; got "red"\./,
+    );
+    await expect(cache.invalidateTags([1] as unknown as string[])).rejects.toThrow(InvalidCacheOptionsError);
+    await expect(cache.del([1] as unknown as string[])).rejects.toThrow(
+      /^`key` must be a string or an array of strings/,
+    );
+    expect(await cache.get('r')).toBe(1);
+  });
+
   it('rejects bad per-call options', async () => {
     const cache = await start({ namespace, l2: false });
     await expect(cache.set('x', 1, { ttl: -1 })).rejects.toThrow(InvalidCacheOptionsError);

@@ -158,7 +158,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   /** Deletes keys from both tiers and from every other instance's L1. */
   async del(key: string | readonly string[]): Promise<void> {
-    const keys = typeof key === 'string' ? [key] : [...key];
+    const keys = typeof key === 'string' ? [key] : isStringArray(key) ? [...key] : invalidKeys(key);
     if (keys.length === 0) return;
     this.keys.invalidateKeys(keys);
     for (const k of keys) this.l1?.delete(k);
@@ -171,6 +171,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (!isStringArray(tags)) invalidOption('tags', tags, 'an array of strings');
     if (tags.length === 0) return;
     this.dropTagged(tags);
     const budget = this.budget();
@@ -522,6 +523,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
 function isStringArray(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function invalidKeys(key: unknown): never {
+  return invalidOption('key', key, 'a string or an array of strings');
 }
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {
