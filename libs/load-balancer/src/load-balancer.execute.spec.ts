@@ -405,3 +405,37 @@ describe('deadlines through the balancer (issue 16 item 1)', () => {
     expect(() => setup({ deadlineMs: bad as number })).toThrow(/`deadlineMs` must be an integer number of milliseconds/);
   });
 });
+
+describe('hedge options (issue 16 item 2)', () => {
+  it.each([
+    [{ hedge: { delayMs: 10 } }, /`execute\(options\)\.idempotent` must be true when `hedge` is set.*got undefined/],
+    [{ idempotent: true, hedge: {} }, /`execute\(options\)\.hedge` must be given exactly one of `delayMs` and `percentile`/],
+    [{ idempotent: true, hedge: { delayMs: 5, percentile: 90 } }, /exactly one of `delayMs` and `percentile`/],
+    [{ idempotent: true, hedge: { delayMs: -1 } }, /`execute\(options\)\.hedge\.delayMs` must be an integer number of milliseconds from 0/],
+    [{ idempotent: true, hedge: { percentile: 100 } }, /`execute\(options\)\.hedge\.percentile` must be a number from 1 to 99\.9/],
+    [{ idempotent: true, hedge: { delayMs: 5, maxExtra: 0 } }, /`execute\(options\)\.hedge\.maxExtra` must be an integer from 1/],
+    [{ idempotent: true, hedge: { delayMs: 5, budget: 2 } }, /`execute\(options\)\.hedge\.budget` must be a number from 0 to 1/],
+  ])('rejects %j naming the option, before any try', async (options, message) => {
+    const { lb } = setup();
+    let called = 0;
+    await expect(lb.execute(() => ++called, options as never)).rejects.toThrow(message);
+    expect(called).toBe(0);
+    expect(lb.nodes().every((n) => n.requests === 0)).toBe(true);
+  });
+
+  it('a hedged call through the balancer answers from the hedge and records both nodes', async () => {
+    const { clock, lb } = setup({ outlierDetection: false });
+    // Earn the hedge budget: ten quick idempotent calls.
+    for (let i = 0; i < 11; i++) await lb.execute(() => 'ok', { idempotent: true, hedge: { delayMs: 1_000 } });
+    const releases: Array<(v: string) => void> = [];
+    const call = lb.execute((node) => new Promise<string>((r) => releases.push((v) => r(`${v}@${node.id}`))), {
+      idempotent: true,
+      hedge: { delayMs: 100 },
+    });
+    clock.advance(100);
+    expect(releases).toHaveLength(2);
+    releases[1]('hedge');
+    await expect(call).resolves.toMatch(/^hedge@n\d$/);
+    expect(lb.nodes().reduce((sum, n) => sum + n.inFlight, 0)).toBe(0);
+  });
+});

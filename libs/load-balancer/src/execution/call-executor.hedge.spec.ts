@@ -1,0 +1,182 @@
+import { ManualClock } from '../clock/manual-clock.js';
+import { UpstreamNode } from '../node/upstream-node.js';
+import { CallExecutor } from './call-executor.js';
+import type { TrySelector } from './call-run.js';
+import { HedgeBudget } from './hedge-budget.js';
+import type { TryContext, TryOutcome } from './running-try.js';
+
+/** The executor alone, as in call-executor.spec.ts: round-robin picks, untried-first exclusion, an accounting log. */
+function setup(size = 3) {
+  const clock = new ManualClock();
+  const nodes = Array.from({ length: size }, (_, i) => new UpstreamNode(`n${i}`, 'h', 9000 + i, 1));
+  const log: Array<{ node: string; outcome: TryOutcome; latencyMs: number }> = [];
+  const percentiles = new Map<UpstreamNode, number>();
+  const released: string[] = [];
+  let next = 0;
+  const selector: TrySelector = {
+    pick: () => nodes[next++ % nodes.length],
+    pickExcluding: (_key, excluded) => nodes.find((n) => !excluded.has(n)) ?? nodes[0],
+    release: (node) => released.push(node.id),
+    expectedLatencyMs: () => 0,
+    latencyPercentile: (node) => percentiles.get(node),
+  };
+  const hedgeBudget = new HedgeBudget();
+  const executor = new CallExecutor(
+    'test',
+    { retries: 0, timeoutMs: undefined, deadlineMs: undefined },
+    {
+      clock,
+      selector,
+      hedgeBudget,
+      retryBudget: undefined,
+      accounting: {
+        started: (node) => node.inFlight++,
+        finished: (node, outcome, latencyMs) => {
+          node.inFlight--;
+          log.push({ node: node.id, outcome, latencyMs });
+        },
+      },
+    },
+  );
+  return { clock, nodes, log, percentiles, released, executor, hedgeBudget };
+}
+
+interface Try {
+  node: string;
+  signal: AbortSignal;
+  context: TryContext;
+  resolve: (v: string) => void;
+  reject: (e: Error) => void;
+}
+
+function controlled() {
+  const tries: Try[] = [];
+  const fn = (node: UpstreamNode, signal: AbortSignal, context: TryContext) =>
+    new Promise<string>((resolve, reject) => tries.push({ node: node.id, signal, context, resolve, reject }));
+  return { tries, fn };
+}
+
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe('hedged requests (issue 16 item 2)', () => {
+  it('after delayMs sends the call to another node; the first success wins and the slow try is aborted', async () => {
+    const { clock, executor, hedgeBudget, log, nodes } = setup();
+    hedgeBudget.deposit(5);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 100 } });
+    clock.advance(99);
+    expect(tries).toHaveLength(1);
+    clock.advance(1);
+    expect(tries).toHaveLength(2);
+    expect(tries[1]).toMatchObject({ node: 'n1', context: { attempt: 1, hedge: true } });
+    clock.advance(30);
+    tries[1].resolve('from the hedge');
+    await expect(call).resolves.toBe('from the hedge');
+    expect(tries[0].signal.aborted).toBe(true);
+    expect((tries[0].signal.reason as DOMException).name).toBe('AbortError');
+    // The slow try ran longer than the winner: recorded as at least that slow, not as a failure.
+    expect(log).toEqual([
+      { node: 'n1', outcome: 'success', latencyMs: 30 },
+      { node: 'n0', outcome: 'success', latencyMs: 130 },
+    ]);
+    expect(nodes.every((n) => n.inFlight === 0)).toBe(true);
+    expect(hedgeBudget.available).toBe(4.1);
+  });
+
+  it('a hedge that loses to the first try is cancelled and says nothing about its node', async () => {
+    const { clock, executor, hedgeBudget, log } = setup();
+    hedgeBudget.deposit(5);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 100 } });
+    clock.advance(120);
+    tries[0].resolve('first');
+    await expect(call).resolves.toBe('first');
+    expect(tries[1].signal.aborted).toBe(true);
+    expect(log).toEqual([
+      { node: 'n0', outcome: 'success', latencyMs: 120 },
+      { node: 'n1', outcome: 'cancelled', latencyMs: 20 },
+    ]);
+  });
+
+  it('hedges stay within the budget: 10 % of calls by default, none before traffic paid for them', async () => {
+    const { clock, executor } = setup();
+    const { tries, fn } = controlled();
+    const calls: Promise<string>[] = [];
+    for (let i = 0; i < 200; i++) {
+      calls.push(executor.execute(fn, { idempotent: true, hedge: { delayMs: 10 } }));
+      clock.advance(10);
+    }
+    const hedges = tries.filter((t) => t.context.hedge).length;
+    expect(hedges).toBeGreaterThan(0);
+    expect(hedges).toBeLessThanOrEqual(20);
+    for (const t of tries) t.resolve('ok');
+    await Promise.all(calls);
+  });
+
+  it('with percentile, waits for that percentile of the node latencies, and does not hedge without samples', async () => {
+    const { clock, executor, hedgeBudget, percentiles, nodes } = setup();
+    hedgeBudget.deposit(5);
+    const { tries, fn } = controlled();
+    const unsampled = executor.execute(fn, { idempotent: true, hedge: { percentile: 95 } });
+    clock.advance(10_000);
+    expect(tries).toHaveLength(1);
+    tries[0].resolve('slow but alone');
+    await expect(unsampled).resolves.toBe('slow but alone');
+    percentiles.set(nodes[1], 250);
+    const sampled = executor.execute(fn, { idempotent: true, hedge: { percentile: 95 } }); // picks n1
+    clock.advance(249);
+    expect(tries).toHaveLength(2);
+    clock.advance(1);
+    expect(tries).toHaveLength(3);
+    tries[2].resolve('hedged');
+    await expect(sampled).resolves.toBe('hedged');
+  });
+
+  it('maxExtra bounds hedges per call, each on a node without a try of this call', async () => {
+    const { clock, executor, hedgeBudget } = setup(4);
+    hedgeBudget.deposit(10);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 50, maxExtra: 2 } });
+    clock.advance(500);
+    expect(tries.map((t) => t.node)).toEqual(['n0', 'n1', 'n2']);
+    tries[2].resolve('third');
+    await expect(call).resolves.toBe('third');
+    expect(tries.slice(0, 2).every((t) => t.signal.aborted)).toBe(true);
+  });
+
+  it('sends no hedge when no other node is left, and gives the token back', async () => {
+    const { clock, executor, hedgeBudget } = setup(1);
+    hedgeBudget.deposit(1);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 10, budget: 0 } });
+    clock.advance(100);
+    expect(tries).toHaveLength(1);
+    expect(hedgeBudget.available).toBe(1);
+    tries[0].resolve('only');
+    await call;
+  });
+
+  it('a failed try waits for the running hedge, which can still win', async () => {
+    const { clock, executor, hedgeBudget } = setup();
+    hedgeBudget.deposit(5);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 10 } });
+    clock.advance(10);
+    tries[0].reject(new Error('first failed'));
+    await flush();
+    tries[1].resolve('hedge answered');
+    await expect(call).resolves.toBe('hedge answered');
+  });
+
+  it('schedules no hedge that would start after the deadline', async () => {
+    const { clock, executor, hedgeBudget } = setup();
+    hedgeBudget.deposit(5);
+    const { tries, fn } = controlled();
+    const call = executor.execute(fn, { idempotent: true, deadlineMs: 100, hedge: { delayMs: 100 } });
+    clock.advance(100);
+    await expect(call).rejects.toMatchObject({ name: 'DeadlineExceededError' });
+    expect(tries).toHaveLength(1);
+  });
+});
