@@ -29,8 +29,6 @@ class MemoryTask {
   error: TaskErrorInfo | undefined;
   finishedAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** When a delayed task is due (`Date.now()` clock): long delays are chained timers, each within Node's range. */
-  dueAt = 0;
 
   constructor(
     readonly id: string,
@@ -109,12 +107,13 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
-    if (this.stopped)
+    if (this.stopped) {
       throw new TaskEnqueueError(
         tasks.map((t) => t.name),
         undefined,
         'shut-down',
       );
+    }
     const now = Date.now();
     const refs = tasks.map((t) => this.add(t, now));
     this.schedulePump();
@@ -296,24 +295,23 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
 
   private delay(task: MemoryTask, ms: number): void {
     task.state = 'delayed';
-    task.dueAt = Date.now() + ms;
     this.delayed.add(task);
     this.armDelay(task, ms);
   }
 
-  /** Node fires a timer above MAX_TIMER_MS after ~1 ms, so a longer delay waits in steps until it is due. */
+  /**
+   * Node fires a timer above MAX_TIMER_MS after ~1 ms, so a longer delay waits in steps. The steps count timer
+   * time, not wall-clock time, so a clock change moves no task.
+   */
   private armDelay(task: MemoryTask, ms: number): void {
-    task.timer = setTimeout(
-      () => {
-        task.timer = undefined;
-        const left = task.dueAt - Date.now();
-        if (left > 0) return this.armDelay(task, left);
-        this.delayed.delete(task);
-        this.makeReady(task);
-        this.pump();
-      },
-      Math.min(ms, MAX_TIMER_MS),
-    );
+    const step = Math.min(ms, MAX_TIMER_MS);
+    task.timer = setTimeout(() => {
+      task.timer = undefined;
+      if (ms > step) return this.armDelay(task, ms - step);
+      this.delayed.delete(task);
+      this.makeReady(task);
+      this.pump();
+    }, step);
   }
 
   private bury(task: MemoryTask): void {
