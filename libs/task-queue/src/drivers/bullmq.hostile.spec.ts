@@ -131,10 +131,13 @@ describe('bullmq driver: hostile conditions (issue 11)', () => {
       ]);
       await until(async () => (await queue.stats()).failed === 2);
       await corrupt(options, bad.id, 'data');
-      const dead = await queue.listDead();
+      let dead = await queue.listDead();
       expect(dead).toHaveLength(2);
       expect(dead.find((t) => t.id === bad.id)).toMatchObject({ unreadable: expect.stringMatching(/not valid JSON/) });
       expect(dead.find((t) => t.id === other.id)).toMatchObject({ payload: 'bad' });
+      await corrupt(options, other.id, 'opts');
+      dead = await queue.listDead();
+      expect(dead.map((t) => Boolean(t.unreadable))).toEqual([true, true]);
       expect((await queue.getTask(bad.id))?.unreadable).toMatch(/not valid JSON/);
       expect(await queue.retryAllDead()).toBe(2);
       await until(async () => (await queue.stats()).failed === 2);
