@@ -9,12 +9,14 @@ export { DeadlineExceededError } from './errors/deadline-exceeded.error.js';
 export { InvalidLoadBalancerArgumentError } from './errors/invalid-load-balancer-argument.error.js';
 export { InvalidLoadBalancerOptionsError } from './errors/invalid-load-balancer-options.error.js';
 export { NoAvailableNodeError } from './errors/no-available-node.error.js';
+export { ResponseTooLargeError } from './errors/response-too-large.error.js';
 export { TryTimeoutError } from './errors/try-timeout.error.js';
 export { UpstreamStatusError } from './errors/upstream-status.error.js';
 export { HealthChecker } from './health-checks/health-checker.js';
 export { HttpHealthChecker } from './health-checks/http-health-checker.js';
 export { LoadBalancedHttpClient } from './http/load-balanced-http-client.js';
 export { LoadBalancedHttpResponse } from './http/load-balanced-http-response.js';
+export { LoadBalancedHttpStream } from './http/load-balanced-http-stream.js';
 export type { ExecuteOptions, HedgeOptions, ReportOutcome } from './interfaces/execute-options.interface.js';
 export type { LoadBalancedHttpClientOptions } from './interfaces/http-client-options.interface.js';
 export type { LoadBalancedRequestOptions } from './interfaces/http-request-options.interface.js';
@@ -23,6 +25,7 @@ export type {
   BuiltinStrategyName,
   HealthCheckOptions,
   LoadBalancerOptions,
+  LocalityOptions,
   NamedLoadBalancerOptions,
   OutlierDetectionOptions,
   RetryBudgetOptions,

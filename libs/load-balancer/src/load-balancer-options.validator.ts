@@ -192,6 +192,7 @@ export function validateHttpClientOptions(
   check.optional(options.retries, `${path}.retries`, RULES.count);
   check.optional(options.connectTimeoutMs, `${path}.connectTimeoutMs`, RULES.timerMs);
   check.optional(options.deadlineMs, `${path}.deadlineMs`, RULES.timerMs);
+  check.optional(options.maxResponseBytes, `${path}.maxResponseBytes`, RULES.positiveCount);
   if (options.deadlineHeader !== undefined && options.deadlineHeader !== false) {
     check.required(options.deadlineHeader, `${path}.deadlineHeader`, RULES.token);
     if (MANAGED_HEADERS.has(options.deadlineHeader.toLowerCase())) {

@@ -66,3 +66,7 @@ export const LISTENER_THREW = (event: string, error: string) => `A "${event}" li
 
 export const CUSTOM_STRATEGY_NEEDS_INSTANCE = (balancer: string) =>
   `Load balancer "${balancer}" uses a custom strategy class; pass an instance to the constructor or register it through LoadBalancerModule so DI can build it.`;
+
+export const RESPONSE_TOO_LARGE = (node: string, limit: number, status: number, method: string, path: string) =>
+  `Node "${node}" answered ${method} ${path} (HTTP ${status}) with a body over ${limit} bytes, the "maxResponseBytes" limit. ` +
+  'Raise "maxResponseBytes" for this request or the client, or read the body incrementally with client.stream().';

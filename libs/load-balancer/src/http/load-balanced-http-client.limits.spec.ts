@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeadlineExceededError } from '../errors/deadline-exceeded.error.js';
+import { InvalidLoadBalancerArgumentError } from '../errors/invalid-load-balancer-argument.error.js';
+import { ResponseTooLargeError } from '../errors/response-too-large.error.js';
 import type { LoadBalancedHttpClientOptions } from '../interfaces/http-client-options.interface.js';
 import { LoadBalancer } from '../load-balancer.service.js';
 import { LoadBalancedHttpClient } from './load-balanced-http-client.js';
@@ -18,6 +20,10 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
   const seenDeadlines: Array<string | undefined> = [];
   let echoPort: number;
   let silentPort: number;
+  let bigPort: number;
+  let bigHits = 0;
+  /** 1 MiB, chunked (no content-length), or declared up front with ?declared. */
+  const BIG = Buffer.alloc(1024 * 1024, 97);
 
   beforeAll(async () => {
     const echo = await listen((req, res) => {
@@ -26,7 +32,15 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     });
     // Accepts the request and never answers.
     const silent = await listen(() => undefined);
-    servers.push(echo.server, silent.server);
+    const big = await listen((req, res) => {
+      bigHits++;
+      if (req.url?.includes('declared')) res.writeHead(200, { 'content-length': BIG.length });
+      else res.writeHead(req.url?.includes('fail') ? 503 : 200);
+      for (let i = 0; i < 16; i++) res.write(BIG.subarray(i * 65_536, (i + 1) * 65_536));
+      res.end();
+    });
+    bigPort = big.port;
+    servers.push(echo.server, silent.server, big.server);
     echoPort = echo.port;
     silentPort = silent.port;
   });
@@ -81,5 +95,53 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     expect(() => new LoadBalancedHttpClient(lb, { deadlineHeader: 'bad header' })).toThrow(
       /`LoadBalancedHttpClient\(options\)\.deadlineHeader` must be an HTTP token/,
     );
+  });
+
+  it('item 4: a body over maxResponseBytes rejects with ResponseTooLargeError, not counted against the node, not retried', async () => {
+    bigHits = 0;
+    const c = client(bigPort, { maxResponseBytes: 64 * 1024, retries: 2 });
+    for (const path of ['/chunked', '/declared']) {
+      const error = await c.get(path).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect(error).toMatchObject({ name: 'ResponseTooLargeError', maxResponseBytes: 65_536, status: 200, nodeId: 'n' });
+      expect((error as Error).message).toMatch(/over 65536 bytes.*Raise "maxResponseBytes".*client\.stream\(\)/);
+    }
+    expect(bigHits).toBe(2);
+    expect(c.balancer.nodes()[0]).toMatchObject({ failures: 0, inFlight: 0 });
+    // Per request, a larger cap reads the whole body.
+    expect((await c.get('/chunked', { maxResponseBytes: 2 * 1024 * 1024 })).body.length).toBe(BIG.length);
+  });
+
+  it('item 4: the default cap (4 MiB) lets a 1 MiB body through', async () => {
+    expect((await client(bigPort).get('/chunked')).body.equals(BIG)).toBe(true);
+  });
+
+  it('item 4: stream() hands over the body as a stream, without the cap', async () => {
+    const c = client(bigPort, { maxResponseBytes: 1024 });
+    const response = await c.stream('/chunked');
+    expect(response.status).toBe(200);
+    let total = 0;
+    for await (const chunk of response.body) total += (chunk as Buffer).length;
+    expect(total).toBe(BIG.length);
+  });
+
+  it('item 4: rejects a bad maxResponseBytes naming the option', async () => {
+    const c = client(echoPort);
+    await expect(c.get('/f', { maxResponseBytes: 0 })).rejects.toThrow(
+      /`request\(options\)\.maxResponseBytes` must be an integer from 1 to 2147483647; got 0/,
+    );
+    const lb = new LoadBalancer({ nodes: [{ host: '127.0.0.1', port: echoPort }] });
+    expect(() => new LoadBalancedHttpClient(lb, { maxResponseBytes: 1.5 })).toThrow(
+      /`LoadBalancedHttpClient\(options\)\.maxResponseBytes` must be an integer/,
+    );
+  });
+
+  it('item 2: hedge on a POST without idempotent: true is refused before any try', async () => {
+    seenDeadlines.length = 0;
+    const c = client(echoPort);
+    const error = await c.post('/g', { a: 1 }, { hedge: { delayMs: 10 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidLoadBalancerArgumentError);
+    expect((error as Error).message).toMatch(/`request\(options\)\.idempotent` must be true when `hedge` is set/);
+    expect(seenDeadlines).toHaveLength(0);
   });
 });

@@ -1,12 +1,16 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'undici';
+import { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { ResponseTooLargeError } from '../errors/response-too-large.error.js';
 import { UpstreamStatusError } from '../errors/upstream-status.error.js';
 import type { LoadBalancedHttpClientOptions } from '../interfaces/http-client-options.interface.js';
 import type { LoadBalancedRequestOptions } from '../interfaces/http-request-options.interface.js';
 import type { LoadBalancer } from '../load-balancer.service.js';
 import { ArgumentValidator, validateHttpClientOptions } from '../load-balancer-options.validator.js';
 import type { UpstreamNode } from '../node/upstream-node.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, readBoundedBody } from './bounded-body.js';
 import { LoadBalancedHttpResponse } from './load-balanced-http-response.js';
+import { LoadBalancedHttpStream } from './load-balanced-http-stream.js';
 
 /** Carries the milliseconds left of the call's deadline to the upstream, so it can give up in time. */
 export const DEFAULT_DEADLINE_HEADER = 'x-request-deadline-ms';
@@ -36,6 +40,7 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
   private readonly defaultHeaders: Record<string, string>;
   /** Lower-cased name of the header that carries the time left, or undefined when turned off. */
   private readonly deadlineHeader: string | undefined;
+  private readonly maxResponseBytes: number;
 
   constructor(
     readonly balancer: LoadBalancer,
@@ -44,18 +49,52 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     validateHttpClientOptions(balancer.name, options);
     this.args = new ArgumentValidator(balancer.name);
     this.defaultHeaders = lowerCaseNames(options.headers);
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.deadlineHeader =
       options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? DEFAULT_DEADLINE_HEADER).toLowerCase();
     this.unsubscribe = balancer.on('node-removed', ({ node }) => void this.closePool(node.id));
   }
 
   /**
-   * Sends `method path` to a node picked by the balancer and reads the whole response. Resolves with any response
-   * below 500; when every try ends in a 5xx, resolves with the last one. Rejects with the last connection or timeout
-   * error, or `NoAvailableNodeError`. Bad arguments reject with `InvalidLoadBalancerArgumentError` before any node is
-   * tried, so they never count against a node.
+   * Sends `method path` to a node picked by the balancer and reads the whole response, up to `maxResponseBytes`.
+   * Resolves with any response below 500; when every try ends in a 5xx, resolves with the last one. Rejects with the
+   * last connection or timeout error, `DeadlineExceededError`, `ResponseTooLargeError`, or `NoAvailableNodeError`.
+   * Bad arguments reject with `InvalidLoadBalancerArgumentError` before any node is tried, so they never count
+   * against a node.
    */
   async request(path: string, options: LoadBalancedRequestOptions = {}): Promise<LoadBalancedHttpResponse> {
+    const limit = options.maxResponseBytes ?? this.maxResponseBytes;
+    const result = await this.send(path, options, async (response, node, method, fullPath) => {
+      const bytes = await readBoundedBody(response.body, response.headers, limit);
+      // The node answered: a body over the cap is the caller's limit, not a node failure, and is not retried.
+      if (bytes === undefined) return new ResponseTooLargeError(node.id, limit, response.statusCode, method, fullPath);
+      return new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
+    });
+    if (result instanceof ResponseTooLargeError) throw result;
+    return result;
+  }
+
+  /**
+   * As `request`, but resolves as soon as the headers arrive, with the body as a stream (no `maxResponseBytes` cap).
+   * The try, its latency and the deadline end at the headers. 5xx answers are read (capped) and retried as usual.
+   */
+  async stream(path: string, options: LoadBalancedRequestOptions = {}): Promise<LoadBalancedHttpStream> {
+    const result = await this.send(
+      path,
+      options,
+      async (response, node) => new LoadBalancedHttpStream(response.statusCode, response.headers, response.body, node.id),
+    );
+    if (result instanceof LoadBalancedHttpResponse) {
+      return new LoadBalancedHttpStream(result.status, result.headers, Readable.from([result.body]), result.nodeId);
+    }
+    return result;
+  }
+
+  private async send<R>(
+    path: string,
+    options: LoadBalancedRequestOptions,
+    accept: (response: Dispatcher.ResponseData, node: UpstreamNode, method: string, fullPath: string) => Promise<R>,
+  ): Promise<R | LoadBalancedHttpResponse> {
     this.args.request(path, options);
     const method = (options.method ?? 'GET').toUpperCase();
     const fullPath = withQuery(path.startsWith('/') ? path : `/${path}`, options.query);
@@ -68,6 +107,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
       headers['content-type'] ??= 'application/json';
     }
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    if (options.hedge !== undefined) this.args.requestHedge(options.hedge, idempotent);
+    const limit = options.maxResponseBytes ?? this.maxResponseBytes;
     const balancerDefaults = this.balancer.options;
     const retries = options.retries ?? this.options.retries ?? balancerDefaults.retries ?? 0;
     try {
@@ -78,10 +119,11 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
               ? headers
               : { ...headers, [this.deadlineHeader]: String(Math.max(1, Math.floor(context.remainingMs))) };
           const response = await this.pool(node).request({ path: fullPath, method, headers: sent, body, signal });
-          const bytes = Buffer.from(await response.body.arrayBuffer());
-          const result = new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
-          if (response.statusCode >= 500) throw new UpstreamStatusError(result, method, fullPath);
-          return result;
+          if (response.statusCode < 500) return accept(response, node, method, fullPath);
+          const bytes = await readBoundedBody(response.body, response.headers, limit);
+          if (bytes === undefined) throw new ResponseTooLargeError(node.id, limit, response.statusCode, method, fullPath);
+          const failed = new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
+          throw new UpstreamStatusError(failed, method, fullPath);
         },
         {
           key: options.key,
@@ -90,6 +132,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
           deadlineMs: options.deadlineMs ?? this.options.deadlineMs,
           signal: options.signal,
           retryOn: idempotent ? undefined : isConnectError,
+          idempotent: idempotent || undefined,
+          hedge: options.hedge,
         },
       );
     } catch (error) {

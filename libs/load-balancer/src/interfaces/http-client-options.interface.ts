@@ -6,6 +6,11 @@ export interface LoadBalancedHttpClientOptions {
   connections?: number;
   /** Default per-try timeout in ms. Default: the balancer's `timeoutMs`, else 10 000. */
   timeoutMs?: number;
+  /**
+   * Largest response body `request()` buffers, in bytes (an integer from 1 to 2147483647). A larger one rejects with
+   * `ResponseTooLargeError` (not counted against the node, not retried). Default 4194304 (4 MiB).
+   */
+  maxResponseBytes?: number;
   /** Default bound on a whole request, all tries included, in ms. Default: the balancer's `deadlineMs` (none). */
   deadlineMs?: number;
   /**

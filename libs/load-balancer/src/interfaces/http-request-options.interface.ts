@@ -1,3 +1,5 @@
+import type { HedgeOptions } from './execute-options.interface.js';
+
 /** Options of one `LoadBalancedHttpClient.request`. @publicApi */
 export interface LoadBalancedRequestOptions {
   /** Default `GET`. */
@@ -13,6 +15,10 @@ export interface LoadBalancedRequestOptions {
   retries?: number;
   /** Per-try timeout in ms. */
   timeoutMs?: number;
+  /** Cap on the buffered body of this request (`request()`; `stream()` ignores it but for 5xx). Default: the client's. */
+  maxResponseBytes?: number;
+  /** Hedged request: only for idempotent methods (GET, PUT, DELETE…) or with `idempotent: true`. See `HedgeOptions`. */
+  hedge?: HedgeOptions;
   /** Bound on the whole request, all tries included, in ms. Default: the client's `deadlineMs`. */
   deadlineMs?: number;
   /** Allow retrying a non-idempotent method (POST, PATCH) after a response error, not only after a connect error. */

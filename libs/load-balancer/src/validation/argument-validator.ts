@@ -99,8 +99,14 @@ export class ArgumentValidator {
     check.optional(options.retries, 'request(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'request(options).timeoutMs', RULES.timerMs);
     check.optional(options.deadlineMs, 'request(options).deadlineMs', RULES.timerMs);
+    check.optional(options.maxResponseBytes, 'request(options).maxResponseBytes', RULES.positiveCount);
     check.optional(options.idempotent, 'request(options).idempotent', RULES.boolean);
     check.optional(options.signal, 'request(options).signal', RULES.signal);
+  }
+
+  /** A hedge on an HTTP request: the method must be idempotent, or the request marked `idempotent: true`. */
+  requestHedge(hedge: HedgeOptions, idempotent: boolean): void {
+    checkHedge(this.requestCheck, hedge, idempotent || undefined, 'request(options)');
   }
 
   /** JSON of an object body, or a clear error for a value `JSON.stringify` refuses (BigInt, cycles). */
