@@ -18,14 +18,14 @@ function setup() {
     changed: () => log.push('changed'),
     snapshot: (node) => ({ id: node.id }) as never,
   });
-  return { clock, membership, log, config };
+  return { clock, membership, log };
 }
 
 const config = (id: string) => ({ id, host: 'h', port: 1, weight: 1 });
 
 describe('NodeMembership (issue 16 redesign)', () => {
   it('seeds quietly, adds with an event and bumps the version on each change', () => {
-    const { membership, log, config } = setup();
+    const { membership, log } = setup();
     membership.seed([config('a'), config('b')]);
     expect(log).toEqual(['joining:a:false', 'joining:b:false']);
     const version = membership.version;
@@ -37,7 +37,7 @@ describe('NodeMembership (issue 16 redesign)', () => {
   });
 
   it('a drained node leaves rotation at once and is removed when its last try settles', async () => {
-    const { membership, log, config } = setup();
+    const { membership, log } = setup();
     membership.seed([config('a'), config('b')]);
     const a = membership.get('a')!;
     a.inFlight = 1;
@@ -53,7 +53,7 @@ describe('NodeMembership (issue 16 redesign)', () => {
   });
 
   it('the earliest drain deadline of several calls removes the node and settles them all', async () => {
-    const { clock, membership, config } = setup();
+    const { clock, membership } = setup();
     membership.seed([config('a')]);
     const a: UpstreamNode = membership.get('a')!;
     a.inFlight = 2;
@@ -67,7 +67,7 @@ describe('NodeMembership (issue 16 redesign)', () => {
   });
 
   it('close() stops drain deadlines; the drain still completes when the tries settle', async () => {
-    const { clock, membership, config } = setup();
+    const { clock, membership } = setup();
     membership.seed([config('a')]);
     const a = membership.get('a')!;
     a.inFlight = 1;
