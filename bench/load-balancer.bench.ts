@@ -4,10 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BalancedPool } from 'undici';
 import {
+  DeadlineExceededError,
   LoadBalancer,
   ManualClock,
   seededRandom,
   type BuiltinStrategyName,
+  type ExecuteOptions,
   type LoadBalancerOptions,
   type RandomSource,
 } from '@nest-scale/load-balancer';
@@ -105,11 +107,14 @@ interface SimulationResult {
   p99: number;
   p999: number;
   slowShare: number;
+  /** Tries beyond one per request (hedges), in % of requests. */
+  extraPct: number;
 }
 
 async function simulate(
   strategy: BuiltinStrategyName,
   options: Partial<LoadBalancerOptions>,
+  call: ExecuteOptions = {},
 ): Promise<SimulationResult> {
   const clock = new ManualClock();
   const world = seededRandom(2016);
@@ -125,9 +130,11 @@ async function simulate(
   let failures = 0;
   let toSlow = 0;
   let sent = 0;
+  let tries = 0;
 
   const serve = (nodeId: string, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
+      tries++;
       const now = clock.now();
       const slow = nodeId === 'n0' && now >= SLOW_FROM_MS && now < SLOW_UNTIL_MS;
       if (slow) toSlow++;
@@ -140,7 +147,7 @@ async function simulate(
     if (clock.now() >= DURATION_MS) return;
     sent++;
     const start = clock.now();
-    lb.execute((node, signal) => serve(node.id, signal), { key: `k${Math.floor(world() * 1e9)}` }).then(
+    lb.execute((node, signal) => serve(node.id, signal), { ...call, key: `k${Math.floor(world() * 1e9)}` }).then(
       () => latencies.push(clock.now() - start),
       () => {
         failures++;
@@ -159,6 +166,7 @@ async function simulate(
     p99: percentile(latencies, 99),
     p999: percentile(latencies, 99.9),
     slowShare: (100 * toSlow) / sent,
+    extraPct: (100 * (tries - sent)) / sent,
   };
 }
 
@@ -179,6 +187,65 @@ for (const strategy of STRATEGIES) {
   metrics[`p99_ms_${m}_with_ejection`] = defaults.p99;
   metrics[`p999_ms_${m}_with_ejection`] = defaults.p999;
 }
+
+// Hedged requests on the same replay (p2c-ewma alone, as above): after the node's observed p90 latency the call also
+// goes to a second node; hedges are capped by the default 10 % budget.
+const hedged = await simulate(
+  'p2c-ewma',
+  { outlierDetection: false, slowStart: false, panicThreshold: 0 },
+  { idempotent: true, hedge: { percentile: 90 } },
+);
+metrics.success_rate_p2c_ewma_hedged = hedged.successRate;
+metrics.p99_ms_p2c_ewma_hedged = hedged.p99;
+metrics.p999_ms_p2c_ewma_hedged = hedged.p999;
+metrics.hedge_extra_requests_pct_p2c_ewma = hedged.extraPct;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deadlines on the real clock and event loop: 4 local "nodes" (fast, slow, failing fast, never answering and
+// ignoring the signal), retries 3, a 60 ms try timeout and a 100 ms deadline; 600 calls, 8 at a time. The metric is
+// the worst time past deadlineMs at which any call settled.
+// ---------------------------------------------------------------------------------------------------------------
+async function deadlineOverrun(): Promise<{ maxMs: number; expiredPct: number }> {
+  const deadlineMs = 100;
+  const lb = new LoadBalancer({
+    nodes: ['fast', 'slow', 'failing', 'hung'].map((id, i) => ({ id, host: '127.0.0.1', port: 7000 + i })),
+    strategy: 'round-robin',
+    retries: 3,
+    timeoutMs: 60,
+    deadlineMs,
+    outlierDetection: false,
+    random: seededRandom(7),
+  });
+  const random = seededRandom(11);
+  const serve = (id: string, signal: AbortSignal) =>
+    new Promise<string>((resolve, reject) => {
+      if (id === 'hung') return; // never settles and ignores the signal
+      const ms = id === 'fast' ? 5 + random() * 40 : id === 'slow' ? 80 + random() * 200 : 2;
+      const timer = setTimeout(() => (id === 'failing' ? reject(new Error('500')) : resolve(id)), ms);
+      signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    });
+  let maxMs = 0;
+  let expired = 0;
+  const total = 600;
+  for (let done = 0; done < total; done += 8) {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const start = performance.now();
+        try {
+          await lb.execute((node, signal) => serve(node.id, signal));
+        } catch (error) {
+          if (error instanceof DeadlineExceededError) expired++;
+        }
+        maxMs = Math.max(maxMs, performance.now() - start - deadlineMs);
+      }),
+    );
+  }
+  lb.close();
+  return { maxMs: Math.max(0, maxMs), expiredPct: (100 * expired) / total };
+}
+const overrun = await deadlineOverrun();
+metrics.deadline_overrun_ms_max = overrun.maxMs;
+metrics.deadline_expired_pct = overrun.expiredPct;
 
 writeResults('load-balancer', metrics);
 writePlot(pure);

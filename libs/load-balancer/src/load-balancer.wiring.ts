@@ -117,7 +117,10 @@ export function wireBalancer(
       node.inFlight--;
       chosen.inFlightChanged(node, node.inFlight + 1);
       if (outcome === 'cancelled') outlier.cancelProbe(node);
-      else record(node, latencyMs, outcome === 'failure');
+      else if (outcome === 'outlasted') {
+        outlier.cancelProbe(node);
+        health.recordAtLeast(node, latencyMs, clock.now());
+      } else record(node, latencyMs, outcome === 'failure');
       membership.settled(node);
     },
   };

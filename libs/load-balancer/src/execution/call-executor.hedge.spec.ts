@@ -79,7 +79,7 @@ describe('hedged requests (issue 16 item 2)', () => {
     // The slow try ran longer than the winner: recorded as at least that slow, not as a failure.
     expect(log).toEqual([
       { node: 'n1', outcome: 'success', latencyMs: 30 },
-      { node: 'n0', outcome: 'success', latencyMs: 130 },
+      { node: 'n0', outcome: 'outlasted', latencyMs: 130 },
     ]);
     expect(nodes.every((n) => n.inFlight === 0)).toBe(true);
     expect(hedgeBudget.available).toBe(4.1);

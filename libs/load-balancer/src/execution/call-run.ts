@@ -181,12 +181,12 @@ export class CallRun<T> {
   }
 
   /**
-   * Ends the tries that lost to a hedge. One that ran longer than the winner tells the health model it is at least
-   * that slow; one that started later ran for less and says nothing about its node.
+   * Ends the tries that lost to a hedge. One that ran longer than the winner tells the health model its node is at
+   * least that slow (`outlasted`); one that started later ran for less and says nothing about its node.
    */
   private stopLosers(winnerElapsedMs: number): void {
     for (const loser of this.running.splice(0)) {
-      const outcome: TryOutcome = loser.elapsedMs > winnerElapsedMs ? 'success' : 'cancelled';
+      const outcome: TryOutcome = loser.elapsedMs > winnerElapsedMs ? 'outlasted' : 'cancelled';
       loser.stop(outcome, new DOMException(HEDGE_LOST(this.plan.balancer, loser.node.id), 'AbortError'));
     }
   }

@@ -2,8 +2,11 @@ import type { Clock, TimerHandle } from '../clock/clock.js';
 import { TryTimeoutError } from '../errors/try-timeout.error.js';
 import type { UpstreamNode } from '../node/upstream-node.js';
 
-/** How a try ended for the health model: `cancelled` tries are not evidence about the node. */
-export type TryOutcome = 'success' | 'failure' | 'cancelled';
+/**
+ * How a try ended for the health model: `cancelled` tries are not evidence about the node; `outlasted` ones were
+ * stopped because another try of the call answered first, so their time is only a lower bound of the node's latency.
+ */
+export type TryOutcome = 'success' | 'failure' | 'outlasted' | 'cancelled';
 
 /** What `fn` learns about its try (third argument of a `BalancedCall`). @publicApi */
 export interface TryContext {

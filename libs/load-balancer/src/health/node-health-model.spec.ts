@@ -82,4 +82,14 @@ describe('NodeHealthModel (issue 16 redesign)', () => {
     expect(model.latencyPercentile(n, 1)).toBe(1_037);
     expect(model.latencyPercentile(n, 99.9)).toBe(1_100);
   });
+
+  it('recordAtLeast (a try that lost to a hedge) only raises the estimate, and counts no request or sample', () => {
+    const { nodes, model } = setup();
+    const [n] = nodes;
+    model.record(n, 2_000, false, 0);
+    model.recordAtLeast(n, 400, 0);
+    expect(n.cost).toBe(2_000);
+    model.recordAtLeast(n, 2_500, 0);
+    expect(n).toMatchObject({ cost: 2_500, requests: 1, latencySampleCount: 1 });
+  });
 });

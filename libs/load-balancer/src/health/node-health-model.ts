@@ -68,6 +68,17 @@ export class NodeHealthModel {
     node.healthScore = this.score(node, now);
   }
 
+  /**
+   * A try stopped because another one answered first: its node took at least `elapsedMs`. Only raises the latency
+   * estimate (a lower bound must not make a slow node look fast); no request, error or percentile sample is counted.
+   */
+  recordAtLeast(node: UpstreamNode, elapsedMs: number, now: number): void {
+    const decayed = node.cost * Math.exp((node.costStamp - now) / this.settings.decayMs);
+    if (elapsedMs <= decayed) return;
+    node.cost = elapsedMs;
+    node.costStamp = now;
+  }
+
   /** An ejection starts a fresh failure streak. */
   clearStreak(node: UpstreamNode): void {
     node.consecutiveFailures = 0;
