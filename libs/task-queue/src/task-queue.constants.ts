@@ -19,6 +19,13 @@ export const DEFAULT_COMPLETED_MAX_AGE_MS = 24 * 60 * 60 * 1_000;
 export const DEFAULT_DEAD_MAX_COUNT = 10_000;
 export const DEFAULT_DEAD_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 5_000;
+/**
+ * Longest wait between tries to reach Redis again (BullMQ's own default grows to 20 s, so a queue took up to that
+ * long to notice Redis was back).
+ */
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 500;
+/** The first reconnect try waits this long, each next one this much longer, up to the maximum. */
+export const RECONNECT_DELAY_STEP_MS = 50;
 /** BullMQ's own priority range: 0 means "no priority", larger numbers run later. */
 export const MAX_PRIORITY = 2_097_151;
 /** Node fires a timer set above this (2^31 − 1 ms, about 24.8 days) after about 1 ms. */

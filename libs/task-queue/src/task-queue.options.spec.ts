@@ -84,6 +84,7 @@ describe('defect 26: every numeric module option is checked against one set of b
     ['enqueueTimeoutMs', 2 ** 31],
     ['bullmq.lockDurationMs', 2 ** 31],
     ['bullmq.stalledIntervalMs', 2 ** 40],
+    ['bullmq.reconnectMaxDelayMs', 2 ** 31],
     ['backoff.delayMs', 2 ** 31],
   ])('rejects %s = %d (Node would fire that timer after ~1 ms), naming it and the limit', (path, value) => {
     const options = path.includes('.') ? nest(path, value) : { [path]: value };
@@ -121,6 +122,7 @@ describe('defect 26: every numeric module option is checked against one set of b
     'bullmq.lockDurationMs',
     'bullmq.stalledIntervalMs',
     'bullmq.maxStalledCount',
+    'bullmq.reconnectMaxDelayMs',
     'retention.completed.count',
     'retention.completed.ageMs',
     'retention.dead.count',
@@ -135,6 +137,14 @@ describe('defect 26: every numeric module option is checked against one set of b
       expect(boot(options)).toThrow(`; got ${value === '5' ? '"5"' : String(value)}.`);
     },
   );
+
+  it('bullmq.reconnectMaxDelayMs defaults to 500 ms and keeps a given value', () => {
+    expect(resolveTaskQueueOptions({}, 'orders').bullmq.reconnectMaxDelayMs).toBe(500);
+    expect(resolveTaskQueueOptions({ bullmq: { reconnectMaxDelayMs: 2_000 } }, 'o').bullmq.reconnectMaxDelayMs).toBe(
+      2_000,
+    );
+    expect(boot({ bullmq: { reconnectMaxDelayMs: 0 } })).toThrow(/`bullmq\.reconnectMaxDelayMs` must be an integer/);
+  });
 
   it('defect 27: maps retention to defaults, keepCompleted to retention.completed.count, and explicit values win', () => {
     expect(resolveTaskQueueOptions({}, 'orders').retention).toEqual({

@@ -23,6 +23,7 @@ import {
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_ENQUEUE_TIMEOUT_MS,
   DEFAULT_KEEP_COMPLETED,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
   MAX_DELAY_MS,
   MAX_PRIORITY,
@@ -61,7 +62,7 @@ export interface ResolvedTaskQueueOptions {
   workers: boolean;
   retention: ResolvedRetention;
   enqueueTimeoutMs: number;
-  bullmq: BullMqWorkerTuning;
+  bullmq: BullMqWorkerTuning & { reconnectMaxDelayMs: number };
   warnWithoutShutdownHooks: boolean;
 }
 
@@ -89,11 +90,17 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
   const cluster =
     connection !== undefined && isClusterConnection(connection) ? toClusterConnection(connection) : undefined;
   if (options.bullmq !== undefined && (options.bullmq === null || typeof options.bullmq !== 'object')) {
-    fail('bullmq', options.bullmq, 'an object { lockDurationMs?, stalledIntervalMs?, maxStalledCount? }');
+    fail(
+      'bullmq',
+      options.bullmq,
+      'an object { lockDurationMs?, stalledIntervalMs?, maxStalledCount?, reconnectMaxDelayMs? }',
+    );
   }
   timerOption('bullmq.lockDurationMs', bullmq.lockDurationMs, 1);
   timerOption('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, 1);
   count('bullmq.maxStalledCount', bullmq.maxStalledCount, 1);
+  const reconnectMaxDelayMs =
+    timerOption('bullmq.reconnectMaxDelayMs', bullmq.reconnectMaxDelayMs, 1) ?? DEFAULT_RECONNECT_MAX_DELAY_MS;
   const keepCompleted = count('keepCompleted', options.keepCompleted) ?? DEFAULT_KEEP_COMPLETED;
   return {
     driver,
@@ -116,7 +123,7 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     workers: bool('workers', options.workers) ?? true,
     retention: resolveRetention(options.retention, keepCompleted),
     enqueueTimeoutMs: timerOption('enqueueTimeoutMs', options.enqueueTimeoutMs, 1) ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
-    bullmq,
+    bullmq: { ...bullmq, reconnectMaxDelayMs },
     warnWithoutShutdownHooks: bool('warnWithoutShutdownHooks', options.warnWithoutShutdownHooks) ?? true,
   };
 }

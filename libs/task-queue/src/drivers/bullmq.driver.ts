@@ -7,6 +7,7 @@ import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
+import { RECONNECT_DELAY_STEP_MS } from '../task-queue.constants.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
 import {
   CONNECTIONS_FORCED_CLOSED,
@@ -75,6 +76,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   // Built once and shared by every job: BullMQ's `age` is in seconds.
   private readonly removeOnComplete: { count: number; age: number };
   private readonly removeOnFail: { count: number; age: number };
+  /**
+   * Every connection's reconnect delay: 50, 100, … ms up to `bullmq.reconnectMaxDelayMs`. BullMQ's default
+   * (1 s at first, growing to 20 s) left the queue failing for seconds after Redis was back.
+   */
+  private readonly retryStrategy: (times: number) => number;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -84,13 +90,21 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     const { completed, dead } = options.retention;
     this.removeOnComplete = { count: completed.count, age: Math.ceil(completed.ageMs / 1_000) };
     this.removeOnFail = { count: dead.count, age: Math.ceil(dead.ageMs / 1_000) };
+    const maxDelayMs = options.bullmq.reconnectMaxDelayMs;
+    this.retryStrategy = (times) => Math.min(times * RECONNECT_DELAY_STEP_MS, maxDelayMs);
     // The producer connection fails fast while Redis is away (no offline queue, one retry, a command timeout),
     // so `enqueue` reports the failure to its caller instead of hanging.
     const failFast = { maxRetriesPerRequest: 1, commandTimeout: options.enqueueTimeoutMs, ...SOCKET_CLOSE };
     this.queue = new Queue(options.queueName, {
       connection: options.cluster
         ? this.openCluster(false, failFast)
-        : ({ ...SOCKET_CLOSE, ...options.connection, enableOfflineQueue: false, ...failFast } as ConnectionOptions),
+        : ({
+            ...SOCKET_CLOSE,
+            retryStrategy: this.retryStrategy,
+            ...options.connection,
+            enableOfflineQueue: false,
+            ...failFast,
+          } as ConnectionOptions),
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     });
     this.queue.on('error', (error) => this.logConnectionError(error));
@@ -108,9 +122,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         // A worker's blocking connection must retry forever (BullMQ requires maxRetriesPerRequest: null).
         connection: this.options.cluster
           ? this.openCluster(true, { maxRetriesPerRequest: null, ...SOCKET_CLOSE })
-          : ({ ...SOCKET_CLOSE, ...this.options.connection } as ConnectionOptions),
+          : ({ ...SOCKET_CLOSE, retryStrategy: this.retryStrategy, ...this.options.connection } as ConnectionOptions),
         ...(this.options.prefix !== undefined ? { prefix: this.options.prefix } : {}),
         concurrency: this.options.concurrency,
+        // A fetch that failed on a dropped connection waits this long before the next (BullMQ default 15 s).
+        runRetryDelay: tuning.reconnectMaxDelayMs,
         ...(tuning.lockDurationMs !== undefined ? { lockDuration: tuning.lockDurationMs } : {}),
         ...(tuning.stalledIntervalMs !== undefined ? { stalledInterval: tuning.stalledIntervalMs } : {}),
         ...(tuning.maxStalledCount !== undefined ? { maxStalledCount: tuning.maxStalledCount } : {}),
@@ -264,6 +280,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private openCluster(offlineQueue: boolean, redisOptions: RedisOptions): Cluster {
     const { nodes, options } = this.options.cluster as NonNullable<ResolvedTaskQueueOptions['cluster']>;
     const cluster = new Cluster(nodes, {
+      clusterRetryStrategy: this.retryStrategy,
       ...options,
       ...(offlineQueue ? {} : { enableOfflineQueue: false }),
       redisOptions: { ...options.redisOptions, ...redisOptions },

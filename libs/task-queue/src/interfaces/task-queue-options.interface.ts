@@ -15,8 +15,15 @@ export interface TaskQueueClusterConnection {
 /** @publicApi Redis for the BullMQ driver: a URL, ioredis options, or a Redis Cluster. */
 export type TaskQueueConnection = { url: string } | RedisOptions | TaskQueueClusterConnection;
 
-/** @publicApi BullMQ worker tuning (ignored by the memory driver). */
+/** @publicApi BullMQ tuning (ignored by the memory driver). */
 export interface BullMqWorkerTuning {
+  /**
+   * Longest wait between two tries to reconnect to Redis, for every connection of the queue and its workers
+   * (default 500). Tries start 50 ms after a drop and wait 50 ms longer each time, up to this. A worker whose
+   * fetch failed on a dropped connection also waits at most this long before it fetches again. A `retryStrategy`
+   * in `connection` (or `clusterRetryStrategy` in `clusterOptions`) replaces this.
+   */
+  reconnectMaxDelayMs?: number;
   /** How long a worker's lock on a running task lasts before it must be renewed (BullMQ default 30 000). */
   lockDurationMs?: number;
   /** How often a worker looks for tasks whose worker died (BullMQ default 30 000). */
