@@ -3,7 +3,7 @@ import { type GatewayHandle, http, startGateway, startUpstreams, stopStack } fro
 
 /**
  * A gateway SIGKILLed with tasks running: another gateway picks them up once their locks lapse. Reservations are made
- * slow (1.5 s, on the upstream's inventory routes only) so that tasks are surely running at the kill.
+ * slow (0.6 s, on the upstream's inventory routes only) so that tasks are surely running at the kill.
  */
 describe('demo gateway: a gateway killed mid-orders', () => {
   let redis: RedisServer;
@@ -16,7 +16,7 @@ describe('demo gateway: a gateway killed mid-orders', () => {
     upstreams = await startUpstreams({ count: 2 });
     for (const port of upstreams.ports) {
       await http(`http://127.0.0.1:${port}`, 'PUT', '/faults', {
-        body: { latencyMs: 1_500, pathPrefix: '/inventory' },
+        body: { latencyMs: 600, pathPrefix: '/inventory' },
       });
     }
     const env = { UPSTREAMS: upstreams.list, REDIS_URL: redis.url, KEY_PREFIX: uniquePrefix('crash') };
@@ -40,7 +40,7 @@ describe('demo gateway: a gateway killed mid-orders', () => {
       ),
     );
     expect(placed.map((p) => p.status)).toEqual(Array(12).fill(202));
-    // Reservations take 1.5 s: wait until some run on A, then kill it.
+    // Reservations take 0.6 s (under the gateway's 1 s per try): wait until some run on A, then kill it.
     await vi.waitFor(
       async () => {
         const states = await Promise.all(placed.map((p) => http(b.url, 'GET', `/orders/${p.body.id}`)));
@@ -57,7 +57,7 @@ describe('demo gateway: a gateway killed mid-orders', () => {
         expect(states.map((s) => s.body.status)).toEqual(Array(12).fill('completed'));
       },
       // BullMQ's defaults (30 s lock, 30 s stall check) took 54-62 s here; the demo's settings bound it by ~7 s plus
-      // the 1.5 s reservation. The margin is for a loaded CI machine.
+      // the 0.6 s reservation. The margin is for a loaded CI machine.
       { timeout: 20_000, interval: 250 },
     );
     const recoveredMs = performance.now() - killedAt;

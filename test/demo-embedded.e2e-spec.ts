@@ -1,8 +1,13 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { NodeProcess } from './harness/index.js';
 import { http, startGateway, startUpstreams, stopStack } from './support/demo-stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of the browser tests, for a human to look at (not compared). */
+const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
 /** The demo as `npm start` runs it: no Redis, three upstream nodes sharing one in-memory catalog, one gateway. */
 describe('demo gateway, embedded mode', () => {
@@ -184,6 +189,27 @@ describe('demo gateway, embedded mode', () => {
       expect(ids.toSorted()).toEqual(upstreams.ports.map((p) => `upstream-${p}`).toSorted());
       await expect.poll(() => page.locator('#meta').textContent()).toMatch(/embedded mode/);
       expect(await rows.first().locator('.state').textContent()).toMatch(/healthy|probing|ejected|draining/);
+
+      // The history charts: traffic now shows up in the next samples, drawn by uPlot on four canvases.
+      for (let i = 0; i < 20; i++) await http(gateway.url, 'GET', `/products/${40 + (i % 5)}`);
+      await expect.poll(() => page.locator('.chart .uplot canvas').count(), { timeout: 10_000 }).toBe(4);
+      await expect
+        .poll(
+          async () =>
+            (await http(gateway.url, 'GET', '/dashboard/history')).body.requestsPerSecond.some((n: number) => n >= 20),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toBe(true);
+      const history = (await http(gateway.url, 'GET', '/dashboard/history')).body;
+      expect(history.hitRatio).toHaveLength(history.t.length);
+      expect(Object.keys(history.nodeP99Ms).toSorted()).toEqual(upstreams.ports.map((p) => `upstream-${p}`).toSorted());
+      await page.waitForTimeout(2_500);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const screenshot = join(ARTIFACTS, 'dashboard.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(statSync(screenshot).size).toBeGreaterThan(10_000);
     } finally {
       await browser.close();
     }

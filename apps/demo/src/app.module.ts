@@ -20,6 +20,7 @@ import { GatewayInfraModule } from './config/gateway-infra.module.js';
 import { GatewayRedis } from './config/gateway-redis.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { AppErrorsFilter } from './errors/app-errors.filter.js';
+import { TrafficHistory } from './history/traffic-history.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis-health.indicator.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -123,6 +124,7 @@ export class AppModule {
         OrdersService,
         OrderTasks,
         CartService,
+        TrafficHistory,
         MetricsService,
         RedisHealthIndicator,
       ],

@@ -7,7 +7,8 @@ import { BULL_BOARD_PATH, mountBullBoard } from './admin/bull-board.js';
 import { AppModule } from './app.module.js';
 import { DemoConfig, DemoConfigError } from './config/demo-config.js';
 import { GatewayRedis } from './config/gateway-redis.js';
-import { applyConnectionLimits, createGatewayAdapter, installBodyParsers } from './http/gateway-http.js';
+import { applyConnectionLimits, countRequests, createGatewayAdapter, installBodyParsers } from './http/gateway-http.js';
+import { TrafficHistory } from './history/traffic-history.js';
 import { installSessions } from './sessions/sessions.js';
 
 /** Exit code for a configuration the gateway cannot start with (EX_CONFIG). */
@@ -32,6 +33,7 @@ const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(c
 });
 app.enableShutdownHooks();
 installBodyParsers(app);
+countRequests(app, app.get(TrafficHistory));
 await installSessions(app, config, app.get(GatewayRedis));
 const bullBoard = await mountBullBoard(app, config.adminToken);
 try {

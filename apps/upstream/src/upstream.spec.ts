@@ -79,13 +79,16 @@ describe.each([
 
   it('injects failures and latency set at run time', async () => {
     const set = await call(bases[1], 'PUT', '/faults', { failureRate: 1 });
-    expect(set.body).toEqual({ latencyMs: 0, jitterMs: 0, failureRate: 1 });
+    expect(set.body).toEqual({ latencyMs: 0, jitterMs: 0, failureRate: 1, pathPrefix: '' });
     expect((await call(bases[1], 'GET', '/products/1')).status).toBe(503);
     expect((await call(bases[0], 'GET', '/products/1')).status).toBe(200);
     await call(bases[1], 'PUT', '/faults', { failureRate: 0, latencyMs: 150 });
     const started = Date.now();
     expect((await call(bases[1], 'GET', '/products/1')).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    await call(bases[1], 'PUT', '/faults', { latencyMs: 0 });
+    await call(bases[1], 'PUT', '/faults', { failureRate: 1, pathPrefix: '/inventory' });
+    expect((await call(bases[1], 'GET', '/products/1')).status).toBe(200);
+    expect((await call(bases[1], 'POST', '/inventory/reservations', {})).status).toBe(503);
+    await call(bases[1], 'PUT', '/faults', { latencyMs: 0, failureRate: 0, pathPrefix: '' });
   });
 });

@@ -8,6 +8,7 @@ import {
   NoAvailableNodeError,
 } from '@nest-scale/load-balancer';
 import { CacheEvict, Cached } from '@nest-scale/multi-level-cache';
+import { TrafficHistory } from '../history/traffic-history.js';
 import { CATALOG_UPSTREAM, productKey } from './catalog.constants.js';
 import type { Product } from './product.js';
 import type { UpdateProductDto } from './update-product.dto.js';
@@ -15,7 +16,10 @@ import { UpstreamUnavailableError } from './upstream-unavailable.error.js';
 
 @Injectable()
 export class CatalogService {
-  constructor(@InjectLoadBalancedHttpClient(CATALOG_UPSTREAM) private readonly upstream: LoadBalancedHttpClient) {}
+  constructor(
+    @InjectLoadBalancedHttpClient(CATALOG_UPSTREAM) private readonly upstream: LoadBalancedHttpClient,
+    private readonly history: TrafficHistory,
+  ) {}
 
   /** `null` when the product does not exist; cached too (negative caching), so unknown ids do not hammer upstreams. */
   @Cached({ key: (id: string) => productKey(id) })
@@ -40,8 +44,11 @@ export class CatalogService {
 
   /** Connection errors and timeouts after every retry surface as one error kind the HTTP layer maps to 503. */
   private async send(path: string, options: LoadBalancedRequestOptions): Promise<LoadBalancedHttpResponse> {
+    const started = performance.now();
     try {
-      return await this.upstream.request(path, options);
+      const response = await this.upstream.request(path, options);
+      this.history.recordUpstream(response.nodeId, performance.now() - started);
+      return response;
     } catch (error) {
       // No node, or a request the client refused to send (a bug here, not an outage): not wrapped as unavailability.
       if (error instanceof NoAvailableNodeError || error instanceof InvalidLoadBalancerArgumentError) throw error;

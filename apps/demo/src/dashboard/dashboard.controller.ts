@@ -1,4 +1,5 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { InjectLoadBalancer, type LoadBalancer } from '@nest-scale/load-balancer';
 import { MultiLevelCache } from '@nest-scale/multi-level-cache';
 import { TaskQueue } from '@nest-scale/task-queue';
@@ -6,6 +7,8 @@ import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
 import { DemoConfig } from '../config/demo-config.js';
 import { withTimeout } from '../health/with-timeout.js';
 import type { DashboardState } from './dashboard-state.js';
+import { type TrafficHistorySnapshot, TrafficHistory } from '../history/traffic-history.js';
+import { DASHBOARD_ASSETS } from './dashboard-assets.js';
 import { DASHBOARD_HTML } from './dashboard.html.js';
 
 @Controller('dashboard')
@@ -15,12 +18,29 @@ export class DashboardController {
     private readonly cache: MultiLevelCache,
     @InjectLoadBalancer(CATALOG_UPSTREAM) private readonly balancer: LoadBalancer,
     private readonly tasks: TaskQueue,
+    private readonly traffic: TrafficHistory,
   ) {}
 
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
   page(): string {
     return DASHBOARD_HTML;
+  }
+
+  /** Columns of the last five minutes, one sample a second, for the page's charts. */
+  @Get('history')
+  @Header('cache-control', 'no-store')
+  history(): TrafficHistorySnapshot {
+    return this.traffic.snapshot();
+  }
+
+  /** uPlot, the charting library of the page, served by the gateway itself (no CDN). */
+  @Get('assets/:file')
+  asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): string {
+    const asset = DASHBOARD_ASSETS.get(file);
+    if (!asset) throw new NotFoundException(`no dashboard asset ${file.slice(0, 60)}`);
+    reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=86400');
+    return asset.body;
   }
 
   @Get('state')

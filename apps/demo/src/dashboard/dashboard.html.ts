@@ -5,6 +5,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nest-scale · catalog gateway</title>
+<link rel="stylesheet" href="dashboard/assets/uplot.min.css">
+<script src="dashboard/assets/uplot.iife.min.js"></script>
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2433; background: #f4f6fa; }
   body { margin: 0 auto; max-width: 1100px; padding: 24px; }
@@ -26,6 +28,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   .bar > span { display: block; height: 100%; border-radius: 4px; background: #2e9d5b; }
   .err { color: #9b1c1c; }
   h2 { font-size: 15px; margin: 20px 0 8px; }
+  .charts { display: grid; grid-template-columns: repeat(2, 1fr); gap: 12px; }
+  .chart { background: #fff; border-radius: 8px; padding: 8px; box-shadow: 0 1px 2px #0001; min-height: 220px; }
 </style>
 </head>
 <body>
@@ -47,6 +51,14 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="card"><div class="label">Delayed</div><div class="value" id="q-delayed">–</div></div>
   <div class="card"><div class="label">Dead (failed)</div><div class="value" id="q-failed">–</div></div>
   <div class="card"><div class="label">Completed</div><div class="value" id="q-completed">–</div></div>
+</div>
+
+<h2>Last five minutes (this instance)</h2>
+<div class="charts">
+  <div class="chart" id="chart-hit-ratio" data-testid="chart"></div>
+  <div class="chart" id="chart-rps" data-testid="chart"></div>
+  <div class="chart" id="chart-latency" data-testid="chart"></div>
+  <div class="chart" id="chart-queue" data-testid="chart"></div>
 </div>
 
 <h2>Upstream nodes</h2>
@@ -106,6 +118,42 @@ async function poll() {
   setTimeout(poll, 1000);
 }
 poll();
+
+const COLORS = ['#2f6fdb', '#2e9d5b', '#d9a300', '#c0392b', '#7b4fc9', '#1a9aa0'];
+const charts = {};
+function chart(id, title, labels, columns, yUnit) {
+  const el = document.getElementById(id);
+  const key = id + ':' + labels.join(',');
+  if (!charts[key]) {
+    el.replaceChildren();
+    charts[key] = new uPlot({
+      title, width: el.clientWidth - 16, height: 200,
+      scales: { x: { time: true } },
+      axes: [{}, { values: (u, ticks) => ticks.map((v) => v + yUnit) }],
+      series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false }))],
+    }, columns, el);
+  } else {
+    charts[key].setData(columns);
+  }
+}
+async function pollHistory() {
+  try {
+    const res = await fetch('dashboard/history', { cache: 'no-store' });
+    if (res.ok) {
+      const h = await res.json();
+      chart('chart-hit-ratio', 'Cache hit ratio', ['hit ratio'], [h.t, h.hitRatio.map((v) => (v === null ? null : 100 * v))], ' %');
+      chart('chart-rps', 'Requests per second', ['requests/s'], [h.t, h.requestsPerSecond], '');
+      const nodes = Object.keys(h.nodeP99Ms).sort();
+      chart('chart-latency', 'Upstream p99 latency per node', nodes.length ? nodes : ['(no calls yet)'],
+        [h.t, ...(nodes.length ? nodes.map((n) => h.nodeP99Ms[n]) : [h.t.map(() => null)])], ' ms');
+      chart('chart-queue', 'Tasks waiting', ['waiting'], [h.t, h.queueWaiting], '');
+    }
+  } catch (e) {
+    // The state poll reports an unreachable gateway.
+  }
+  setTimeout(pollHistory, 2000);
+}
+pollHistory();
 </script>
 </body>
 </html>`;

@@ -1,6 +1,8 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
+import type { TrafficHistory } from '../history/traffic-history.js';
 import type { DemoConfig } from '../config/demo-config.js';
 import { parseJsonBody } from './json-body.parser.js';
 
@@ -34,4 +36,13 @@ export function installBodyParsers(app: NestFastifyApplication): void {
 /** Connections beyond `maxConnections` are refused at accept, so idle sockets cannot exhaust the process. */
 export function applyConnectionLimits(app: NestFastifyApplication, config: DemoConfig): void {
   (app.getHttpServer() as Server).maxConnections = config.maxConnections;
+}
+
+/** Every answered request counts for the dashboard's requests/s chart. */
+export function countRequests(app: NestFastifyApplication, history: TrafficHistory): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  fastify.addHook('onResponse', (_request, _reply, done) => {
+    history.countRequest();
+    done();
+  });
 }
