@@ -20,6 +20,13 @@ class BareController {
   list() {
     return PAYLOAD;
   }
+
+  /** CPU time this process used so far (µs), so the bench can tell each route's cost apart from a busy machine. */
+  @Get('cpu')
+  cpu() {
+    const { user, system } = process.cpuUsage();
+    return { us: user + system };
+  }
 }
 
 @Controller()

@@ -4,6 +4,7 @@ import {
   Header,
   Headers,
   HttpCode,
+  Injectable,
   Logger,
   Module,
   NotFoundException,
@@ -11,6 +12,7 @@ import {
   Query,
   Res,
   UseInterceptors,
+  type ExecutionContext,
   type INestApplication,
 } from '@nestjs/common';
 import { CacheKey as NestCacheKey, CacheTTL as NestCacheTTL } from '@nestjs/cache-manager';
@@ -154,6 +156,25 @@ class PagesController {
   }
 }
 
+/** A subclass whose key comes asynchronously (as a `trackBy` override may). */
+@Injectable()
+class AsyncKeyInterceptor extends CacheInterceptor {
+  protected override async trackBy(context: ExecutionContext): Promise<string | undefined> {
+    await Promise.resolve();
+    return `async:${context.switchToHttp().getRequest<{ url: string }>().url}`;
+  }
+}
+
+@Controller('async-key')
+@UseInterceptors(AsyncKeyInterceptor)
+class AsyncKeyController {
+  @Get()
+  @CacheVary('authorization')
+  me(@Headers('authorization') auth?: string) {
+    return { user: auth ?? 'anonymous', run: run('async-key') };
+  }
+}
+
 @Controller('global')
 class GlobalController {
   @Get()
@@ -186,7 +207,7 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
   ): Promise<INestApplication> {
     @Module({
       imports: [MultiLevelCacheModule.forRoot({ namespace, ...options })],
-      controllers: global ? [GlobalController] : [PagesController],
+      controllers: global ? [GlobalController] : [PagesController, AsyncKeyController],
       providers: global ? [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }] : [],
     })
     class AppModule {}
@@ -337,6 +358,16 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
     expect(await as('sid=2')).toStrictEqual({ user: 'sid=2', run: 2 });
     expect(await as('sid=1')).toStrictEqual({ user: 'sid=1', run: 1 });
     expect(await as('sid=2')).toStrictEqual({ user: 'sid=2', run: 2 });
+  });
+
+  it('key leak: a trackBy override that resolves asynchronously still gets the varied headers in its key', async () => {
+    const app = await start();
+    const server = app.getHttpServer();
+    const as = async (auth: string) => (await request(server).get('/async-key').set('Authorization', auth)).body;
+    expect(await as('Bearer alice')).toStrictEqual({ user: 'Bearer alice', run: 1 });
+    expect(await as('Bearer bob')).toStrictEqual({ user: 'Bearer bob', run: 2 });
+    expect(await as('Bearer alice')).toStrictEqual({ user: 'Bearer alice', run: 1 });
+    expect(await app.get(MultiLevelCache).get('async:/async-key')).toBeUndefined();
   });
 
   it('keys on the headers a route varies on and says so in Vary', async () => {

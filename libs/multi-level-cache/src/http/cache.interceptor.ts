@@ -77,18 +77,39 @@ export class CacheInterceptor implements NestInterceptor {
     protected readonly reflector: Reflector,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  /** An L1 hit answers synchronously (no Promise, no await); everything else goes through `serve`. */
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
     const req = http.getRequest<KeyedRequest>();
     const route = this.settings(context);
     const mode = requestMode(req, route.vary, this.allowedMethods);
     if (mode === 'skip') return next.handle();
-    const base = await this.trackBy(context);
-    if (base === undefined) return next.handle();
-    const key = route.vary.length === 0 ? base : withVary(base, route.vary, req.headers);
+    const base = this.trackBy(context);
+    if (typeof base !== 'string') {
+      return Promise.resolve(base).then((b) =>
+        b === undefined ? next.handle() : this.serve(context, next, req, route, mode, fullKey(b, route, req)),
+      );
+    }
+    const key = fullKey(base, route, req);
+    if (mode === 'cache') {
+      const hit = this.cache.peek(key)?.value;
+      if (isAnswer(hit)) return this.reply(req, http.getResponse(), route, hit, hit.body, 'HIT');
+    }
+    return this.serve(context, next, req, route, mode, key);
+  }
+
+  /** Everything but an L1 hit: Redis, the handler (single-flight), `no-cache` refreshes. `key` holds the vary part. */
+  private async serve(
+    context: ExecutionContext,
+    next: CallHandler,
+    req: KeyedRequest,
+    route: RouteSettings,
+    mode: 'cache' | 'refresh',
+    key: string,
+  ): Promise<Observable<unknown>> {
     const store = typeof route.ttl === 'function' ? await this.storeOptions(route.ttl, context) : route.store;
-    const res = http.getResponse<InspectedResponse>();
+    const res = context.switchToHttp().getResponse<InspectedResponse>();
 
     let ran: { value: unknown } | undefined;
     const load = async (): Promise<CachedAnswer> => {
@@ -203,6 +224,10 @@ export class CacheInterceptor implements NestInterceptor {
     }
     return route;
   }
+}
+
+function fullKey(base: string, route: RouteSettings, req: KeyedRequest): string {
+  return route.vary.length === 0 ? base : withVary(base, route.vary, req.headers);
 }
 
 function isAnswer(value: unknown): value is CachedAnswer {
