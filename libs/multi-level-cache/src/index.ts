@@ -6,8 +6,10 @@ export { CachedMethodError, CacheSerializationError, InvalidCacheOptionsError } 
 export type {
   CachedOptions,
   CacheEvictOptions,
+  CacheOutcome,
   CacheSetOptions,
   CacheWrapOptions,
+  CacheWrapResult,
   L1Options,
   L2BreakerState,
   L2Options,

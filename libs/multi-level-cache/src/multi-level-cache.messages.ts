@@ -83,3 +83,6 @@ export const UNSUPPORTED_CACHE_MODULE_OPTION = (option: string, value: unknown, 
 
 export const UNCACHEABLE_ANSWER = (key: string, reason: string) =>
   `CacheInterceptor: the answer of "${key}" was sent uncached (${reason}) Return plain data from the route (copy framework objects such as Fastify's request.query with { ...query }), or register its classes with @CacheableClass(). Logged once per route.`;
+
+export const FAIL_SAFE_ANSWERS = (key: string, reason: string, count: number) =>
+  `Fail-safe: answered the last known value of "${key}" because ${reason}. ${count} fail-safe answer(s) since the last such line (logged at most once per 10 s; counted in stats().failSafeHits). Fix the source, or lower failSafeMaxMs to stop answering old values sooner.`;

@@ -24,9 +24,26 @@ export interface ResolvedOptions {
       }
     | undefined;
   lease: { ttlMs: number; waitMs: number; pollMs: number };
+  failSafeMaxMs: number;
+  softTimeoutMs: number | undefined;
+  /** 0: off. */
+  refreshAhead: number;
 }
 
-const KNOWN = ['namespace', 'ttl', 'l1', 'l2', 'nullTtl', 'jitter', 'grace', 'lease', 'isGlobal'];
+const KNOWN = [
+  'namespace',
+  'ttl',
+  'l1',
+  'l2',
+  'nullTtl',
+  'jitter',
+  'grace',
+  'lease',
+  'failSafeMaxMs',
+  'softTimeoutMs',
+  'refreshAhead',
+  'isGlobal',
+];
 
 /** Validates module options at boot and fills defaults; throws `InvalidCacheOptionsError` naming the bad option. */
 export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): ResolvedOptions {
@@ -86,6 +103,9 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
       waitMs: millis('lease.waitMs', o.lease?.waitMs, TIMER_OR_ZERO, 5_000),
       pollMs: millis('lease.pollMs', o.lease?.pollMs, TIMER, 50),
     },
+    failSafeMaxMs: millis('failSafeMaxMs', o.failSafeMaxMs, TIMER_OR_ZERO, 0),
+    softTimeoutMs: millis('softTimeoutMs', o.softTimeoutMs, TIMER, undefined),
+    refreshAhead: fraction('refreshAhead', o.refreshAhead, 0),
   };
 }
 
@@ -143,9 +163,25 @@ function millis<F extends number | undefined>(option: string, value: unknown, ru
   return value;
 }
 
-/** Per-call TTL-like options (`ttl`, `nullTtl`, `grace`) through the same check as the module options. @internal */
-export function checkCallMs(option: 'ttl' | 'nullTtl' | 'grace', value: unknown): void {
-  millis(option, value, option === 'grace' ? TTL_OR_ZERO : TTL, undefined);
+const CALL_RULES = {
+  ttl: TTL,
+  nullTtl: TTL,
+  grace: TTL_OR_ZERO,
+  failSafeMaxMs: TIMER_OR_ZERO,
+  softTimeoutMs: TIMER,
+} as const;
+
+/** Per-call millisecond options through the same check as the module options. @internal */
+export function checkCallMs(option: keyof typeof CALL_RULES, value: unknown): void {
+  millis(option, value, CALL_RULES[option], undefined);
+}
+
+/** `refreshAhead`, at boot and per call: a fraction strictly between 0 and 1 (0 only as the module's "off"). */
+export function fraction<F extends number | undefined>(option: string, value: unknown, fallback: F): number | F {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0 && value < 1))
+    fail(option, value, 'a fraction of the TTL between 0 and 1 (exclusive), e.g. 0.8; leave it out to turn it off');
+  return value;
 }
 
 function positiveInt(option: string, value: unknown, fallback: number): number {

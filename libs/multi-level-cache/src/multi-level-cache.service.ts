@@ -7,15 +7,22 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { encodeValue } from './codec/value-codec.js';
-import type { CacheSetOptions, CacheWrapOptions } from './interfaces/cache-call-options.interface.js';
+import type { CacheSetOptions, CacheWrapOptions, CacheWrapResult } from './interfaces/cache-call-options.interface.js';
 import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 import { BackgroundWork } from './coordination/background-work.js';
+import { FailSafe, type Fallback } from './coordination/fail-safe.js';
 import { FillWaiters } from './coordination/fill-waiters.js';
 import { KeyCoordinator, type Flight } from './coordination/key-coordinator.js';
-import { L1Store, type L1Entry } from './l1/l1-store.js';
-import { checkCallMs, invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
+import { L1Store, NO_REFRESH, type L1Entry } from './l1/l1-store.js';
+import {
+  checkCallMs,
+  fraction,
+  invalidOption,
+  resolveOptions,
+  type ResolvedOptions,
+} from './multi-level-cache.options.js';
 import { CallBudget } from './redis/call-budget.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
 import {
@@ -42,6 +49,8 @@ interface StoreMode {
 interface LoadMode extends StoreMode {
   /** The Redis write is part of the call (lease holders, refreshes) rather than in the background. */
   awaitL2: boolean;
+  /** The key's last known value, answered if the loader fails or passes the soft timeout. */
+  fallback?: Fallback;
 }
 
 /** Per-call options after defaults. */
@@ -51,6 +60,10 @@ interface CallOptions {
   tags: readonly string[] | undefined;
   grace: number;
   lease: boolean;
+  failSafeMaxMs: number;
+  softTimeoutMs: number | undefined;
+  /** 0: off. */
+  refreshAhead: number;
   /** What this call would give a value it loads: the freshness it accepts from Redis is capped by it. */
   limits: ReaderLimits;
 }
@@ -74,8 +87,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly fillWaiters = new FillWaiters();
   private readonly background = new BackgroundWork();
   private readonly logger = new Logger('MultiLevelCache');
+  private readonly failSafe = new FailSafe(this.logger, this.background);
   private leaseSeq = 0;
-  private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0 };
+  private readonly counters = { l1: 0, l2: 0, stale: 0, misses: 0, loaderCalls: 0, loaderErrors: 0, eager: 0 };
 
   constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
     this.options = resolveOptions(options);
@@ -189,12 +203,32 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     return this.resolve(key, loader, this.callOptions(options, false)) as Promise<T>;
   }
 
+  /**
+   * `wrap`, also telling where the value came from: `hit` (a fresh entry of L1 or L2), `miss` (the loader's value, or
+   * a load another caller or instance ran) or `stale` (past its TTL: grace, or fail-safe after a loader error or
+   * soft timeout). For callers that report it, such as an HTTP `X-Cache` header; `wrap` itself pays nothing for it.
+   */
+  async wrapWithOutcome<T>(
+    key: string,
+    loader: () => Promise<T> | T,
+    options: CacheWrapOptions = {},
+  ): Promise<CacheWrapResult<T>> {
+    const hit = this.peek(key);
+    if (hit !== undefined) return { value: hit.value as T, outcome: 'hit' };
+    const promise = this.resolve(key, loader, this.callOptions(options, false));
+    const flight = this.keys.loading(key);
+    const value = (await promise) as T;
+    return { value, outcome: flight !== undefined && flight.promise === promise ? flight.outcome : 'miss' };
+  }
+
   stats(): MultiLevelCacheStats {
     const c = this.counters;
     return {
       hits: { l1: c.l1, l2: c.l2 },
       staleHits: c.stale,
       misses: c.misses,
+      failSafeHits: this.failSafe.hits,
+      eagerRefreshes: c.eager,
       loaderCalls: c.loaderCalls,
       loaderErrors: c.loaderErrors,
       l2Errors: this.l2?.errors ?? 0,
@@ -217,7 +251,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   peek(key: string): L1Entry | undefined {
     const entry = this.l1?.get(key);
     if (entry === undefined) return undefined;
-    if (entry.staleUntil !== entry.freshUntil && entry.freshUntil < performance.now()) return undefined;
+    if (entry.keepUntil !== entry.freshUntil && entry.freshUntil < performance.now()) return undefined;
     this.counters.l1++;
     return entry;
   }
@@ -232,6 +266,8 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     checkCallMs('ttl', options.ttl);
     checkCallMs('grace', options.grace);
     checkCallMs('nullTtl', options.nullTtl);
+    checkCallMs('failSafeMaxMs', options.failSafeMaxMs);
+    checkCallMs('softTimeoutMs', options.softTimeoutMs);
     if (options.tags !== undefined && !isStringArray(options.tags))
       invalidOption('tags', options.tags, 'an array of strings');
     const grace = options.grace ?? this.options.grace;
@@ -241,6 +277,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       tags: options.tags && options.tags.length > 0 ? options.tags : undefined,
       grace,
       lease: options.lease ?? leaseByDefault,
+      failSafeMaxMs: options.failSafeMaxMs ?? this.options.failSafeMaxMs,
+      softTimeoutMs: options.softTimeoutMs ?? this.options.softTimeoutMs,
+      refreshAhead: fraction('refreshAhead', options.refreshAhead, undefined) ?? this.options.refreshAhead,
       limits: { ttl: options.ttl ?? this.options.ttl, grace },
     };
   }
@@ -248,14 +287,22 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private async resolveOnce(key: string, loader: () => unknown, call: CallOptions, flight: Flight): Promise<unknown> {
     const start = this.keys.begin();
     const local = this.l1?.get(key);
+    let fallback: Fallback | undefined;
     if (local !== undefined) {
-      if (local.freshUntil >= performance.now()) {
+      const now = performance.now();
+      if (local.freshUntil >= now) {
         this.counters.l1++;
+        flight.outcome = 'hit';
         return local.value;
       }
-      this.counters.stale++;
-      this.refreshInBackground(key, loader, call, undefined);
-      return local.value;
+      if (local.staleUntil > now) {
+        this.counters.stale++;
+        flight.outcome = 'stale';
+        this.refreshInBackground(key, loader, call, undefined);
+        return local.value;
+      }
+      // Past its TTL and grace, kept as the last known value.
+      if (call.failSafeMaxMs > 0 && now <= local.endedAt + call.failSafeMaxMs) fallback = local;
     }
     const budget = this.budget();
     let versions: TagVersions | undefined;
@@ -267,32 +314,63 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       ]);
       versions = current;
       expect = entry?.raw ?? null;
+      // Redis answered: only what it holds may be the last known value (a tombstone of a `del` stops the L1 copy).
+      if (entry !== undefined) fallback = undefined;
       if (entry?.usable && (await this.tagsCurrent(entry, call.tags, current, budget))) {
         const now = Date.now();
         if (entry.freshUntil >= now) {
           this.counters.l2++;
+          flight.outcome = 'hit';
           this.backfill(key, entry, start);
           return entry.value;
         }
         if (entry.staleUntil > now) {
           this.counters.stale++;
+          flight.outcome = 'stale';
           this.backfill(key, entry, start);
           this.refreshInBackground(key, loader, call, entry.raw);
           return entry.value;
         }
+        if (call.failSafeMaxMs > 0 && now < entry.keepUntil && now <= entry.staleUntil + call.failSafeMaxMs)
+          fallback = entry;
       }
     }
     this.counters.misses++;
     const refresh = this.keys.refreshing(key);
-    if (refresh) return refresh;
-    const mode: LoadMode = { awaitL2: false, start, flight, expect, budget };
+    if (refresh) return fallback ? this.guard(key, refresh, fallback, call, flight) : refresh;
+    const mode: LoadMode = { awaitL2: false, start, flight, expect, budget, fallback };
     if (call.lease && this.l2 && (this.bus === undefined || this.bus.live))
       return this.loadUnderLease(key, loader, call, versions, mode);
     return this.load(key, loader, call, versions, mode);
   }
 
-  /** Runs the loader and stores its result. */
-  private async load(
+  /** Runs the loader and stores its result; answers `mode.fallback` instead if the loader fails or is too slow. */
+  private load(
+    key: string,
+    loader: () => unknown,
+    call: CallOptions,
+    knownVersions: TagVersions | undefined,
+    mode: LoadMode,
+  ): Promise<unknown> {
+    const loading = this.loadAndStore(key, loader, call, knownVersions, mode);
+    return mode.fallback ? this.guard(key, loading, mode.fallback, call, mode.flight) : loading;
+  }
+
+  private guard(
+    key: string,
+    loading: Promise<unknown>,
+    fallback: Fallback,
+    call: CallOptions,
+    flight: Flight | undefined,
+  ): Promise<unknown> {
+    return this.failSafe.guard(key, loading, fallback, call.softTimeoutMs, (late) => {
+      if (flight) flight.outcome = 'stale';
+      // Later misses join the late load instead of starting another one on a slow source.
+      if (late) this.keys.refresh(key, call.tags, () => loading);
+    });
+  }
+
+  private async loadAndStore(
     key: string,
     loader: () => unknown,
     call: CallOptions,
@@ -431,7 +509,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       text,
       now + ttl,
       now + ttl + call.grace,
-      ttl + call.grace,
+      now + ttl + call.grace + call.failSafeMaxMs,
       call.tags,
       versions,
       {
@@ -449,17 +527,31 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const nullTtl = value === null ? (call.nullTtl ?? this.options.nullTtl) : undefined;
     const baseTtl = nullTtl ?? call.ttl ?? this.options.ttl;
     const ttl = this.options.jitter > 0 ? baseTtl * (1 - Math.random() * this.options.jitter) : baseTtl;
-    if (this.keys.unchangedSince(start, key, call.tags))
-      this.setL1(key, value, ttl, ttl + call.grace, call.tags, text.length);
+    if (this.keys.unchangedSince(start, key, call.tags)) {
+      const refreshFor = call.refreshAhead > 0 ? ttl * call.refreshAhead : NO_REFRESH;
+      this.setL1(key, value, ttl, ttl + call.grace, call.tags, text.length, call.failSafeMaxMs, refreshFor);
+    }
     return ttl;
   }
 
-  private backfill(key: string, entry: StoredEntry, start: number): void {
+  private backfill(key: string, entry: StoredEntry, start: number, refreshAhead = this.options.refreshAhead): void {
     if (!this.keys.unchangedSince(start, key, entry.tags)) return;
     const size = this.l1?.measuresSize ? encodeValue(entry.value).length : 0;
     // Redis holds wall-clock times (they travel between hosts); L1 keeps what is left of them, monotonically.
     const now = Date.now();
-    this.setL1(key, entry.value, entry.freshUntil - now, entry.staleUntil - now, entry.tags, size);
+    const refreshFor =
+      refreshAhead > 0 ? entry.writtenAt + (entry.freshUntil - entry.writtenAt) * refreshAhead - now : NO_REFRESH;
+    const staleFor = entry.staleUntil - now;
+    this.setL1(
+      key,
+      entry.value,
+      entry.freshUntil - now,
+      staleFor,
+      entry.tags,
+      size,
+      entry.keepUntil - entry.staleUntil,
+      refreshFor,
+    );
   }
 
   /** `freshFor`/`staleFor`: milliseconds from now. */
@@ -470,8 +562,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     staleFor: number,
     tags: readonly string[] | undefined,
     size: number,
+    keepFor: number,
+    refreshFor: number,
   ): void {
-    this.l1?.set(key, value, freshFor, staleFor, tags, size, this.bus !== undefined && !this.bus.live);
+    const offline = this.bus !== undefined && !this.bus.live;
+    this.l1?.set(key, value, freshFor, staleFor, tags, size, offline, keepFor, refreshFor);
   }
 
   private dropTagged(tags: readonly string[]): void {

@@ -4,6 +4,8 @@ export interface Flight {
   readonly tags: readonly string[] | undefined;
   /** Set by an invalidation of the key (or one of its tags): the flight's result may predate it. */
   detached: boolean;
+  /** Where its answer came from, for `wrapWithOutcome` (set by the code the flight runs). */
+  outcome: 'hit' | 'miss' | 'stale';
 }
 
 /** Past this many remembered invalidations, everything in flight is fenced instead of remembering each key. */
@@ -61,6 +63,11 @@ export class KeyCoordinator {
     return this.start(this.loads, key, tags, run);
   }
 
+  /** The load in flight for the key, if any (right after `load`, the flight behind the promise it returned). */
+  loading(key: string): Flight | undefined {
+    return this.loads.get(key);
+  }
+
   /** The refresh in flight for the key, if any (a miss joins it rather than loading a second time). */
   refreshing(key: string): Promise<unknown> | undefined {
     return this.refreshes.get(key)?.promise;
@@ -114,16 +121,17 @@ export class KeyCoordinator {
     tags: readonly string[] | undefined,
     run: (flight: Flight) => Promise<T>,
   ): Promise<T> {
-    const flight = { promise: undefined as unknown as Promise<T>, tags, detached: false };
+    const flight: Flight = { promise: undefined as unknown as Promise<T>, tags, detached: false, outcome: 'miss' };
     // `run` starts on the next microtask, so the flight is complete (joinable, detachable) before any of its code,
     // a loader included, can reach this coordinator again.
-    flight.promise = Promise.resolve(flight).then(run);
+    const promise = Promise.resolve(flight).then(run);
+    (flight as { promise: Promise<unknown> }).promise = promise;
     flights.set(key, flight);
     const clear = () => {
       if (flights.get(key) === flight) flights.delete(key);
     };
-    flight.promise.then(clear, clear);
-    return flight.promise;
+    promise.then(clear, clear);
+    return promise;
   }
 
   private detach(flights: Map<string, Flight>, key: string): void {

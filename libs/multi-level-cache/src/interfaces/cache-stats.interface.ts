@@ -7,6 +7,10 @@ export interface MultiLevelCacheStats {
   /** Stale values served during a grace period. */
   staleHits: number;
   misses: number;
+  /** Last known values answered because the loader failed or passed `softTimeoutMs` (fail-safe). */
+  failSafeHits: number;
+  /** Background refreshes started by `refreshAhead` on this instance (its loader ran, or L2 held a newer value). */
+  eagerRefreshes: number;
   loaderCalls: number;
   loaderErrors: number;
   /** Redis operations that failed, timed out or were refused by the open breaker. */

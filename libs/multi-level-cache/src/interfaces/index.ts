@@ -1,4 +1,9 @@
-export type { CacheSetOptions, CacheWrapOptions } from './cache-call-options.interface.js';
+export type {
+  CacheOutcome,
+  CacheSetOptions,
+  CacheWrapOptions,
+  CacheWrapResult,
+} from './cache-call-options.interface.js';
 export type { L2BreakerState, MultiLevelCacheStats } from './cache-stats.interface.js';
 export type { CachedOptions, CacheEvictOptions } from './cached-options.interface.js';
 export type {

@@ -68,4 +68,17 @@ export interface MultiLevelCacheModuleOptions {
   grace?: number;
   /** Cluster-wide single-flight settings (used by `@Cached` by default, by `wrap` with `{ lease: true }`). */
   lease?: LeaseOptions;
+  /**
+   * Fail-safe (stale-if-error), default for `wrap`/`@Cached`: when the loader throws or passes `softTimeoutMs`, answer
+   * the last known value of the key if its TTL (plus grace) ended at most this long ago (ms). Entries are kept that
+   * much longer in both tiers for it. Default 0 (off).
+   */
+  failSafeMaxMs?: number;
+  /** Soft loader timeout (ms): past it a fail-safe value answers and the load finishes in the background. Default: none. */
+  softTimeoutMs?: number;
+  /**
+   * Eager refresh: a read after this fraction of an entry's TTL (0 < f < 1, e.g. 0.8) refreshes it in the background
+   * before it expires, once per key across instances (under the lease when `l2` is set). Default: off.
+   */
+  refreshAhead?: number;
 }

@@ -10,10 +10,22 @@ export interface L1Entry {
   freshUntil: number;
   /** Later than `freshUntil` only for entries with a grace period. */
   staleUntil: number;
+  /**
+   * When the LRU drops the entry: `staleUntil` plus the fail-safe retention. Differs from `freshUntil` only for entries
+   * that must be checked against the clock on a hit (the LRU's own expiry covers the others).
+   */
+  keepUntil: number;
+  /** Where its fail-safe window starts: `staleUntil` as stored (a bus-gap cut does not move it). */
+  endedAt: number;
+  /** When a read should refresh it ahead of expiry (`refreshAhead`); `NO_REFRESH` when off or already started. */
+  refreshAt: number;
   tags: readonly string[] | undefined;
   /** Approximate bytes (UTF-16 length of the encoded value), counted only when `l1.maxSizeBytes` is set. */
   size: number;
 }
+
+/** `refreshAt` of an entry that needs no eager refresh. @internal */
+export const NO_REFRESH = Number.POSITIVE_INFINITY;
 
 /** The in-process tier: an LRU of decoded values plus the index of their tags. @internal */
 export class L1Store {
@@ -46,7 +58,9 @@ export class L1Store {
 
   /**
    * Stores a value fresh for `freshFor` and servable for `staleFor` ms from now, within `l1.ttl`, and within
-   * `l1.offlineTtl` while `offline` (the bus cannot tell us about writes elsewhere).
+   * `l1.offlineTtl` while `offline` (the bus cannot tell us about writes elsewhere). It is kept `keepFor` ms more as
+   * the key's last known value for fail-safe answers (the offline cut does not shorten that), and should be refreshed
+   * eagerly after `refreshFor` ms (`NO_REFRESH`: never).
    */
   set(
     key: string,
@@ -56,19 +70,26 @@ export class L1Store {
     tags: readonly string[] | undefined,
     size: number,
     offline: boolean,
+    keepFor: number,
+    refreshFor: number,
   ): void {
-    let lifetime = Math.min(staleFor, this.options.ttl);
-    if (offline) lifetime = Math.min(lifetime, this.options.offlineTtl);
-    if (!(lifetime >= 1)) return;
+    const bounded = Math.min(staleFor, this.options.ttl);
+    const lifetime = offline ? Math.min(bounded, this.options.offlineTtl) : bounded;
+    const kept = keepFor > 0 ? Math.max(lifetime, bounded + keepFor) : lifetime;
+    if (!(kept >= 1)) return;
     const now = performance.now();
+    const freshUntil = now + Math.min(freshFor, lifetime);
     const entry: L1Entry = {
       value,
-      freshUntil: now + Math.min(freshFor, lifetime),
+      freshUntil,
       staleUntil: now + lifetime,
+      keepUntil: now + kept,
+      endedAt: now + bounded,
+      refreshAt: refreshFor < freshFor ? now + refreshFor : NO_REFRESH,
       tags,
       size: Math.max(1, size * 2),
     };
-    this.lru.set(key, entry, { ttl: Math.ceil(lifetime) });
+    this.lru.set(key, entry, { ttl: Math.ceil(kept) });
     if (tags) {
       for (const tag of tags) {
         let keys = this.tagIndex.get(tag);
@@ -90,14 +111,21 @@ export class L1Store {
     }
   }
 
-  /** The bus went down: what L1 holds lives at most `offlineTtl` more. */
+  /**
+   * The bus went down: what L1 holds is served at most `offlineTtl` more. Entries kept for fail-safe stay until their
+   * `keepUntil`, as last known values only.
+   */
   shorten(): void {
-    const until = performance.now() + this.options.offlineTtl;
+    const now = performance.now();
+    const until = now + this.options.offlineTtl;
     // Snapshot first: re-setting moves entries, which would disturb a live iteration.
     for (const [key, entry] of Array.from(this.lru.entries())) {
       if (entry.staleUntil <= until) continue;
       entry.freshUntil = Math.min(entry.freshUntil, until);
       entry.staleUntil = until;
+      // Kept for fail-safe: the LRU still holds it until `keepUntil`.
+      if (entry.keepUntil > entry.endedAt) continue;
+      entry.keepUntil = until;
       // Same entry object: lru-cache only updates its TTL (no dispose).
       this.lru.set(key, entry, { ttl: this.options.offlineTtl });
     }

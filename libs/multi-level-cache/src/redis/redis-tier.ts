@@ -5,7 +5,7 @@ import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type Circu
 import { decodeValue } from '../codec/value-codec.js';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
 import { FOREIGN_LEASE, MALFORMED_RECORD } from '../multi-level-cache.messages.js';
-import { MAX_TTL_MS, type ResolvedOptions } from '../multi-level-cache.options.js';
+import { MAX_TIMER_MS, MAX_TTL_MS, type ResolvedOptions } from '../multi-level-cache.options.js';
 import type { CallBudget } from './call-budget.js';
 
 /** A single-node client; a cluster client is driven through the same command methods. @internal */
@@ -30,6 +30,10 @@ export interface StoredEntry {
   freshUntil: number;
   /** Until when a stale value may still be served (grace); equals `freshUntil` without grace. */
   staleUntil: number;
+  /** Until when Redis keeps the record as the key's last known value (fail-safe); at least `staleUntil`. */
+  keepUntil: number;
+  /** When the record was written (capped at now: a writer's clock ahead of ours). */
+  writtenAt: number;
   tags?: string[];
   /** Versions of `tags` when the value was loaded; the entry is valid while they are current. */
   versions?: TagVersions;
@@ -280,18 +284,28 @@ export class RedisTier {
       return this.unusable(key, text, 'not a record of this cache’s codec');
     }
     const { expires, value: e } = (record ?? {}) as { expires?: unknown; value?: Record<string, unknown> };
-    if (e?.d === 1) return { value: undefined, freshUntil: -1, staleUntil: -1, raw: text, usable: false };
+    if (e?.d === 1)
+      return {
+        value: undefined,
+        freshUntil: -1,
+        staleUntil: -1,
+        keepUntil: -1,
+        writtenAt: -1,
+        raw: text,
+        usable: false,
+      };
     const problem = envelopeProblem(e, expires);
     if (problem) return this.unusable(key, text, problem);
-    const envelope = e as { v: unknown; f: number; s?: number; a: number; t?: string[]; n?: string[] };
+    const envelope = e as { v: unknown; f: number; s?: number; x?: number; a: number; t?: string[]; n?: string[] };
     const now = Date.now();
-    // Keyv's rule: a record past its `expires` is a miss (Redis drops it at the same time through PX).
-    if (typeof expires === 'number' && expires < now) return undefined;
+    // Keyv's rule: a record past its `expires` is a miss. Ours may stay longer (PX up to `x`) as a fail-safe value.
+    const keepUntil = envelope.x ?? envelope.s ?? envelope.f;
+    if (typeof expires === 'number' && expires < now && !(keepUntil > now)) return undefined;
     let freshUntil = envelope.f;
     let staleUntil = envelope.s ?? envelope.f;
+    // A writer's clock ahead of ours must not extend the cap.
+    const written = Math.min(envelope.a, now);
     if (limits) {
-      // A writer's clock ahead of ours must not extend the cap.
-      const written = Math.min(envelope.a, now);
       freshUntil = Math.min(freshUntil, written + limits.ttl);
       staleUntil = Math.min(staleUntil, freshUntil + limits.grace);
     }
@@ -299,6 +313,8 @@ export class RedisTier {
       value: envelope.v,
       freshUntil,
       staleUntil,
+      keepUntil,
+      writtenAt: written,
       tags: envelope.t,
       versions: envelope.n,
       raw: text,
@@ -306,13 +322,17 @@ export class RedisTier {
     };
   }
 
-  /** Writes an entry; `valueText` is the codec encoding of the value. Resolves false when nothing was written. */
+  /**
+   * Writes an entry; `valueText` is the codec encoding of the value. Times are wall-clock ms: Keyv's `expires` is
+   * `staleUntil`, and Redis keeps the record until `keepUntil` (later for a fail-safe retention). Resolves false when
+   * nothing was written.
+   */
   async write(
     key: string,
     valueText: string,
     freshUntil: number,
     staleUntil: number,
-    ttlMs: number,
+    keepUntil: number,
     tags: readonly string[] | undefined,
     versions: TagVersions | undefined,
     { announce, expect, budget }: WriteOptions = {},
@@ -320,13 +340,15 @@ export class RedisTier {
     const now = Date.now();
     let envelope = `{"v":${valueText},"f":${freshUntil}`;
     if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
+    if (keepUntil > staleUntil) envelope += `,"x":${keepUntil}`;
     envelope += `,"a":${now}`;
     if (tags && tags.length > 0) envelope += `,"t":${JSON.stringify(tags)},"n":${JSON.stringify(versions ?? [])}`;
     envelope += '}';
-    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const expiresIn = Math.max(1, Math.ceil(staleUntil - now));
+    const ttl = Math.max(expiresIn, Math.ceil(keepUntil - now));
     // The record Keyv writes and reads (its key prefix, its `{expires, value}` shape), written with the client itself
     // for what Keyv's set cannot do: conditions, and a PUBLISH in the same atomic step.
-    const record = `{"expires":${now + ttl},"value":${envelope}}`;
+    const record = `{"expires":${now + expiresIn},"value":${envelope}}`;
     const entryKey = this.entryKey(key);
     const expiration = { type: 'PX', value: ttl } as const;
     if (typeof expect === 'string' || (expect === null && announce)) {
@@ -508,7 +530,7 @@ export class RedisTier {
   private unusable(key: string, raw: string, problem: string): StoredEntry {
     this.errors++;
     this.warnOnce(`record:${problem}`, MALFORMED_RECORD(this.namespace, key, problem));
-    return { value: undefined, freshUntil: -1, staleUntil: -1, raw, usable: false };
+    return { value: undefined, freshUntil: -1, staleUntil: -1, keepUntil: -1, writtenAt: -1, raw, usable: false };
   }
 
   private warnOnce(kind: string, message: string): void {
@@ -572,13 +594,15 @@ function isStringArray(value: unknown): value is string[] {
 /** What is wrong with a record's envelope, or undefined when this cache could have written it. */
 function envelopeProblem(e: unknown, expires: unknown): string | undefined {
   if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'no envelope object';
-  const { v, f, s, a, t, n } = e as Record<string, unknown>;
+  const { v, f, s, x, a, t, n } = e as Record<string, unknown>;
   if (!('v' in e) && v === undefined) return 'no value';
   if (expires !== undefined && expires !== null && !isFiniteNumber(expires)) return '`expires` is not a number';
   if (!isFiniteNumber(a)) return 'no write time `a` (written by another program or an older version)';
   if (!isFiniteNumber(f) || f < a || f - a > MAX_TTL_MS) return '`f` is not a freshness this cache gives';
   if (s !== undefined && (!isFiniteNumber(s) || s < f || s - f > MAX_TTL_MS))
     return '`s` is not a grace this cache gives';
+  if (x !== undefined && (!isFiniteNumber(x) || x < ((s ?? f) as number) || x - ((s ?? f) as number) > MAX_TIMER_MS))
+    return '`x` is not a fail-safe retention this cache gives';
   if (t !== undefined && (!isStringArray(t) || !isStringArray(n) || n.length !== t.length))
     return '`t`/`n` are not matching lists of tags and versions';
   return undefined;
