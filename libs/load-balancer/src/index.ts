@@ -49,3 +49,8 @@ export { P2cEwmaStrategy } from './strategies/p2c-ewma.strategy.js';
 export { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 export { WeightedRandomStrategy } from './strategies/weighted-random.strategy.js';
 export { WeightedRoundRobinStrategy } from './strategies/weighted-round-robin.strategy.js';
+export {
+  LoadBalancerHealthIndicator,
+  type LoadBalancerHealthIndicatorResult,
+  type LoadBalancerHealthOptions,
+} from './health/load-balancer.health-indicator.js';

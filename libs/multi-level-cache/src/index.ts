@@ -43,3 +43,7 @@ export {
   type CacheKeyFactory,
   type CacheTtlFactory,
 } from './http/cache-route.decorators.js';
+export {
+  MultiLevelCacheHealthIndicator,
+  type CacheHealthIndicatorResult,
+} from './health/multi-level-cache.health-indicator.js';
