@@ -201,4 +201,3 @@ export function validateHttpClientOptions(
   }
   if (options.headers !== undefined) checkHeaders(check, options.headers, `${path}.headers`);
 }
-

@@ -7,7 +7,11 @@ import type { LoadBalancerOptions } from './interfaces/load-balancer-options.int
 import type { NodeConfig } from './interfaces/node-config.interface.js';
 import type { NodeSnapshot } from './interfaces/node-snapshot.interface.js';
 import { DEFAULT_LOAD_BALANCER_NAME } from './load-balancer.constants.js';
-import { ArgumentValidator, resolveNodeConfig, validateLoadBalancerOptions } from './load-balancer-options.validator.js';
+import {
+  ArgumentValidator,
+  resolveNodeConfig,
+  validateLoadBalancerOptions,
+} from './load-balancer-options.validator.js';
 import { wireBalancer, type BalancerParts } from './load-balancer.wiring.js';
 import type { UpstreamNode } from './node/upstream-node.js';
 import type { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';

@@ -166,7 +166,8 @@ export function wireBalancer(
     retryBudget,
     discovery,
     discoveryTask:
-      discovery && new PeriodicTask(clock, logger, name, 'discovery', discovery.intervalMs, () => discovery.reconcile()),
+      discovery &&
+      new PeriodicTask(clock, logger, name, 'discovery', discovery.intervalMs, () => discovery.reconcile()),
     activeChecks,
     healthCheckTask:
       activeChecks &&

@@ -50,7 +50,13 @@ function setup(defaults: Partial<CallDefaults> = {}, size = 3) {
 
 /** A try that settles only when the test says so, recording its signal and context. */
 function controlled() {
-  const tries: Array<{ node: string; signal: AbortSignal; context: TryContext; resolve: (v: string) => void; reject: (e: Error) => void }> = [];
+  const tries: Array<{
+    node: string;
+    signal: AbortSignal;
+    context: TryContext;
+    resolve: (v: string) => void;
+    reject: (e: Error) => void;
+  }> = [];
   const fn = (node: UpstreamNode, signal: AbortSignal, context: TryContext) =>
     new Promise<string>((resolve, reject) => tries.push({ node: node.id, signal, context, resolve, reject }));
   return { tries, fn };
@@ -62,7 +68,11 @@ const settleTime = async <T>(promise: Promise<T>, clock: ManualClock) => {
     () => (at = clock.now()),
     () => (at = clock.now()),
   );
-  return { get at() { return at; } };
+  return {
+    get at() {
+      return at;
+    },
+  };
 };
 
 describe('deadlines (issue 16 item 1)', () => {

@@ -4,13 +4,7 @@ import { HEDGE_LOST } from '../load-balancer.messages.js';
 import type { UpstreamNode } from '../node/upstream-node.js';
 import type { RetryBudget } from '../retry/retry-budget.js';
 import type { HedgeBudget } from './hedge-budget.js';
-import {
-  RunningTry,
-  type BalancedCall,
-  type TryAccounting,
-  type TryContext,
-  type TryOutcome,
-} from './running-try.js';
+import { RunningTry, type BalancedCall, type TryAccounting, type TryContext, type TryOutcome } from './running-try.js';
 
 /** The nodes a call may use: picks that already went through admission (probe slots, slow start). */
 export interface TrySelector {

@@ -13,7 +13,11 @@ describe('ActiveHealthChecks (issue 16 redesign)', () => {
     const clock = new ManualClock();
     const nodes = [new UpstreamNode('a', 'h', 1, 1), new UpstreamNode('b', 'h', 2, 1)];
     const slowStart = new SlowStart(false);
-    const health = new NodeHealthModel({ decayMs: 1_000, initialLatencyMs: 30, errorPenalty: 5 }, slowStart, () => nodes);
+    const health = new NodeHealthModel(
+      { decayMs: 1_000, initialLatencyMs: 30, errorPenalty: 5 },
+      slowStart,
+      () => nodes,
+    );
     const outlier = new OutlierDetector(resolveOutlierSettings({}), {
       clock,
       random: () => 0,
@@ -30,7 +34,11 @@ describe('ActiveHealthChecks (issue 16 redesign)', () => {
       { intervalMs: 1_000, timeoutMs: 50, healthyThreshold: 2, unhealthyThreshold: 2 },
       {
         check: (node) =>
-          node.id === 'b' ? Promise.resolve(true) : answer === 'hang' ? new Promise<boolean>(() => undefined) : Promise.resolve(answer === 'up'),
+          node.id === 'b'
+            ? Promise.resolve(true)
+            : answer === 'hang'
+              ? new Promise<boolean>(() => undefined)
+              : Promise.resolve(answer === 'up'),
       },
       clock,
       outlier,

@@ -5,7 +5,11 @@ import { NodeHealthModel } from './node-health-model.js';
 /** The health model alone, with explicit timestamps (it reads no clock). */
 function setup(size = 3) {
   const nodes = Array.from({ length: size }, (_, i) => new UpstreamNode(`n${i}`, 'h', i + 1, 1));
-  const model = new NodeHealthModel({ decayMs: 1_000, initialLatencyMs: 30, errorPenalty: 5 }, new SlowStart(false), () => nodes);
+  const model = new NodeHealthModel(
+    { decayMs: 1_000, initialLatencyMs: 30, errorPenalty: 5 },
+    new SlowStart(false),
+    () => nodes,
+  );
   for (const node of nodes) model.seed(node, 0);
   return { nodes, model };
 }

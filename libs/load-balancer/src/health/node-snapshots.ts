@@ -4,7 +4,12 @@ import type { SlowStart } from '../selection/slow-start.js';
 import type { NodeHealthModel } from './node-health-model.js';
 
 /** A serializable copy of one node's state as of `now`. */
-export function snapshotNode(node: UpstreamNode, now: number, health: NodeHealthModel, slowStart: SlowStart): NodeSnapshot {
+export function snapshotNode(
+  node: UpstreamNode,
+  now: number,
+  health: NodeHealthModel,
+  slowStart: SlowStart,
+): NodeSnapshot {
   const snapshot: NodeSnapshot = {
     id: node.id,
     host: node.host,

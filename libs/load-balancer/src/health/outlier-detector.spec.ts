@@ -14,7 +14,11 @@ function setup(options: OutlierDetectionOptions = {}, size = 4) {
   const clock = new ManualClock();
   const nodes = Array.from({ length: size }, (_, i) => new UpstreamNode(`n${i}`, 'h', i + 1, 1));
   const slowStart = new SlowStart({ windowMs: 1_000, minFactor: 0.1 });
-  const health = new NodeHealthModel({ decayMs: 10_000, initialLatencyMs: 30, errorPenalty: 5 }, slowStart, () => nodes);
+  const health = new NodeHealthModel(
+    { decayMs: 10_000, initialLatencyMs: 30, errorPenalty: 5 },
+    slowStart,
+    () => nodes,
+  );
   const events = new BalancerEvents(new Logger('test'));
   const seen: string[] = [];
   for (const event of ['ejected', 'probing', 'recovered'] as const) {

@@ -13,7 +13,9 @@ export type OutlierSettings = Required<OutlierDetectionOptions>;
 /** Default probe timeout also applies with outlier detection off (probes then come only from active checks). */
 const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
 
-export function resolveOutlierSettings(options: OutlierDetectionOptions | false | undefined): OutlierSettings | undefined {
+export function resolveOutlierSettings(
+  options: OutlierDetectionOptions | false | undefined,
+): OutlierSettings | undefined {
   if (options === false) return undefined;
   return {
     consecutiveFailures: options?.consecutiveFailures ?? 5,
@@ -156,7 +158,12 @@ export class OutlierDetector {
       node,
       this.deps.clock.setTimeout(() => this.startProbing(node), durationMs),
     );
-    this.deps.events.emit('ejected', { balancer: this.deps.balancer, node: this.deps.snapshot(node, now), reason, durationMs });
+    this.deps.events.emit('ejected', {
+      balancer: this.deps.balancer,
+      node: this.deps.snapshot(node, now),
+      reason,
+      durationMs,
+    });
     this.deps.changed();
   }
 
@@ -167,7 +174,10 @@ export class OutlierDetector {
     node.admission = ADMIT_PROBE;
     node.probeInFlight = false;
     this.deps.changed();
-    this.deps.events.emit('probing', { balancer: this.deps.balancer, node: this.deps.snapshot(node, this.deps.clock.now()) });
+    this.deps.events.emit('probing', {
+      balancer: this.deps.balancer,
+      node: this.deps.snapshot(node, this.deps.clock.now()),
+    });
   }
 
   private recover(node: UpstreamNode, now: number): void {

@@ -7,7 +7,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
  * Reads a whole body if it fits in `limit` bytes; otherwise stops reading, discards the rest and returns undefined.
  * A `content-length` over the limit is refused before any byte is read.
  */
-export async function readBoundedBody(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers'], limit: number): Promise<Buffer | undefined> {
+export async function readBoundedBody(
+  body: Dispatcher.ResponseData['body'],
+  headers: Dispatcher.ResponseData['headers'],
+  limit: number,
+): Promise<Buffer | undefined> {
   const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     body.destroy();

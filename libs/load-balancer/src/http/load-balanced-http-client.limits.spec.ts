@@ -8,7 +8,9 @@ import { LoadBalancer } from '../load-balancer.service.js';
 import { LoadBalancedHttpClient } from './load-balanced-http-client.js';
 
 /** Real local servers: deadline propagation, bounded bodies and hedging as an upstream sees them. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
@@ -27,7 +29,9 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
 
   beforeAll(async () => {
     const echo = await listen((req, res) => {
-      seenDeadlines.push(req.headers['x-request-deadline-ms'] as string | undefined ?? (req.headers['x-budget'] as string | undefined));
+      seenDeadlines.push(
+        (req.headers['x-request-deadline-ms'] as string | undefined) ?? (req.headers['x-budget'] as string | undefined),
+      );
       res.end('ok');
     });
     // Accepts the request and never answers.
@@ -103,7 +107,12 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     for (const path of ['/chunked', '/declared']) {
       const error = await c.get(path).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ResponseTooLargeError);
-      expect(error).toMatchObject({ name: 'ResponseTooLargeError', maxResponseBytes: 65_536, status: 200, nodeId: 'n' });
+      expect(error).toMatchObject({
+        name: 'ResponseTooLargeError',
+        maxResponseBytes: 65_536,
+        status: 200,
+        nodeId: 'n',
+      });
       expect((error as Error).message).toMatch(/over 65536 bytes.*Raise "maxResponseBytes".*client\.stream\(\)/);
     }
     expect(bigHits).toBe(2);

@@ -82,7 +82,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     const result = await this.send(
       path,
       options,
-      async (response, node) => new LoadBalancedHttpStream(response.statusCode, response.headers, response.body, node.id),
+      async (response, node) =>
+        new LoadBalancedHttpStream(response.statusCode, response.headers, response.body, node.id),
     );
     if (result instanceof LoadBalancedHttpResponse) {
       return new LoadBalancedHttpStream(result.status, result.headers, Readable.from([result.body]), result.nodeId);
@@ -121,7 +122,8 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
           const response = await this.pool(node).request({ path: fullPath, method, headers: sent, body, signal });
           if (response.statusCode < 500) return accept(response, node, method, fullPath);
           const bytes = await readBoundedBody(response.body, response.headers, limit);
-          if (bytes === undefined) throw new ResponseTooLargeError(node.id, limit, response.statusCode, method, fullPath);
+          if (bytes === undefined)
+            throw new ResponseTooLargeError(node.id, limit, response.statusCode, method, fullPath);
           const failed = new LoadBalancedHttpResponse(response.statusCode, response.headers, bytes, node.id);
           throw new UpstreamStatusError(failed, method, fullPath);
         },

@@ -76,7 +76,8 @@ export class NodeMembership {
 
   /** Adds a node (slow start when others already serve), publishes the set and emits `node-added`. */
   add(config: ResolvedNodeConfig, slowStart: boolean, discovered: boolean): NodeSnapshot {
-    if (this.members.has(config.id)) throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.balancer, config.id));
+    if (this.members.has(config.id))
+      throw new InvalidLoadBalancerOptionsError(DUPLICATE_NODE(this.balancer, config.id));
     const node = nodeFrom(config);
     node.discovered = discovered;
     const now = this.clock.now();

@@ -73,6 +73,8 @@ describe('locality through the balancer (issue 16 item 3)', () => {
     expect(() => new LoadBalancer({ nodes, locality: { zone: 'a', minHealthyShare: 2 } })).toThrow(
       /`locality\.minHealthyShare` must be a number from 0 to 1; got 2/,
     );
-    expect(() => new LoadBalancer({ nodes, locality: {} as never })).toThrow(/`locality\.zone` must be a non-empty string/);
+    expect(() => new LoadBalancer({ nodes, locality: {} as never })).toThrow(
+      /`locality\.zone` must be a non-empty string/,
+    );
   });
 });

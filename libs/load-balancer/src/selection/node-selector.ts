@@ -65,11 +65,20 @@ export class NodeSelector {
     strategy.update({ selectable, members: active, membershipVersion: membership.version });
     if (panic !== this.panicking) {
       this.panicking = panic;
-      events.emit('panic', { balancer: this.deps.balancer, active: panic, healthy: healthy.length, total: active.length });
+      events.emit('panic', {
+        balancer: this.deps.balancer,
+        active: panic,
+        healthy: healthy.length,
+        total: active.length,
+      });
     }
   }
 
-  private admit(node: UpstreamNode, key: string | undefined, excluded: ReadonlySet<UpstreamNode> | undefined): UpstreamNode {
+  private admit(
+    node: UpstreamNode,
+    key: string | undefined,
+    excluded: ReadonlySet<UpstreamNode> | undefined,
+  ): UpstreamNode {
     const { slowStart, strategy, probeAdmitted } = this.deps;
     if ((node.admission & ADMIT_PROBE) !== 0) {
       probeAdmitted(node);

@@ -145,4 +145,3 @@ export function checkHeaders(check: Checker, headers: unknown, path: string): vo
     check.required(value, `${path}[${JSON.stringify(name)}]`, RULES.headerValue);
   }
 }
-
