@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 /** Request headers that identify a user: their values are hashed before they go into a key (keys are not secret). */
 const CREDENTIALS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
+/** Header values longer than this are hashed too, so a key stays short whatever a client sends. */
+const LONG_VALUE = 64;
+
 /** The request fields a key is built from (both Express and Fastify requests have them). @internal */
 export interface KeyedRequest {
   method: string;
@@ -31,14 +34,16 @@ export function requestKey(req: KeyedRequest): string {
 }
 
 /**
- * Appends the values of the headers the route varies on. Header values and request targets cannot hold a line
- * break, so `\n<name>: <value>` parts keep keys of different requests apart. Credentials are hashed. @internal
+ * Appends the values of the headers the route varies on, as `\n<name>=<value>`, or `\n<name>#<SHA-256>` for
+ * credentials and long values (never stored in clear). A route's header names are fixed, and header values and
+ * request targets cannot hold a line break, so two requests share a key only when they agree on all of them. @internal
  */
 export function withVary(key: string, vary: readonly string[], headers: KeyedRequest['headers']): string {
   for (const name of vary) {
     const raw = headers[name];
     const value = raw === undefined ? '' : Array.isArray(raw) ? raw.join(', ') : raw;
-    key += `\n${name}: ${CREDENTIALS.has(name) && value !== '' ? digest(value) : value}`;
+    const hashed = (CREDENTIALS.has(name) && value !== '') || value.length > LONG_VALUE;
+    key += `\n${name}${hashed ? `#${digest(value)}` : `=${value}`}`;
   }
   return key;
 }
@@ -49,7 +54,7 @@ export function etagOf(json: string): string {
 }
 
 function digest(value: string): string {
-  return `sha256:${createHash('sha256').update(value).digest('base64url')}`;
+  return createHash('sha256').update(value).digest('base64url');
 }
 
 function nameOf(param: string): string {
