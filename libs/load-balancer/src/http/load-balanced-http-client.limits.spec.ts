@@ -153,4 +153,36 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     expect((error as Error).message).toMatch(/`request\(options\)\.idempotent` must be true when `hedge` is set/);
     expect(seenDeadlines).toHaveLength(0);
   });
+
+  it('item 2: a hedged GET is answered by the fast node while the slow one hangs, and the slow request is aborted', async () => {
+    let slowAborted = 0;
+    const slow = await listen((req, res) => {
+      const timer = setTimeout(() => res.end('slow'), 10_000);
+      res.on('close', () => {
+        clearTimeout(timer);
+        if (!res.writableEnded) slowAborted++;
+      });
+      void req;
+    });
+    const fast = await listen((_req, res) => res.end('fast'));
+    servers.push(slow.server, fast.server);
+    const lb = new LoadBalancer({
+      strategy: 'round-robin',
+      outlierDetection: false,
+      nodes: [
+        { id: 'slow', host: '127.0.0.1', port: slow.port },
+        { id: 'fast', host: '127.0.0.1', port: fast.port },
+      ],
+    });
+    const c = new LoadBalancedHttpClient(lb);
+    clients.push(c);
+    // budget 1: every hedged call pays for its own hedge, so the test does not depend on earlier traffic.
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => c.get('/h', { hedge: { delayMs: 50, budget: 1 }, timeoutMs: 20_000 })),
+    );
+    expect(responses.map((r) => [r.nodeId, r.text()])).toEqual(Array.from({ length: 4 }, () => ['fast', 'fast']));
+    // The server sees the aborted requests' connections close a moment later.
+    await vi.waitFor(() => expect(slowAborted).toBe(2), { timeout: 5_000 });
+    expect(lb.nodes().every((n) => n.inFlight === 0)).toBe(true);
+  });
 });
