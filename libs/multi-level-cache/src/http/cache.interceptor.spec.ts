@@ -22,7 +22,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
+import { RedisServer, redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
 import type { MultiLevelCacheModuleOptions } from '../interfaces/multi-level-cache-options.interface.js';
 import { MultiLevelCacheModule } from '../multi-level-cache.module.js';
 import { MultiLevelCache } from '../multi-level-cache.service.js';
@@ -437,6 +437,33 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
     await request(server).get('/global').expect(200, { run: 1 });
     const second = await request(server).get('/global').expect(200, { run: 1 });
     expect(second.headers['x-cache']).toBe('HIT');
+  });
+
+  it('with Redis: a delete on one app reaches the other app’s L1, so its next request runs the handler', async () => {
+    const a = await start({ l2: { url: redisUrl() } });
+    const b = await start({ l2: { url: redisUrl() } });
+    await request(b.getHttpServer()).get('/page?co=1').expect(200);
+    expect((await request(b.getHttpServer()).get('/page?co=1')).headers['x-cache']).toBe('HIT');
+    const received = b.get(MultiLevelCache).stats().bus.received;
+    await a.get(MultiLevelCache).del('GET /page?co=1');
+    await vi.waitFor(() => expect(b.get(MultiLevelCache).stats().bus.received).toBeGreaterThan(received));
+    const after = await request(b.getHttpServer()).get('/page?co=1').expect(200);
+    expect([after.headers['x-cache'], after.body.run]).toStrictEqual(['MISS', 2]);
+  });
+
+  it('with Redis gone: answers from the handler, then from L1 (fail-open)', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const app = await start({ l2: { url: redis.url, timeoutMs: 50 } });
+      await redis.kill();
+      const first = await request(app.getHttpServer()).get('/page?down=1').expect(200);
+      const second = await request(app.getHttpServer()).get('/page?down=1').expect(200);
+      expect([first.headers['x-cache'], second.headers['x-cache']]).toStrictEqual(['MISS', 'HIT']);
+      expect(second.body).toStrictEqual({ query: { down: '1' }, run: 1 });
+      expect(app.get(MultiLevelCache).stats().l2Errors).toBeGreaterThan(0);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('with Redis: a second app sharing it serves the answer without running its handler, and @CacheTTL sets the Redis TTL', async () => {
