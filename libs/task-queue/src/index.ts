@@ -1,3 +1,4 @@
+export { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
 export { TaskHandler } from './decorators/task-handler.decorator.js';
 export {
   DuplicateTaskHandlerError,
@@ -15,6 +16,7 @@ export type {
   BullMqWorkerTuning,
   EnqueueManyItem,
   EnqueueOptions,
+  RegisterTaskQueueOptions,
   TaskBackoffOptions,
   TaskContext,
   TaskDurationStats,
@@ -34,3 +36,9 @@ export { DEFAULT_QUEUE_NAME } from './task-queue.constants.js';
 export type { TaskQueueModuleExtras } from './task-queue.module-definition.js';
 export { TaskQueueModule } from './task-queue.module.js';
 export { TaskQueue } from './task-queue.service.js';
+export { getTaskQueueToken } from './task-queue.tokens.js';
+export {
+  TaskQueueHealthIndicator,
+  type TaskQueueHealthIndicatorResult,
+  type TaskQueueHealthOptions,
+} from './health/task-queue.health-indicator.js';

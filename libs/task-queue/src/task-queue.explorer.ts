@@ -5,24 +5,87 @@ import { DuplicateTaskHandlerError } from './errors/duplicate-task-handler.error
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import { RESOLVED_TASK_QUEUE_OPTIONS, TASK_HANDLER_METADATA } from './task-queue.constants.js';
-import { HANDLER_IGNORED, INVALID_OPTION } from './task-queue.messages.js';
+import { DUPLICATE_QUEUE, HANDLER_IGNORED, INVALID_OPTION, UNREGISTERED_QUEUE } from './task-queue.messages.js';
 import { resolveHandlerOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { RegisteredTaskHandler } from './task-runner.js';
 
-/** @internal Finds every `@TaskHandler` method of every provider and controller, once, at init. */
+/** @internal A `@TaskHandler` method found at init, with its options checked; not yet bound to a queue. */
+interface DiscoveredHandler {
+  name: string;
+  where: string;
+  /** The queue it runs on (the default queue's name when the decorator names none). */
+  queue: string;
+  invoke: (payload: unknown, context: TaskContext) => unknown;
+  options: ReturnType<typeof resolveHandlerOptions>;
+}
+
+/**
+ * @internal Finds every `@TaskHandler` method of every provider and controller, once, and hands each queue its
+ * own handlers (each queue gates concurrency on its own `RegisteredTaskHandler` objects). It also knows every
+ * queue of the application, so a handler bound to a queue nobody registered fails the boot.
+ */
 @Injectable()
 export class TaskQueueExplorer {
   private readonly logger = new Logger('TaskQueue');
+  private discovered: DiscoveredHandler[] | undefined;
+  private readonly queues = new Set<string>();
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    @Inject(RESOLVED_TASK_QUEUE_OPTIONS) private readonly options: ResolvedTaskQueueOptions,
+    @Inject(RESOLVED_TASK_QUEUE_OPTIONS) private readonly root: ResolvedTaskQueueOptions,
   ) {}
 
-  explore(): Map<string, RegisteredTaskHandler> {
+  /** Called by each queue when it is created: a queue name may be registered once per application. */
+  claim(queueName: string): void {
+    if (this.queues.has(queueName)) throw new InvalidTaskQueueOptionsError(DUPLICATE_QUEUE(queueName));
+    this.queues.add(queueName);
+  }
+
+  /** The handlers of one queue, with that queue's concurrency as the ceiling. */
+  handlersOf(queue: ResolvedTaskQueueOptions): Map<string, RegisteredTaskHandler> {
     const handlers = new Map<string, RegisteredTaskHandler>();
+    for (const found of this.discover()) {
+      if (found.queue !== queue.queueName) continue;
+      const existing = handlers.get(found.name);
+      if (existing !== undefined) throw new DuplicateTaskHandlerError(found.name, existing.where, found.where);
+      const { concurrency, attempts, backoff, timeoutMs } = found.options;
+      handlers.set(
+        found.name,
+        new RegisteredTaskHandler(
+          found.name,
+          found.where,
+          found.invoke,
+          Math.min(concurrency ?? Infinity, queue.concurrency),
+          attempts,
+          backoff,
+          timeoutMs,
+        ),
+      );
+    }
+    return handlers;
+  }
+
+  /** The queues, other than `queueName`, with a handler for `taskName` (for the unknown-task message). */
+  queuesHandling(taskName: string, queueName: string): string[] {
+    return this.discover()
+      .filter((found) => found.name === taskName && found.queue !== queueName)
+      .map((found) => found.queue);
+  }
+
+  /** Fails when a handler names a queue that no `forRoot` / `registerQueue` created (run once all exist). */
+  checkQueuesExist(): void {
+    for (const found of this.discover()) {
+      if (!this.queues.has(found.queue)) {
+        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, found.name, found.queue, [...this.queues]));
+      }
+    }
+  }
+
+  private discover(): DiscoveredHandler[] {
+    if (this.discovered !== undefined) return this.discovered;
+    const discovered: DiscoveredHandler[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const instance: unknown = wrapper.instance;
@@ -42,36 +105,20 @@ export class TaskQueueExplorer {
           );
           continue;
         }
-        const existing = handlers.get(meta.name);
-        if (existing !== undefined) throw new DuplicateTaskHandlerError(meta.name, existing.where, where);
-        handlers.set(
-          meta.name,
-          this.register(meta, where, method.bind(instance) as (p: unknown, c: TaskContext) => unknown),
-        );
+        discovered.push(this.check(meta, where, method.bind(instance) as DiscoveredHandler['invoke']));
       }
     }
-    return handlers;
+    return (this.discovered = discovered);
   }
 
-  private register(
-    meta: TaskHandlerMetadata,
-    where: string,
-    invoke: (payload: unknown, context: TaskContext) => unknown,
-  ): RegisteredTaskHandler {
+  private check(meta: TaskHandlerMetadata, where: string, invoke: DiscoveredHandler['invoke']): DiscoveredHandler {
     if (typeof meta.name !== 'string' || meta.name.length === 0) {
       throw new InvalidTaskQueueOptionsError(
         INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string', 'Name the task.'),
       );
     }
-    const options = resolveHandlerOptions(`@TaskHandler("${meta.name}") on ${where}`, meta.options);
-    return new RegisteredTaskHandler(
-      meta.name,
-      where,
-      invoke,
-      Math.min(options.concurrency ?? Infinity, this.options.concurrency),
-      options.attempts,
-      options.backoff,
-      options.timeoutMs,
-    );
+    const at = `@TaskHandler("${meta.name}") on ${where}`;
+    const options = resolveHandlerOptions(at, meta.options);
+    return { name: meta.name, where, queue: options.queue ?? this.root.queueName, invoke, options };
   }
 }

@@ -1,5 +1,8 @@
-export const UNKNOWN_TASK = (name: string, known: readonly string[]) =>
-  `No @TaskHandler is registered for the task "${name}". ` +
+export const UNKNOWN_TASK = (name: string, known: readonly string[], queue: string, elsewhere: readonly string[]) =>
+  elsewhere.length > 0
+    ? `Task "${name}" runs on the queue "${elsewhere[0]}", not on "${queue}". Enqueue it through that queue: ` +
+      `@InjectTaskQueue("${elsewhere[0]}") (or moduleRef.get(getTaskQueueToken("${elsewhere[0]}"))).`
+    : `No @TaskHandler is registered for the task "${name}" on the queue "${queue}". ` +
   (known.length > 0
     ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. `
     : 'No task handler was found at all. ') +
@@ -7,14 +10,23 @@ export const UNKNOWN_TASK = (name: string, known: readonly string[]) =>
   name +
   '") belongs to a module of this application (and that the application was initialised).';
 
+export const DUPLICATE_QUEUE = (name: string) =>
+  `The task queue "${name}" is registered twice (TaskQueueModule.forRoot's queueName or registerQueue). Register ` +
+  'each queue once, in one module that exports it to the modules that enqueue on it.';
+
+export const UNREGISTERED_QUEUE = (where: string, task: string, queue: string, known: readonly string[]) =>
+  `@TaskHandler("${task}") on ${where} runs on the queue "${queue}", which no module registers (queues: ` +
+  `${known.map((k) => `"${k}"`).join(', ')}). Add TaskQueueModule.registerQueue({ name: "${queue}" }) to a module, ` +
+  'or fix the queue option.';
+
 export const UNSERIALIZABLE_PAYLOAD = (name: string, path: string, reason: string) =>
   `The payload of task "${name}" cannot be serialized: ${path} ${reason}. ` +
   'Payloads travel as JSON; pass plain objects, arrays, strings, finite numbers, booleans and null ' +
   '(convert BigInt, Map, Set and the like to strings, arrays or objects first).';
 
 export const DUPLICATE_TASK_HANDLER = (name: string, first: string, second: string) =>
-  `Two @TaskHandler methods are named "${name}": ${first} and ${second}. Task names must be unique in an ` +
-  'application; rename one of them.';
+  `Two @TaskHandler methods are named "${name}": ${first} and ${second}. Task names must be unique within a ` +
+  'queue; rename one of them, or bind one to another queue with { queue }.';
 
 /** The shared shape: `<option path>` must be <expectation>; got <value>. <how to fix> */
 export const INVALID_OPTION = (option: string, value: unknown, expected: string, fix = 'Check your configuration.') =>

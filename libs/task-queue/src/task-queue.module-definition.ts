@@ -4,6 +4,8 @@ import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
 import { TaskQueueDriver } from './drivers/task-queue.driver.js';
 import type { TaskQueueModuleOptions } from './interfaces/task-queue-options.interface.js';
 import { DEFAULT_QUEUE_NAME, TASK_QUEUE_NAME } from './task-queue.constants.js';
+import { TaskQueue } from './task-queue.service.js';
+import { getTaskQueueToken } from './task-queue.tokens.js';
 
 /** Options that shape the module itself, so they are given outside the (possibly async) options factory. */
 export interface TaskQueueModuleExtras {
@@ -34,8 +36,10 @@ export const {
           useFactory: (driver: TaskQueueDriver) => (driver instanceof BullMqTaskQueueDriver ? driver.queue : null),
           inject: [TaskQueueDriver],
         },
+        // The root queue under its name too, so getTaskQueueToken(queueName) works for every queue.
+        { provide: getTaskQueueToken(queueName), useExisting: TaskQueue },
       ],
-      exports: [...(definition.exports ?? []), getQueueToken(queueName)],
+      exports: [...(definition.exports ?? []), getQueueToken(queueName), getTaskQueueToken(queueName)],
     };
   })
   .build();

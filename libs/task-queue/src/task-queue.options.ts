@@ -9,6 +9,7 @@ import type {
   BullMqWorkerTuning,
   TaskQueueClusterConnection,
   TaskQueueConnection,
+  RegisterTaskQueueOptions,
   TaskQueueModuleOptions,
   TaskRetentionLimit,
 } from './interfaces/task-queue-options.interface.js';
@@ -74,9 +75,7 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
   }
   const driver = options.driver ?? 'memory';
   if (driver !== 'memory' && driver !== 'bullmq') fail('driver', driver, '"memory" or "bullmq"');
-  if (typeof queueName !== 'string' || queueName.length === 0 || queueName.includes(':')) {
-    fail('queueName', queueName, 'a non-empty string without ":"');
-  }
+  queueNameOption('queueName', queueName);
   if (driver === 'bullmq' && options.connection === undefined) {
     fail(
       'connection',
@@ -126,6 +125,71 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     bullmq: { ...bullmq, reconnectMaxDelayMs },
     warnWithoutShutdownHooks: bool('warnWithoutShutdownHooks', options.warnWithoutShutdownHooks) ?? true,
   };
+}
+
+/** What `BullModule.forRoot(config)` of @nestjs/bullmq registers (only the parts read here). */
+export interface SharedBullConfig {
+  connection?: unknown;
+  prefix?: string;
+}
+
+/**
+ * @internal The options with a `BullModule.forRoot` connection (and prefix) filled in when the module has none of
+ * its own, so an app moving from @nestjs/bullmq keeps one Redis configuration. A client instance there gives its
+ * options (the queue opens its own connections from them, as a worker needs a blocking one).
+ */
+export function withSharedBullConfig(
+  options: TaskQueueModuleOptions,
+  shared: SharedBullConfig | undefined,
+): TaskQueueModuleOptions {
+  if (options === null || typeof options !== 'object') return options;
+  if (options.driver !== 'bullmq' || options.connection !== undefined || shared?.connection === undefined) {
+    return options;
+  }
+  const given = shared.connection as { isCluster?: boolean; options?: RedisOptions; duplicate?: unknown };
+  if (given.isCluster === true) {
+    fail(
+      'connection',
+      undefined,
+      'given for a Redis Cluster (the BullModule.forRoot connection is a Cluster client)',
+      'Pass { cluster: [{ host, port }, …] } to TaskQueueModule.forRoot.',
+    );
+  }
+  const connection = typeof given.duplicate === 'function' ? { ...given.options } : given;
+  return {
+    ...options,
+    connection: connection as TaskQueueConnection,
+    ...(options.prefix === undefined && shared.prefix !== undefined ? { prefix: shared.prefix } : {}),
+  };
+}
+
+/**
+ * @internal The options of one `registerQueue`: the `forRoot` options with the queue's own on top, through the same
+ * validation as `forRoot`.
+ */
+export function resolveRegisteredQueueOptions(
+  root: TaskQueueModuleOptions,
+  queue: RegisterTaskQueueOptions,
+  shared: SharedBullConfig | undefined,
+): ResolvedTaskQueueOptions {
+  if (queue === null || typeof queue !== 'object') {
+    fail('TaskQueueModule.registerQueue options', queue, 'an object { name, … }', 'Name the queue.');
+  }
+  const { name, ...own } = queue;
+  queueNameOption('registerQueue({ name })', name);
+  const forbidden = ['driver', 'connection'].find((key) => key in own);
+  if (forbidden !== undefined) {
+    fail(
+      `registerQueue("${name}").${forbidden}`,
+      (own as Record<string, unknown>)[forbidden],
+      'left out (every queue uses the forRoot driver and connection)',
+      'Set it in TaskQueueModule.forRoot.',
+    );
+  }
+  return resolveTaskQueueOptions(
+    withSharedBullConfig({ ...root, ...own, warnWithoutShutdownHooks: false }, shared),
+    name,
+  );
 }
 
 /** @internal Validates a backoff option; `undefined` stays `undefined`. */
@@ -207,7 +271,9 @@ export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions)
 export function resolveHandlerOptions(where: string, options: TaskHandlerOptions) {
   const at = (key: string) => `${where}: ${key}`;
   if (options === null || typeof options !== 'object') fail(at('options'), options, 'an object or undefined');
+  if (options.queue !== undefined) queueNameOption(at('queue'), options.queue);
   return {
+    queue: options.queue,
     concurrency: count(at('concurrency'), options.concurrency, 1),
     attempts: count(at('attempts'), options.attempts, 1),
     backoff: resolveBackoff(at('backoff'), options.backoff),
@@ -376,6 +442,14 @@ function msOption(option: string, value: number | undefined, min: number, max: n
 
 function count(option: string, value: number | undefined, min = 0): number | undefined {
   return integer(option, value, min, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX);
+}
+
+/** A BullMQ queue name: its keys are `<prefix>:<name>:…`, so a colon would make them ambiguous. */
+export function queueNameOption(option: string, name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes(':')) {
+    fail(option, name, 'a non-empty string without ":"', 'Name the queue, e.g. "emails".');
+  }
+  return name;
 }
 
 function bool(option: string, value: boolean | undefined): boolean | undefined {

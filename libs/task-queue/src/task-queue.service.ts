@@ -23,7 +23,8 @@ import { argument, resolveEnqueueOptions, type ResolvedTaskQueueOptions } from '
 import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
 
 /**
- * @publicApi Enqueue tasks and inspect the queue. Handlers are the `@TaskHandler` methods found at init; workers
+ * @publicApi Enqueue tasks and inspect one queue (the `forRoot` one is injected as `TaskQueue`, a `registerQueue`
+ * one with `@InjectTaskQueue(name)`). Handlers are the `@TaskHandler` methods of this queue found at init; workers
  * start in `onApplicationBootstrap`, drain (with `shutdownDeadlineMs`) in `beforeApplicationShutdown`, and
  * connections close in `onApplicationShutdown`.
  */
@@ -40,7 +41,14 @@ export class TaskQueue
     private readonly driver: TaskQueueDriver,
     private readonly runner: TaskRunner,
     private readonly explorer: TaskQueueExplorer,
-  ) {}
+  ) {
+    explorer.claim(options.queueName);
+  }
+
+  /** The queue's name (`queueName` of `forRoot`, or the `name` of `registerQueue`). */
+  get name(): string {
+    return this.options.queueName;
+  }
 
   /**
    * Adds a task. Rejects at once with `UnknownTaskError` for a name no `@TaskHandler` declares,
@@ -116,6 +124,8 @@ export class TaskQueue
 
   onModuleInit(): void {
     this.handlerMap();
+    // Every queue of the application exists by now (Nest creates all providers before any init hook).
+    this.explorer.checkQueuesExist();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -139,12 +149,19 @@ export class TaskQueue
   }
 
   private handlerMap(): Map<string, RegisteredTaskHandler> {
-    return (this.handlers ??= this.explorer.explore());
+    return (this.handlers ??= this.explorer.handlersOf(this.options));
   }
 
   private prepare(name: string, payload: unknown, options: EnqueueOptions | undefined): NewTask {
     const handler = this.handlerMap().get(name);
-    if (handler === undefined) throw new UnknownTaskError(name, [...this.handlerMap().keys()]);
+    if (handler === undefined) {
+      throw new UnknownTaskError(
+        name,
+        [...this.handlerMap().keys()],
+        this.options.queueName,
+        this.explorer.queuesHandling(name, this.options.queueName),
+      );
+    }
     const value = toTaskPayload(name, payload);
     if (options === undefined) {
       return {

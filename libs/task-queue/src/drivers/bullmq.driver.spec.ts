@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
+import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { Test } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { RedisServer, redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
@@ -17,6 +17,7 @@ import {
   sleep,
   until,
 } from './driver.conformance.js';
+import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -35,6 +36,7 @@ async function inspect(options: ConformanceOptions, id: string) {
 }
 
 describeTaskQueueConformance('bullmq driver', bullmqOptions, { stateAfterShutdown: inspect });
+describeSeveralQueuesConformance('bullmq driver', bullmqOptions);
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];
@@ -77,6 +79,29 @@ describe('bullmq driver specifics', () => {
       const job = await injected?.getJob(ref.id);
       expect(job?.name).toBe('echo');
       expect(await injected?.getDeduplicationJobId('tenant:7/order:9')).toBe(ref.id);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('issue 15: reuses a BullModule.forRoot connection and prefix when the module has no connection of its own', async () => {
+    const prefix = uniquePrefix('tq-shared');
+    const probe = new Probe();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        BullModule.forRoot({ connection: { url: redisUrl() } as never, prefix }),
+        TaskQueueModule.forRoot({ driver: 'bullmq', warnWithoutShutdownHooks: false }),
+      ],
+      providers: [ConformanceHandlers, { provide: Probe, useValue: probe }],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const queue = moduleRef.get(TaskQueue);
+      const ref = await queue.enqueue('echo', 'shared');
+      await until(async () => (await queue.getTask(ref.id))?.state === 'completed');
+      expect(probe.calls.map((c) => c.payload)).toEqual(['shared']);
+      expect(queue.bullQueue?.opts.prefix).toBe(prefix);
+      expect(await queue.bullQueue?.getJobCountByTypes('completed')).toBe(1);
     } finally {
       await moduleRef.close();
     }

@@ -9,9 +9,11 @@ import {
   sleep,
   until,
 } from './driver.conformance.js';
+import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { TaskQueueDriver } from './task-queue.driver.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
+describeSeveralQueuesConformance('memory driver', () => ({ driver: 'memory' }));
 
 describe('memory driver specifics', () => {
   let app: ConformanceApp | undefined;

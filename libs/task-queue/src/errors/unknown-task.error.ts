@@ -7,7 +7,11 @@ export class UnknownTaskError extends Error {
   constructor(
     readonly taskName: string,
     known: readonly string[],
+    /** The queue it was enqueued on. */
+    readonly queue: string,
+    /** Queues that do have a handler for it. */
+    elsewhere: readonly string[] = [],
   ) {
-    super(UNKNOWN_TASK(taskName, known));
+    super(UNKNOWN_TASK(taskName, known, queue, elsewhere));
   }
 }

@@ -5,6 +5,7 @@ export type { TaskHandlerOptions } from './task-handler-options.interface.js';
 export type { TaskErrorInfo, TaskInfo, TaskState } from './task-info.interface.js';
 export type {
   BullMqWorkerTuning,
+  RegisterTaskQueueOptions,
   TaskQueueClusterConnection,
   TaskQueueConnection,
   TaskQueueModuleOptions,

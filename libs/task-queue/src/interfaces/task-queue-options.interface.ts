@@ -86,3 +86,13 @@ export interface TaskQueueModuleOptions {
   /** Log a warning at boot when `app.enableShutdownHooks()` was not called (default true). */
   warnWithoutShutdownHooks?: boolean;
 }
+
+/**
+ * @publicApi Options of `TaskQueueModule.registerQueue`: a queue of its own (its own BullMQ queue and Worker, or
+ * its own memory queue), on the `forRoot` module's driver and connection. Options left out are the `forRoot` ones.
+ */
+export interface RegisterTaskQueueOptions
+  extends Omit<TaskQueueModuleOptions, 'driver' | 'connection' | 'warnWithoutShutdownHooks'> {
+  /** The queue's name: the BullMQ queue name, `@InjectTaskQueue(name)`, `@InjectQueue(name)` and handlers' `queue`. */
+  name: string;
+}

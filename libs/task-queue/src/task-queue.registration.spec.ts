@@ -1,0 +1,105 @@
+import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { Test } from '@nestjs/testing';
+import { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
+import { TaskHandler } from './decorators/task-handler.decorator.js';
+import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
+import type { RegisterTaskQueueOptions } from './interfaces/task-queue-options.interface.js';
+import { TaskQueueModule } from './task-queue.module.js';
+import { TaskQueue } from './task-queue.service.js';
+
+@Injectable()
+class BillingHandlers {
+  @TaskHandler('charge', { queue: 'billing' })
+  charge() {}
+}
+
+@Injectable()
+class BillingProducer {
+  constructor(@InjectTaskQueue('billing') readonly queue: TaskQueue) {}
+}
+
+@Module({})
+class FeatureA {}
+
+@Module({})
+class FeatureB {}
+
+const feature = (module: typeof FeatureA, queue: RegisterTaskQueueOptions, providers: unknown[] = []): DynamicModule => ({
+  module,
+  imports: [TaskQueueModule.registerQueue(queue)],
+  providers: providers as never[],
+  exports: providers as never[],
+});
+
+async function boot(imports: DynamicModule[], providers: unknown[] = []) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: false }), ...imports],
+    providers: providers as never[],
+  }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
+  it('fails the boot when a handler is bound to a queue no module registers, naming both', async () => {
+    const booting = boot([], [BillingHandlers]);
+    await expect(booting).rejects.toBeInstanceOf(InvalidTaskQueueOptionsError);
+    await expect(boot([], [BillingHandlers])).rejects.toThrow(
+      /@TaskHandler\("charge"\) on BillingHandlers\.charge runs on the queue "billing", which no module registers.*registerQueue\(\{ name: "billing" \}\)/,
+    );
+  });
+
+  it('shares one queue when the same registration is imported by two modules', async () => {
+    const moduleRef = await boot([
+      feature(FeatureA, { name: 'billing' }, [BillingHandlers, BillingProducer]),
+      feature(FeatureB, { name: 'billing' }),
+    ]);
+    const queue = moduleRef.get(BillingProducer, { strict: false }).queue;
+    expect(queue.name).toBe('billing');
+    expect(queue.taskNames()).toEqual(['charge']);
+    await moduleRef.close();
+  });
+
+  it('fails the boot when one name is registered twice with different options, or is the forRoot queue', async () => {
+    await expect(
+      boot([feature(FeatureA, { name: 'billing' }), feature(FeatureB, { name: 'billing', concurrency: 2 })]),
+    ).rejects.toThrow(/The task queue "billing" is registered twice/);
+    await expect(boot([feature(FeatureA, { name: 'nest-scale-tasks' })])).rejects.toThrow(
+      /The task queue "nest-scale-tasks" is registered twice/,
+    );
+  });
+
+  it.each([
+    [{ name: 'a:b' }, /`registerQueue\(\{ name \}\)` must be a non-empty string without ":"; got "a:b"/],
+    [{ name: '' }, /`registerQueue\(\{ name \}\)` must be a non-empty string/],
+    [{ name: 'x', driver: 'bullmq' }, /`registerQueue\("x"\)\.driver` must be left out.*Set it in TaskQueueModule\.forRoot/],
+    [{ name: 'x', connection: { url: 'redis://h:1' } }, /`registerQueue\("x"\)\.connection` must be left out/],
+    [{ name: 'x', concurrency: 0 }, /`concurrency` must be an integer ≥ 1; got 0/],
+  ])('rejects registerQueue(%j) at boot, naming the option', async (queue, message) => {
+    await expect(boot([feature(FeatureA, queue as RegisterTaskQueueOptions)])).rejects.toThrow(message);
+  });
+
+  it('rejects a @TaskHandler queue option that is not a queue name', async () => {
+    @Injectable()
+    class Bad {
+      @TaskHandler('x', { queue: 5 as never })
+      x() {}
+    }
+    await expect(boot([], [Bad])).rejects.toThrow(/`@TaskHandler\("x"\) on Bad\.x: queue` must be a non-empty string/);
+  });
+
+  it('takes a BullModule.forRoot connection when forRoot has none (checked without Redis: the options it resolves)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        BullModule.forRoot({ connection: { host: '127.0.0.1', port: 1, lazyConnect: true }, prefix: 'shared' }),
+        TaskQueueModule.forRoot({ driver: 'bullmq', workers: false, warnWithoutShutdownHooks: false }),
+      ],
+    }).compile();
+    const queue = moduleRef.get(TaskQueue);
+    const opts = queue.bullQueue?.opts as { prefix?: string; connection?: { port?: number } };
+    expect(opts.prefix).toBe('shared');
+    expect(opts.connection?.port).toBe(1);
+    await moduleRef.close();
+  });
+});
