@@ -4,6 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { encodeArgs, shortenKey } from './codec/cache-key.js';
 import { unencodedRoot } from './codec/value-codec.js';
 import { bind, trampolineOf, type MethodBinding } from './decorators/method-binding.js';
+import { NO_REFRESH } from './l1/l1-store.js';
 import { CacheSerializationError } from './errors/cache-serialization.error.js';
 import { CachedMethodError } from './errors/cached-method.error.js';
 import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
@@ -27,7 +28,17 @@ type Method = (...args: unknown[]) => unknown;
 
 const KEY_MEMO_SIZE = 1_024;
 const MEMO_STRING_LENGTH = 256;
-const CACHED_OPTIONS = ['ttl', 'nullTtl', 'key', 'tags', 'grace', 'lease'];
+const CACHED_OPTIONS = [
+  'ttl',
+  'nullTtl',
+  'key',
+  'tags',
+  'grace',
+  'lease',
+  'failSafeMaxMs',
+  'softTimeoutMs',
+  'refreshAhead',
+];
 const EVICT_OPTIONS = ['keys', 'tags'];
 
 /** Serialization errors the decorated method itself rejected with (not ours from storing its result). */
@@ -115,6 +126,16 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
       }
       return root.value;
     };
+    const invoke = (self: unknown, args: unknown[]) => {
+      const result = original.apply(self, args);
+      if (!isThenable(result)) {
+        broken = new CachedMethodError(NOT_A_PROMISE(label, result));
+        throw broken;
+      }
+      return result.then(undefined, markMethodError);
+    };
+    const callFor = (args: unknown[]) =>
+      tagsOf ? cache.callOptions({ ...options, tags: tagsOf(...args) }, true) : fixed;
     return function cached(self: unknown, args: unknown[]): unknown {
       if (broken) throw broken;
       let key: string;
@@ -135,8 +156,11 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
           key = shortenKey(prefix, encodeArgs(args));
         }
         const hit = cache.peek(key);
-        if (hit !== undefined) return Promise.resolve(hit.value);
-        if (tagsOf) call = cache.callOptions({ ...options, tags: tagsOf(...args) }, true);
+        if (hit !== undefined) {
+          if (hit.refreshAt !== NO_REFRESH) cache.refreshIfDue(key, hit, () => invoke(self, args), callFor(args));
+          return Promise.resolve(hit.value);
+        }
+        call = callFor(args);
       } catch (error) {
         if (keyOf || !(error instanceof CacheSerializationError)) return Promise.reject(error);
         // An argument with no data identity (a request, a socket, a function): run the method as if not cached.
@@ -146,20 +170,7 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         }
         return original.apply(self, args);
       }
-      return cache
-        .resolve(
-          key,
-          () => {
-            const result = original.apply(self, args);
-            if (!isThenable(result)) {
-              broken = new CachedMethodError(NOT_A_PROMISE(label, result));
-              throw broken;
-            }
-            return result.then(undefined, markMethodError);
-          },
-          call,
-        )
-        .then(undefined, returnUnstored);
+      return cache.resolve(key, () => invoke(self, args), call).then(undefined, returnUnstored);
     };
   }
 

@@ -199,7 +199,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
    */
   async wrap<T>(key: string, loader: () => Promise<T> | T, options: CacheWrapOptions = {}): Promise<T> {
     const hit = this.peek(key);
-    if (hit !== undefined) return hit.value as T;
+    if (hit !== undefined) {
+      if (hit.refreshAt !== NO_REFRESH) this.refreshIfDue(key, hit, loader, this.callOptions(options, false));
+      return hit.value as T;
+    }
     return this.resolve(key, loader, this.callOptions(options, false)) as Promise<T>;
   }
 
@@ -214,7 +217,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     options: CacheWrapOptions = {},
   ): Promise<CacheWrapResult<T>> {
     const hit = this.peek(key);
-    if (hit !== undefined) return { value: hit.value as T, outcome: 'hit' };
+    if (hit !== undefined) {
+      if (hit.refreshAt !== NO_REFRESH) this.refreshIfDue(key, hit, loader, this.callOptions(options, false));
+      return { value: hit.value as T, outcome: 'hit' };
+    }
     const promise = this.resolve(key, loader, this.callOptions(options, false));
     const flight = this.keys.loading(key);
     const value = (await promise) as T;
@@ -254,6 +260,25 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     if (entry.keepUntil !== entry.freshUntil && entry.freshUntil < performance.now()) return undefined;
     this.counters.l1++;
     return entry;
+  }
+
+  /**
+   * Eager refresh (`refreshAhead`) of a hot entry past its refresh point: in the background, once per key on this
+   * instance (the coordinator) and across instances (the lease), reading Redis first: another instance may have
+   * refreshed it already. The entry is marked so later hits do not try again; a refresh elsewhere announces its write,
+   * which drops this copy. @internal
+   */
+  refreshIfDue(key: string, hit: L1Entry, loader: () => unknown, call: CallOptions): void {
+    if (hit.refreshAt > performance.now()) return;
+    hit.refreshAt = NO_REFRESH;
+    const refresh = this.keys.refresh(key, call.tags, (flight) =>
+      this.refreshAhead(key, hit.value, loader, call, flight),
+    );
+    if (!refresh) return;
+    refresh.catch((error: unknown) => {
+      this.logger.debug?.(`Eager refresh of "${key}" failed; the value stays until it expires: ${String(error)}`);
+    });
+    this.background.track(refresh);
   }
 
   /** Slow path of `wrap`, shared by concurrent callers of a key. @internal */
@@ -405,7 +430,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const l2 = this.l2 as RedisTier;
     const { start, budget } = mode;
     const { ttlMs, waitMs, pollMs } = this.options.lease;
-    const token = `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
+    const token = this.leaseToken();
     const deadline = performance.now() + waitMs;
     for (;;) {
       const got = await l2.tryLease(key, token, ttlMs, budget);
@@ -451,6 +476,10 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     }
   }
 
+  private leaseToken(): string {
+    return `${this.bus?.origin ?? 'local'}:${++this.leaseSeq}`;
+  }
+
   private async endLease(key: string, token: string): Promise<void> {
     await this.l2?.releaseLease(key, token);
     await this.bus?.publish({ f: key });
@@ -487,6 +516,56 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
       );
     });
     this.background.track(refresh);
+  }
+
+  /** Resolves with the refreshed value, or `current` (still fresh) when another instance refreshes it. */
+  private async refreshAhead(
+    key: string,
+    current: unknown,
+    loader: () => unknown,
+    call: CallOptions,
+    flight: Flight,
+  ): Promise<unknown> {
+    const start = this.keys.begin();
+    const budget = this.budget();
+    const announce = this.bus?.announcement({ k: [key] });
+    const mode: LoadMode = { awaitL2: true, start, flight, expect: undefined, budget, announce };
+    if (!this.l2) {
+      this.counters.eager++;
+      return this.load(key, loader, call, undefined, mode);
+    }
+    const l2 = this.l2;
+    const seen = await l2.read(key, budget, call.limits);
+    if (await this.refreshedSince(seen, call, budget)) {
+      this.backfill(key, seen as StoredEntry, start, call.refreshAhead);
+      return (seen as StoredEntry).value;
+    }
+    const token = this.leaseToken();
+    const got = await l2.tryLease(key, token, this.options.lease.ttlMs, budget);
+    if (got === false) return current;
+    try {
+      const entry = got ? await l2.read(key, budget, call.limits) : seen;
+      if (got && (await this.refreshedSince(entry, call, budget))) {
+        this.backfill(key, entry as StoredEntry, start, call.refreshAhead);
+        return (entry as StoredEntry).value;
+      }
+      this.counters.eager++;
+      return await this.load(key, loader, call, undefined, { ...mode, expect: entry?.raw ?? null });
+    } finally {
+      if (got) this.background.track(this.endLease(key, token));
+    }
+  }
+
+  /** Whether Redis holds a value of the key that is not due for a refresh yet (another instance refreshed it). */
+  private async refreshedSince(
+    entry: StoredEntry | undefined,
+    call: CallOptions,
+    budget: CallBudget | undefined,
+  ): Promise<boolean> {
+    if (!entry?.usable) return false;
+    const now = Date.now();
+    const due = entry.writtenAt + (entry.freshUntil - entry.writtenAt) * call.refreshAhead;
+    return entry.freshUntil >= now && due > now && (await this.tagsCurrent(entry, call.tags, undefined, budget));
   }
 
   /** Writes L1 (unless fenced) and Redis (under `mode.expect`); resolves whether the write was announced. */

@@ -16,6 +16,12 @@ export interface CachedOptions<TArgs extends unknown[] = any[]> {
   grace?: number;
   /** Cluster-wide single-flight under a Redis lease. Default true (when `l2` is configured). */
   lease?: boolean;
+  /** Fail-safe window (ms): see `CacheWrapOptions.failSafeMaxMs`. The module's `failSafeMaxMs` when omitted. */
+  failSafeMaxMs?: number;
+  /** Soft loader timeout (ms): see `CacheWrapOptions.softTimeoutMs`. The module's `softTimeoutMs` when omitted. */
+  softTimeoutMs?: number;
+  /** Eager refresh after this fraction of the TTL: see `CacheWrapOptions.refreshAhead`. */
+  refreshAhead?: number;
 }
 
 /** Options of `@CacheEvict`: what to remove after the decorated method's promise resolves. @publicApi */
