@@ -10,6 +10,8 @@ const NODE_STATES = ['healthy', 'ejected', 'probing', 'draining'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated', 'disabled'] as const;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 const QUEUE_STATS_TIMEOUT_MS = 1_000;
+/** The `cache_name` label of the gateway's one cache. */
+const CACHE_NAME = 'catalog';
 
 /**
  * Prometheus metrics read from the modules' own snapshots at scrape time, so nothing is counted twice and the hot
@@ -60,6 +62,19 @@ export class MetricsService {
     this.gauge('nest_scale_cache_l1_entries', 'Entries held in the in-process L1', [], () => [
       [{}, cache.stats().l1Entries],
     ]);
+    this.gauge('nest_scale_cache_l2_available', 'Whether L2 (Redis) is usable: 1, or not: 0', ['cache_name'], () => {
+      const { breaker } = cache.stats();
+      return breaker === 'disabled' ? [] : [[{ cache_name: CACHE_NAME }, breaker === 'closed' ? 1 : 0]];
+    });
+    this.gauge(
+      'nest_scale_cache_bus_live',
+      'Whether the invalidation bus is live: 1, or not: 0',
+      ['cache_name'],
+      () => {
+        const { bus } = cache.stats();
+        return bus.enabled ? [[{ cache_name: CACHE_NAME }, bus.connected ? 1 : 0]] : [];
+      },
+    );
     this.gauge(
       'nest_scale_cache_l2_breaker',
       'Redis circuit breaker state (1 for the current state)',
@@ -79,10 +94,20 @@ export class MetricsService {
     perNode('nest_scale_upstream_error_rate', 'Decayed error rate per node', (n) => n.errorRate);
     perNode('nest_scale_upstream_health_score', 'Health score per node in [0, 1]', (n) => n.healthScore);
     perNode('nest_scale_upstream_ejections', 'Times each node was ejected', (n) => n.ejections);
-    this.gauge('nest_scale_upstream_state', 'Upstream node state (1 for the current state)', ['node', 'state'], () =>
-      this.balancer
-        .nodes()
-        .flatMap((n) => NODE_STATES.map((state): Sample => [{ node: n.id, state }, n.state === state ? 1 : 0])),
+    // Named as in monitoring/README.md, so the shipped alerts (NestScaleUpstreamEjected, …Unavailable) work on it.
+    this.gauge(
+      'nest_scale_lb_node_state',
+      'Upstream node state (1 for the current state)',
+      ['balancer', 'node', 'state'],
+      () =>
+        this.balancer
+          .nodes()
+          .flatMap((n) =>
+            NODE_STATES.map((state): Sample => [
+              { balancer: CATALOG_UPSTREAM, node: n.id, state },
+              n.state === state ? 1 : 0,
+            ]),
+          ),
     );
   }
 
