@@ -55,7 +55,8 @@ describe('monitoring: shipped alerts on a live Prometheus', () => {
     await vi.waitFor(
       async () => {
         const targets = await (await fetch(`${prometheusUrl}/api/v1/targets`)).json();
-        expect(targets.data.activeTargets[0]?.health).toBe('up');
+        const health = targets.data.activeTargets[0]?.health;
+        if (health !== 'up') throw new Error(`Prometheus has not scraped the gateway yet (target: ${health})`);
       },
       { timeout: 30_000, interval: 250 },
     );
