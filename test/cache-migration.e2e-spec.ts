@@ -17,6 +17,7 @@ import {
   MultiLevelCache,
   type CacheModuleOptions,
 } from '@nest-scale/multi-level-cache';
+import { Redis } from 'ioredis';
 import { redisUrl, uniquePrefix } from './harness/index.js';
 
 /** The slow source the sample's data stands for: it counts its calls. */
@@ -159,6 +160,13 @@ describe.each(platforms)('sample 20-cache on nest-scale, %s', (_platform, adapte
         const a = await start();
         await get(`${a.url}/`);
         await get(`${a.url}/service/cats`);
+        // A miss answers before its Redis write lands (the write is not part of the request's latency).
+        const redis = new Redis(redisUrl());
+        try {
+          await vi.waitFor(async () => expect(await redis.exists(`${namespace}::GET /`)).toBe(1));
+        } finally {
+          redis.disconnect();
+        }
         const b = await start();
         const fromB = await get(`${b.url}/`);
         await get(`${b.url}/service/cats`);
