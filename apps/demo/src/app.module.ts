@@ -59,6 +59,10 @@ export class AppModule {
           ttl: config.cacheTtlMs,
           nullTtl: 5_000,
           jitter: 0.1,
+          // Fail-safe: when the upstreams cannot answer (or take over 800 ms), a product seen in the last 10 minutes is
+          // served as it was last known, marked `X-Cache: STALE`, rather than a 503.
+          failSafeMaxMs: 10 * 60_000,
+          softTimeoutMs: 800,
           l1: { maxEntries: 10_000 },
           l2: redis ?? false,
           isGlobal: true,

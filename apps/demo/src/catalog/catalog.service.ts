@@ -7,7 +7,7 @@ import {
   type LoadBalancedRequestOptions,
   NoAvailableNodeError,
 } from '@nest-scale/load-balancer';
-import { CacheEvict, Cached } from '@nest-scale/multi-level-cache';
+import { CacheEvict, Cached, type CacheWrapResult, MultiLevelCache } from '@nest-scale/multi-level-cache';
 import { TrafficHistory } from '../history/traffic-history.js';
 import { CATALOG_UPSTREAM, productKey } from './catalog.constants.js';
 import type { Product } from './product.js';
@@ -19,12 +19,21 @@ export class CatalogService {
   constructor(
     @InjectLoadBalancedHttpClient(CATALOG_UPSTREAM) private readonly upstream: LoadBalancedHttpClient,
     private readonly history: TrafficHistory,
+    private readonly cache: MultiLevelCache,
   ) {}
 
   /** `null` when the product does not exist; cached too (negative caching), so unknown ids do not hammer upstreams. */
   @Cached({ key: (id: string) => productKey(id) })
   async getProduct(id: string): Promise<Product | null> {
     return this.fetchProduct(id);
+  }
+
+  /**
+   * As `getProduct` (the same cache entry), with how it was answered: `hit`, `miss` (loaded now), or `stale` (the
+   * fail-safe answered the last known product because the upstreams could not).
+   */
+  getProductWithOutcome(id: string): Promise<CacheWrapResult<Product | null>> {
+    return this.cache.wrapWithOutcome(productKey(id), () => this.fetchProduct(id));
   }
 
   /** Bypasses the cache (a client's `Cache-Control: no-cache`). */
