@@ -193,6 +193,7 @@ export function validateHttpClientOptions(
   check.optional(options.connectTimeoutMs, `${path}.connectTimeoutMs`, RULES.timerMs);
   check.optional(options.deadlineMs, `${path}.deadlineMs`, RULES.timerMs);
   check.optional(options.maxResponseBytes, `${path}.maxResponseBytes`, RULES.positiveCount);
+  check.optional(options.loadReportHeader, `${path}.loadReportHeader`, RULES.token);
   if (options.deadlineHeader !== undefined && options.deadlineHeader !== false) {
     check.required(options.deadlineHeader, `${path}.deadlineHeader`, RULES.token);
     if (MANAGED_HEADERS.has(options.deadlineHeader.toLowerCase())) {

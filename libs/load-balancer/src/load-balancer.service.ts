@@ -82,6 +82,19 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     return true;
   }
 
+  /**
+   * Records a load report: the node's own utilization in [0, 1] (CPU, queue share…), as gRPC's ORCA reports carry.
+   * p2c-ewma then weighs the node's load by 1 / (1 − utilization); the report decays with `decayMs`. Returns false for
+   * an id that is not a member. Throws `InvalidLoadBalancerArgumentError` on a bad id or utilization.
+   */
+  reportLoad(nodeId: string, utilization: number): boolean {
+    this.args.reportLoad(nodeId, utilization);
+    const node = this.parts.membership.get(nodeId);
+    if (node === undefined) return false;
+    this.parts.health.reportUtilization(node, utilization, this.parts.clock.now());
+    return true;
+  }
+
   /** Adds a node at run time (slow start applies when other nodes already serve). Throws on a bad or duplicate config. */
   addNode(config: NodeConfig): NodeSnapshot {
     const resolved = resolveNodeConfig(this.name, config, { kind: 'addNode' });

@@ -96,4 +96,18 @@ describe('NodeHealthModel (issue 16 redesign)', () => {
     model.recordAtLeast(n, 2_500, 0);
     expect(n).toMatchObject({ cost: 2_500, requests: 1, latencySampleCount: 1 });
   });
+
+  it('item 5: a load report weighs the p2c factor by 1 / (1 − utilization), capped at 20×, and decays with τ', () => {
+    const { nodes, model } = setup();
+    const [n] = nodes;
+    model.record(n, 10, true, 0); // error factor (1 + 5 × 1) × 2 = 12
+    expect(n.errorFactor).toBeCloseTo(12, 9);
+    model.reportUtilization(n, 0.5, 0);
+    expect(n.errorFactor).toBeCloseTo(24, 9);
+    model.reportUtilization(n, 1, 0);
+    expect(n.errorFactor).toBeCloseTo(12 * 20, 6);
+    expect(model.utilization(n, 1_000)).toBeCloseTo(Math.exp(-1), 9);
+    model.record(n, 10, false, 3_000); // the report has decayed to e^-3 ≈ 0.05
+    expect(n.errorFactor).toBeCloseTo((1 + 5 * n.errorRate) / (1 - Math.exp(-3)), 6);
+  });
 });

@@ -4,6 +4,8 @@ import type { SlowStart } from '../selection/slow-start.js';
 
 /** Median latency used as the health-score reference is recomputed at most this often. */
 const REFERENCE_REFRESH_MS = 1_000;
+/** Utilization above this weighs like this (1 / (1 − 0.95) = 20×), so a node reporting 100 % stays finite. */
+const MAX_UTILIZATION = 0.95;
 /** A latency percentile needs at least this many samples to mean anything. */
 const MIN_PERCENTILE_SAMPLES = 8;
 
@@ -62,10 +64,19 @@ export class NodeHealthModel {
     node.decayedRequests = node.decayedRequests * we + 1;
     node.rateStamp = now;
     node.consecutiveFailures = failed ? node.consecutiveFailures + 1 : 0;
-    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure in a
-    // row also doubles the load figure (up to 16×) until the next success.
-    node.errorFactor = (1 + this.settings.errorPenalty * node.errorRate) * 2 ** Math.min(node.consecutiveFailures, 4);
+    node.errorFactor = this.errorFactor(node, now);
     node.healthScore = this.score(node, now);
+  }
+
+  /**
+   * A load report (gRPC ORCA style): the node says how busy it is, in [0, 1]. p2c then weighs the node's load by
+   * 1 / (1 − utilization) (capped at 20×, at 95 %), the queueing delay factor of a busy server; the report decays
+   * toward 0 with τ = decayMs unless refreshed, so a node that stops reporting is not avoided forever.
+   */
+  reportUtilization(node: UpstreamNode, utilization: number, now: number): void {
+    node.utilization = utilization;
+    node.utilizationStamp = now;
+    node.errorFactor = this.errorFactor(node, now);
   }
 
   /**
@@ -88,9 +99,23 @@ export class NodeHealthModel {
   forgive(node: UpstreamNode, now: number): void {
     node.decayedFailures = 0;
     node.decayedRequests = 0;
-    node.errorFactor = 1;
     node.consecutiveFailures = 0;
+    node.errorFactor = this.errorFactor(node, now);
     node.healthScore = this.score(node, now);
+  }
+
+  /** The reported utilization decayed to `now`. */
+  utilization(node: UpstreamNode, now: number): number {
+    if (node.utilization === 0) return 0;
+    return node.utilization * Math.exp((node.utilizationStamp - now) / this.settings.decayMs);
+  }
+
+  private errorFactor(node: UpstreamNode, now: number): number {
+    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure in a
+    // row also doubles the load figure (up to 16×) until the next success.
+    const failures = (1 + this.settings.errorPenalty * node.errorRate) * 2 ** Math.min(node.consecutiveFailures, 4);
+    if (node.utilization === 0) return failures;
+    return failures / (1 - Math.min(this.utilization(node, now), MAX_UTILIZATION));
   }
 
   latencyMs(node: UpstreamNode, now: number): number {

@@ -25,6 +25,7 @@ export function snapshotNode(
     ejectedForMs:
       node.state === 'ejected' && Number.isFinite(node.ejectedUntil) ? Math.max(0, node.ejectedUntil - now) : 0,
     slowStartFactor: slowStart.factor(node, now),
+    utilization: health.utilization(node, now),
     requests: node.requests,
     failures: node.failures,
   };

@@ -185,4 +185,27 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     await vi.waitFor(() => expect(slowAborted).toBe(2), { timeout: 5_000 });
     expect(lb.nodes().every((n) => n.inFlight === 0)).toBe(true);
   });
+
+  it('item 5: loadReportHeader feeds the upstream utilization to the balancer; malformed values are ignored', async () => {
+    const values = ['0.75', 'busy', '7'];
+    const reporting = await listen((_req, res) => {
+      res.setHeader('X-Upstream-Utilization', values.shift() ?? '0');
+      res.end('ok');
+    });
+    servers.push(reporting.server);
+    const lb = new LoadBalancer({ nodes: [{ id: 'r', host: '127.0.0.1', port: reporting.port }] });
+    const c = new LoadBalancedHttpClient(lb, { loadReportHeader: 'X-Upstream-Utilization' });
+    clients.push(c);
+    await c.get('/1');
+    const first = lb.nodes()[0].utilization;
+    expect(first).toBeGreaterThan(0.7);
+    expect(first).toBeLessThanOrEqual(0.75);
+    await c.get('/2');
+    await c.get('/3');
+    expect(lb.nodes()[0].utilization).toBeLessThanOrEqual(first);
+    expect(lb.nodes()[0].utilization).toBeGreaterThan(0.7);
+    expect(() => new LoadBalancedHttpClient(lb, { loadReportHeader: 'bad name' })).toThrow(
+      /`LoadBalancedHttpClient\(options\)\.loadReportHeader` must be an HTTP token/,
+    );
+  });
 });

@@ -41,6 +41,7 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
   /** Lower-cased name of the header that carries the time left, or undefined when turned off. */
   private readonly deadlineHeader: string | undefined;
   private readonly maxResponseBytes: number;
+  private readonly loadReportHeader: string | undefined;
 
   constructor(
     readonly balancer: LoadBalancer,
@@ -50,6 +51,7 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     this.args = new ArgumentValidator(balancer.name);
     this.defaultHeaders = lowerCaseNames(options.headers);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.loadReportHeader = options.loadReportHeader?.toLowerCase();
     this.deadlineHeader =
       options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? DEFAULT_DEADLINE_HEADER).toLowerCase();
     this.unsubscribe = balancer.on('node-removed', ({ node }) => void this.closePool(node.id));
@@ -120,6 +122,7 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
               ? headers
               : { ...headers, [this.deadlineHeader]: String(Math.max(1, Math.floor(context.remainingMs))) };
           const response = await this.pool(node).request({ path: fullPath, method, headers: sent, body, signal });
+          if (this.loadReportHeader !== undefined) this.readLoadReport(node, response.headers[this.loadReportHeader]);
           if (response.statusCode < 500) return accept(response, node, method, fullPath);
           const bytes = await readBoundedBody(response.body, response.headers, limit);
           if (bytes === undefined)
@@ -164,6 +167,12 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.close();
+  }
+
+  /** A malformed report is the upstream's bug, not the caller's: it is ignored rather than failing the request. */
+  private readLoadReport(node: UpstreamNode, value: string | string[] | undefined): void {
+    const utilization = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    if (utilization >= 0 && utilization <= 1) this.balancer.reportLoad(node.id, utilization);
   }
 
   private pool(node: UpstreamNode): Pool {

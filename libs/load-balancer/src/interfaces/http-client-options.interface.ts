@@ -11,6 +11,12 @@ export interface LoadBalancedHttpClientOptions {
    * `ResponseTooLargeError` (not counted against the node, not retried). Default 4194304 (4 MiB).
    */
   maxResponseBytes?: number;
+  /**
+   * Response header in which upstreams report their utilization, a number from 0 to 1 (e.g. `x-upstream-utilization:
+   * 0.83`); each value goes to `balancer.reportLoad()`, so p2c-ewma steers away from busy nodes. Values that are not a
+   * number from 0 to 1 are ignored. Default: none (off).
+   */
+  loadReportHeader?: string;
   /** Default bound on a whole request, all tries included, in ms. Default: the balancer's `deadlineMs` (none). */
   deadlineMs?: number;
   /**

@@ -21,6 +21,8 @@ export interface NodeSnapshot {
   ejectedForMs: number;
   /** Slow-start share of normal traffic in (0, 1]; 1 once warmed up. */
   slowStartFactor: number;
+  /** Last load report (`reportLoad`, or the HTTP client's `loadReportHeader`) decayed to now; 0 without reports. */
+  utilization: number;
   requests: number;
   failures: number;
   /** The node's zone, when it has one. */

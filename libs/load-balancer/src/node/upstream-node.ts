@@ -19,8 +19,14 @@ export class UpstreamNode {
   /** Peak-EWMA latency in ms as of `costStamp`; decays toward 0 with time when read. */
   cost = 0;
   costStamp = 0;
-  /** Multiplier >= 1 applied to the p2c load: (1 + errorPenalty × error rate) × 2^min(consecutive failures, 4). */
+  /**
+   * Multiplier >= 1 applied to the p2c load: (1 + errorPenalty × error rate) × 2^min(consecutive failures, 4), times
+   * the load-report factor 1 / (1 − utilization) when the node reports its utilization.
+   */
   errorFactor = 1;
+  /** Last reported utilization in [0, 1] as of `utilizationStamp`; decays toward 0 with time when not refreshed. */
+  utilization = 0;
+  utilizationStamp = 0;
   /** Time-decayed failure and request counts; their ratio is the error rate. */
   decayedFailures = 0;
   decayedRequests = 0;

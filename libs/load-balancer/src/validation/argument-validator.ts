@@ -31,6 +31,7 @@ export class ArgumentValidator {
   private readonly pickCheck: Checker;
   private readonly executeCheck: Checker;
   private readonly reportCheck: Checker;
+  private readonly reportLoadCheck: Checker;
   private readonly removeCheck: Checker;
   private readonly requestCheck: Checker;
 
@@ -39,6 +40,7 @@ export class ArgumentValidator {
     this.pickCheck = checker('pick()');
     this.executeCheck = checker('execute()');
     this.reportCheck = checker('report()');
+    this.reportLoadCheck = checker('reportLoad()');
     this.removeCheck = checker('removeNode()');
     this.requestCheck = checker('LoadBalancedHttpClient.request()');
   }
@@ -68,6 +70,11 @@ export class ArgumentValidator {
     check.required(outcome, 'report(outcome)', RULES.object);
     check.required(outcome.latencyMs, 'report(outcome).latencyMs', RULES.latencyMs);
     check.optional(outcome.error, 'report(outcome).error', RULES.errorFlag);
+  }
+
+  reportLoad(nodeId: unknown, utilization: unknown): void {
+    this.reportLoadCheck.required(nodeId, 'reportLoad(nodeId)', RULES.nonEmptyString);
+    this.reportLoadCheck.required(utilization, 'reportLoad(utilization)', RULES.ratio);
   }
 
   removeNode(id: unknown, options: unknown): void {
