@@ -63,4 +63,42 @@ describe('DemoConfig.fromEnv', () => {
     expect(() => DemoConfig.fromEnv(env)).toThrow(DemoConfigError);
     expect(() => DemoConfig.fromEnv(env)).toThrow(message);
   });
+
+  it('reads the limits, the rate limit and the session settings', () => {
+    const config = DemoConfig.fromEnv({
+      REQUEST_TIMEOUT_MS: '2000',
+      KEEP_ALIVE_TIMEOUT_MS: '1500',
+      MAX_CONNECTIONS: '64',
+      ORDER_RATE_LIMIT: '10',
+      SESSION_SECRET: 's'.repeat(32),
+      COOKIE_SECURE: 'true',
+      HOST: '0.0.0.0',
+    });
+    expect(config).toMatchObject({
+      requestTimeoutMs: 2000,
+      keepAliveTimeoutMs: 1500,
+      maxConnections: 64,
+      orderRateLimit: 10,
+      sessionSecret: 's'.repeat(32),
+      cookieSecure: true,
+      host: '0.0.0.0',
+    });
+    expect(DemoConfig.fromEnv({})).toMatchObject({
+      orderRateLimit: 120,
+      cookieSecure: false,
+      sessionSecret: undefined,
+    });
+  });
+
+  it.each([
+    [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN is too short \(5 characters\): use at least 16/],
+    [{ SESSION_SECRET: 'x'.repeat(31) }, /SESSION_SECRET is too short \(31 characters\)/],
+    [{ HOST: 'a b' }, /HOST=a b is not valid/],
+    [{ HOST: 'http://x' }, /HOST=http:\/\/x is not valid/],
+    [{ REQUEST_TIMEOUT_MS: '0' }, /REQUEST_TIMEOUT_MS=0 is not valid: expected an integer from 100/],
+    [{ ORDER_RATE_LIMIT: 'lots' }, /ORDER_RATE_LIMIT=lots is not valid/],
+    [{ COOKIE_SECURE: 'maybe' }, /COOKIE_SECURE=maybe is not valid: use true or false/],
+  ])('refuses %o naming the variable', (env, message) => {
+    expect(() => DemoConfig.fromEnv(env)).toThrow(message);
+  });
 });
