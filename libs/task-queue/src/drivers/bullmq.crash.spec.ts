@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bullmq';
@@ -84,5 +85,7 @@ describe('bullmq driver: a worker process killed with SIGKILL mid-task', () => {
     ).toBeGreaterThanOrEqual(2);
     expect((await queue.getTask(killedTaskId))?.state).toBe('completed');
     expect(b.log).toContain(`DONE b ${killedTaskId}`);
+    // Issue 15 item 2: the survivor's stall check found the task and emitted `stalled` (an @OnTaskEvent there).
+    expect(b.log).toContain(`STALLED b ${killedTaskId} reserve-stock`);
   }, 90_000);
 });

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { Injectable } from '@nestjs/common';
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { Test } from '@nestjs/testing';
@@ -18,6 +19,7 @@ import {
   until,
 } from './driver.conformance.js';
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
+import { describeTaskEventsConformance } from './task-events.conformance.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -37,6 +39,7 @@ async function inspect(options: ConformanceOptions, id: string) {
 
 describeTaskQueueConformance('bullmq driver', bullmqOptions, { stateAfterShutdown: inspect });
 describeSeveralQueuesConformance('bullmq driver', bullmqOptions);
+describeTaskEventsConformance('bullmq driver', bullmqOptions);
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];

