@@ -34,12 +34,12 @@ export class TaskEvents {
   constructor(private readonly queue: string) {}
 
   on(event: TaskEventName, listener: TaskEventListener): () => void {
-    (this.listeners[event] ??= []).push(listener);
+    // Copy on write: an emit in progress keeps iterating the list it started with, whoever subscribes or leaves.
+    this.listeners[event] = [...(this.listeners[event] ?? []), listener];
     return () => {
-      const list = this.listeners[event];
-      const at = list?.indexOf(listener) ?? -1;
-      if (at >= 0) list?.splice(at, 1);
-      if (list?.length === 0) delete this.listeners[event];
+      const rest = this.listeners[event]?.filter((l) => l !== listener) ?? [];
+      if (rest.length > 0) this.listeners[event] = rest;
+      else delete this.listeners[event];
     };
   }
 
@@ -57,7 +57,7 @@ export class TaskEvents {
     else if (event === 'progress') payload.progress = value as number | object;
     else if (event === 'failed' || event === 'retrying' || event === 'dead') payload.error = toTaskErrorInfo(value);
     if (retryInMs !== undefined) payload.retryInMs = retryInMs;
-    for (const listener of [...list]) {
+    for (const listener of list) {
       try {
         const returned = listener(payload);
         if (returned instanceof Promise) returned.catch(this.onRejected);
