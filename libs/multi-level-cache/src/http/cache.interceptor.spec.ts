@@ -156,6 +156,12 @@ class PagesController {
     return { run: n };
   }
 
+  @Get('eager')
+  @CacheTTL(60_000)
+  eager() {
+    return { run: run('eager') };
+  }
+
   @Get('text')
   text() {
     return `plain ${run('text')}`;
@@ -440,6 +446,17 @@ describe.each(platforms)('CacheInterceptor over HTTP on %s', (platform, adapter)
     const stale = await request(server).get('/flaky').expect(200, { run: 1 });
     expect(stale.headers['x-cache']).toBe('STALE');
     expect(runs.get('flaky')).toBe(2);
+  });
+
+  it('refreshAhead: a hit past the refresh point answers at once and refreshes the answer in the background', async () => {
+    // 0.0001 of the 60 s TTL: due after 6 ms.
+    const server = (await start({ l2: false, refreshAhead: 0.0001 })).getHttpServer();
+    await request(server).get('/eager').expect(200, { run: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const hit = await request(server).get('/eager').expect(200, { run: 1 });
+    expect(hit.headers['x-cache']).toBe('HIT');
+    await vi.waitFor(() => expect(runs.get('eager')).toBe(2));
+    expect((await request(server).get('/eager').expect(200)).body).toStrictEqual({ run: 2 });
   });
 
   it('@CacheKey replaces the default key (the query no longer counts)', async () => {
