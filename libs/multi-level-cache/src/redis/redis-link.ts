@@ -1,0 +1,237 @@
+import { Logger } from '@nestjs/common';
+import { createClient, createCluster } from '@keyv/redis';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
+import type { ResolvedOptions } from '../multi-level-cache.options.js';
+import type { CallBudget } from './call-budget.js';
+
+/** A single-node client; a cluster client is driven through the same command methods. @internal */
+export type RedisCommands = ReturnType<typeof createClient>;
+/** @internal */
+export type RedisConnection = RedisCommands | ReturnType<typeof createCluster>;
+
+/** Returned by guarded operations that failed, timed out or were refused by the breaker. @internal */
+export const FAILED = Symbol('l2-failed');
+
+/**
+ * The connection to one Redis or a Redis Cluster, through the @keyv/redis client: connecting and reconnecting, and
+ * every command run under the call's time budget behind a cockatiel circuit breaker. The client never queues
+ * commands while offline. @internal
+ */
+export class RedisLink {
+  /** The connection (a cluster client when `cluster`), typed by its command methods, which both kinds share. */
+  readonly client: RedisCommands;
+  readonly cluster: ReturnType<typeof createCluster> | undefined;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly logger = new Logger('MultiLevelCache');
+  private connectedOnce = false;
+  private down = false;
+  private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+  private nextNode = 0;
+  /** Redis operations that failed, timed out or were refused (and records that could not be trusted). */
+  errors = 0;
+
+  constructor(private readonly options: NonNullable<ResolvedOptions['l2']>) {
+    const socket = {
+      connectTimeout: Math.max(options.connectTimeoutMs, 1_000),
+      reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, 1_000) + Math.floor(Math.random() * 25),
+    };
+    if (options.cluster) {
+      const [first] = options.cluster;
+      const { username, password, protocol } = new URL(first);
+      this.cluster = createCluster({
+        rootNodes: options.cluster.map((url) => ({ url })),
+        defaults: {
+          // Commands for a node that is down fail at once instead of waiting in its queue.
+          disableOfflineQueue: true,
+          ...(username ? { username: decodeURIComponent(username) } : {}),
+          ...(password ? { password: decodeURIComponent(password) } : {}),
+          socket: { ...socket, ...(protocol === 'rediss:' ? { tls: true as const } : {}) },
+        },
+      });
+      this.cluster.on('error', (error: Error) => this.onConnectionError(error));
+      this.cluster.on('node-error', (error: Error) => this.onConnectionError(error));
+      this.cluster.on('node-ready', () => this.onReady());
+      this.client = this.cluster as unknown as RedisCommands;
+    } else {
+      this.client = createClient({
+        url: options.url,
+        // Commands issued while disconnected fail at once instead of waiting in a queue (the 40 s hangs of the anchors).
+        disableOfflineQueue: true,
+        socket,
+      });
+      this.client.on('error', (error: Error) => this.onConnectionError(error));
+      this.client.on('ready', () => this.onReady());
+    }
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.breakerHalfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold),
+    });
+  }
+
+  /** Starts connecting; resolves when connected or after `connectTimeoutMs` (the client keeps retrying). */
+  async start(): Promise<void> {
+    const connecting = this.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.connectTimeoutMs);
+    });
+    const connected = await Promise.race([connecting, gaveUp]);
+    clearTimeout(timer);
+    if (!connected)
+      this.logger.warn(`Redis at ${this.where()} is not reachable; serving from L1 and loaders until it is.`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  /**
+   * A single client retries its first connection by itself; a cluster client gives up when no seed answers, so it is
+   * retried here until it connects or the cache closes.
+   */
+  private connect(): Promise<boolean> {
+    if (!this.cluster) {
+      return this.client.connect().then(
+        () => true,
+        () => false,
+      );
+    }
+    const cluster = this.cluster;
+    return new Promise<boolean>((resolve) => {
+      const attempt = (n: number) => {
+        cluster.connect().then(
+          () => {
+            if (this.closed) {
+              cluster.destroy();
+              return resolve(false);
+            }
+            this.onReady();
+            resolve(true);
+          },
+          () => {
+            if (this.closed) return resolve(false);
+            if (n === 0) resolve(false);
+            this.retry = setTimeout(() => attempt(n + 1), Math.min(100 * 2 ** n, 1_000));
+            this.retry.unref();
+          },
+        );
+      };
+      attempt(0);
+    });
+  }
+
+  /** A copy of the connection for a subscriber (a cluster copy opens only the pub/sub connection). */
+  duplicate(): RedisConnection {
+    return this.cluster ? this.cluster.duplicate({ minimizeConnections: true }) : this.client.duplicate();
+  }
+
+  get breakerState(): L2BreakerState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'isolated';
+    }
+  }
+
+  /** PUBLISH on a reachable node: on a cluster, any master relays it to the subscribers of every node. */
+  async publish(channel: string, message: string, budget?: CallBudget): Promise<boolean> {
+    if (!this.cluster) return (await this.run(() => this.client.publish(channel, message), budget)) !== FAILED;
+    // Not behind the breaker: failures on one master's slots may open it, and then other instances, still subscribed
+    // through a live node, would miss the invalidation.
+    const ms = this.stepMs(budget);
+    if (ms === undefined) return false;
+    try {
+      await withinBudget(this.publishOnCluster(channel, message), ms);
+      return true;
+    } catch {
+      this.errors++;
+      return false;
+    }
+  }
+
+  /** Round-robin over the masters whose connection is ready, so one dead master does not swallow messages. */
+  private publishOnCluster(channel: string, message: string): Promise<number> {
+    const masters = (this.cluster as NonNullable<RedisLink['cluster']>).masters;
+    for (let i = 0; i < masters.length; i++) {
+      const node = masters[(this.nextNode + i) % masters.length];
+      if (node.client?.isReady) {
+        this.nextNode = (this.nextNode + i + 1) % masters.length;
+        return node.client.publish(channel, message);
+      }
+    }
+    return Promise.reject(new Error('no Redis Cluster master is reachable'));
+  }
+
+  /**
+   * One Redis step under the breaker, bounded by the call's remaining budget (a fresh `l2.timeoutMs` for background
+   * work). A call whose budget is spent starts no further step: FAILED at once, not counted as a Redis error.
+   */
+  async run<T>(fn: () => PromiseLike<T>, budget?: CallBudget): Promise<T | typeof FAILED> {
+    const ms = this.stepMs(budget);
+    if (ms === undefined) return FAILED;
+    try {
+      return await this.breaker.execute(() => withinBudget(fn(), ms));
+    } catch {
+      this.errors++;
+      return FAILED;
+    }
+  }
+
+  private stepMs(budget: CallBudget | undefined): number | undefined {
+    if (budget === undefined) return this.options.timeoutMs;
+    const left = Math.min(budget.left(), this.options.timeoutMs);
+    return left >= 1 ? left : undefined;
+  }
+
+  private where(): string {
+    return this.options.cluster
+      ? `cluster ${this.options.cluster.map(redact).join(', ')}`
+      : redact(this.options.url ?? '');
+  }
+
+  private onConnectionError(error: Error): void {
+    if (this.down) return;
+    this.down = true;
+    this.logger.warn(`Redis connection lost (${error.message}); L2 is bypassed until it comes back.`);
+  }
+
+  private onReady(): void {
+    if (this.connectedOnce && this.down) this.logger.log(`Redis connection restored (${this.where()}); L2 is back.`);
+    this.connectedOnce = true;
+    this.down = false;
+  }
+}
+
+/**
+ * Rejects when `work` takes longer than `ms`. Hand-written rather than cockatiel's timeout policy, which cost about
+ * 50 µs per Redis round trip here (it builds an AbortController and linked signals per call). A timer per call costs
+ * under 1 µs of CPU (`npm run bench -- cache-read-path`); a shared deadline sweep measured no cheaper.
+ */
+function withinBudget<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis operation exceeded its ${ms} ms budget`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
