@@ -24,6 +24,32 @@ describe('refuseAdminRequest', () => {
     }
   });
 
+  it('says what is needed in each refusal', () => {
+    expect(refuseAdminRequest(request('GET'), TOKEN)?.message).toMatch(/Authorization: Bearer <ADMIN_TOKEN>/);
+    expect(refuseAdminRequest(request('POST', { authorization: basic }), TOKEN)?.message).toMatch(
+      /admin changes need .*Bearer.*Basic.*reads only/,
+    );
+    expect(
+      refuseAdminRequest(request('POST', { authorization: bearer, origin: 'http://evil.example' }), TOKEN)?.message,
+    ).toMatch(/refused from another site/);
+    expect(
+      refuseAdminRequest(request('POST', { authorization: bearer, 'content-type': 'text/plain' }), TOKEN)?.message,
+    ).toMatch(/JSON bodies only/);
+  });
+
+  it('treats HEAD and OPTIONS as reads, and only the Basic and Bearer schemes as credentials', () => {
+    for (const method of ['HEAD', 'OPTIONS']) {
+      expect(
+        refuseAdminRequest(request(method, { authorization: basic, origin: 'http://evil.example' }), TOKEN),
+      ).toBeUndefined();
+    }
+    const encoded = Buffer.from(`admin:${TOKEN}`).toString('base64');
+    expect(refuseAdminRequest(request('GET', { authorization: `Token ${encoded}` }), TOKEN)?.status).toBe(401);
+    expect(
+      refuseAdminRequest(request('GET', { authorization: `Basic ${Buffer.from(TOKEN).toString('base64')}` }), TOKEN),
+    ).toBeUndefined();
+  });
+
   it('lets changes through with the Bearer token, from no Origin or this origin', () => {
     expect(refuseAdminRequest(request('POST', { authorization: bearer }), TOKEN)).toBeUndefined();
     expect(
@@ -35,7 +61,7 @@ describe('refuseAdminRequest', () => {
   });
 
   it('refuses what a cross-site page can make a browser send (CSRF)', () => {
-    const crossSite = [
+    const crossSite: Record<string, string>[] = [
       { origin: 'http://evil.example' },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
@@ -68,5 +94,15 @@ describe('refuseAdminRequest', () => {
         TOKEN,
       ),
     ).toBeUndefined();
+    // A same-origin claim without the Origin that goes with it, or with an Origin that is not a URL, is not enough.
+    expect(
+      refuseAdminRequest(request('PUT', { authorization: basic, 'sec-fetch-site': 'same-origin' }), TOKEN)?.status,
+    ).toBe(401);
+    expect(
+      refuseAdminRequest(
+        request('PUT', { authorization: basic, origin: 'gateway:3000', 'sec-fetch-site': 'same-origin' }),
+        TOKEN,
+      )?.status,
+    ).toBe(403);
   });
 });

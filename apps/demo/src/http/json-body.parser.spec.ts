@@ -19,6 +19,14 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(`{"a":${nested(1_500)}}`)).toThrow(/nests deeper/);
   });
 
+  it('counts depth, not brackets: wide documents of shallow arrays and objects pass, deep objects do not', () => {
+    const wide = `[${Array(100).fill('[]').join(',')},${Array(100).fill('{}').join(',')},{"a":[{"b":{}}]}]`;
+    expect(parseJsonBody(wide)).toHaveLength(201);
+    const deepObject = `${'{"a":'.repeat(MAX_JSON_DEPTH + 1)}1${'}'.repeat(MAX_JSON_DEPTH + 1)}`;
+    expect(() => parseJsonBody(deepObject)).toThrow(/nests deeper/);
+    expect(parseJsonBody(`${'{"a":'.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH)}`)).toBeDefined();
+  });
+
   it('counts brackets inside strings (escaped quotes included) as text, not nesting', () => {
     const text = JSON.stringify({ note: '['.repeat(100) + '\\"[[[' + '{'.repeat(100) });
     expect(parseJsonBody(text)).toEqual(JSON.parse(text));
