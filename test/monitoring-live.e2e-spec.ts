@@ -54,7 +54,9 @@ describe('monitoring: shipped alerts on a live Prometheus', () => {
     });
     await vi.waitFor(
       async () => {
-        const targets = await (await fetch(`${prometheusUrl}/api/v1/targets`)).json();
+        const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+          data: { activeTargets: { health: string }[] };
+        };
         const health = targets.data.activeTargets[0]?.health;
         if (health !== 'up') throw new Error(`Prometheus has not scraped the gateway yet (target: ${health})`);
       },
@@ -69,7 +71,9 @@ describe('monitoring: shipped alerts on a live Prometheus', () => {
   });
 
   async function alerts(): Promise<PrometheusAlert[]> {
-    const body = await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json();
+    const body = (await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json()) as {
+      data: { alerts: PrometheusAlert[] };
+    };
     return (body.data.alerts as PrometheusAlert[]).filter((a) => a.labels.alertname === ALERT);
   }
 
