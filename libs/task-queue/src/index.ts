@@ -1,4 +1,3 @@
-// @ts-nocheck
 export { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
 export { OnTaskEvent } from './decorators/on-task-event.decorator.js';
 export { TaskHandler } from './decorators/task-handler.decorator.js';

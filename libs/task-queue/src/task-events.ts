@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Logger } from '@nestjs/common';
 import type { TaskEvent, TaskEventListener, TaskEventName } from './interfaces/task-event.interface.js';
 import { toTaskErrorInfo } from './task-error-info.js';

@@ -1,6 +1,4 @@
 /** Metadata key under which `@TaskHandler` stores its name and options on a method. */
-// @ts-nocheck
-
 export const TASK_HANDLER_METADATA = 'nest_scale:task_handler';
 
 /** Metadata key of `@OnTaskEvent`. */

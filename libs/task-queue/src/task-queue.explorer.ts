@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { TaskEventMetadata } from './decorators/on-task-event.decorator.js';

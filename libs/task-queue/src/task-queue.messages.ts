@@ -1,4 +1,3 @@
-// @ts-nocheck
 export const UNKNOWN_TASK = (name: string, known: readonly string[], queue: string, elsewhere: readonly string[]) =>
   elsewhere.length > 0
     ? `Task "${name}" runs on the queue "${elsewhere[0]}", not on "${queue}". Enqueue it through that queue: ` +

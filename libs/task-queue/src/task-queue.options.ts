@@ -1,4 +1,3 @@
-// @ts-nocheck
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';

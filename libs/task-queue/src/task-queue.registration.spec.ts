@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { type DynamicModule, Injectable, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { Test } from '@nestjs/testing';

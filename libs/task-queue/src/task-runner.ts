@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { TaskTimeoutError } from './errors/task-timeout.error.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';

@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { SetMetadata } from '@nestjs/common';
 import type { TaskEventName } from '../interfaces/task-event.interface.js';
 import { TASK_EVENT_METADATA } from '../task-queue.constants.js';

@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Job, type Queue } from 'bullmq';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import { UNREADABLE_JOB } from '../task-queue.messages.js';

@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { RedisCluster, uniquePrefix } from '../../../../test/harness/index.js';

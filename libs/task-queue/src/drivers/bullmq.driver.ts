@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Logger } from '@nestjs/common';
 import { type ConnectionOptions, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';

@@ -1,4 +1,3 @@
-// @ts-nocheck
 // A worker instance for the crash test: runs "reserve-stock" tasks, each guarded by its own idempotency record, and
 // prints what it does so the test can kill it mid-task.
 import 'reflect-metadata';

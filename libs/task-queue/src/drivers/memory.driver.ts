@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { Logger } from '@nestjs/common';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';

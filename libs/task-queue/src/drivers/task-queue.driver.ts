@@ -1,4 +1,3 @@
-// @ts-nocheck
 import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
 import type { TaskInfo } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';

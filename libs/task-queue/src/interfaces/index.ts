@@ -1,4 +1,3 @@
-// @ts-nocheck
 export type { EnqueueManyItem, EnqueueOptions } from './enqueue-options.interface.js';
 export type { TaskBackoffOptions } from './task-backoff-options.interface.js';
 export type { TaskContext } from './task-context.interface.js';

@@ -1,6 +1,4 @@
 /** @publicApi Second argument of every `@TaskHandler` method. */
-// @ts-nocheck
-
 export interface TaskContext {
   /** The task id (the same id `enqueue` returned). */
   readonly id: string;

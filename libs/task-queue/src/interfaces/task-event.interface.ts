@@ -1,4 +1,3 @@
-// @ts-nocheck
 import type { TaskErrorInfo } from './task-info.interface.js';
 
 /**

@@ -1,6 +1,4 @@
 /** @publicApi Where a task is in its life. `delayed` includes a task waiting for its next retry. */
-// @ts-nocheck
-
 export type TaskState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
 
 /** @publicApi The last error of a task. */
