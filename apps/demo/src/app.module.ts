@@ -89,6 +89,11 @@ export class AppModule {
           attempts: 5,
           backoff: { type: 'exponential', delayMs: 200, jitter: 0.5 },
           shutdownDeadlineMs: 10_000,
+          // Bounded in both drivers: what `GET /orders/:id` can still show (older tasks show as `expired`).
+          retention: {
+            completed: { count: config.taskRetentionCount, ageMs: 24 * 3600_000 },
+            dead: { count: config.taskRetentionCount, ageMs: 7 * 24 * 3600_000 },
+          },
           // A dead gateway's tasks resume on another within lock + stall check (≤ 7 s) instead of BullMQ's ~60 s,
           // at the price of a lock renewal every 2.5 s per running task, and a handler that blocks its event loop
           // for 5 s being taken for dead and run again: handlers here are idempotent by order id.
@@ -110,7 +115,9 @@ export class AppModule {
           provide: OrderRepository,
           inject: [GatewayRedis],
           useFactory: ({ client }: GatewayRedis) =>
-            client ? new RedisOrderRepository(client, config.keyPrefix) : new InMemoryOrderRepository(),
+            client
+              ? new RedisOrderRepository(client, config.keyPrefix)
+              : new InMemoryOrderRepository(config.orderRetentionCount),
         },
         {
           provide: CartRepository,

@@ -44,6 +44,10 @@ export interface DemoSettings {
   sessionSecret?: string;
   /** Whether the session cookie is `Secure` (only sent over HTTPS); on behind a TLS-terminating proxy. */
   cookieSecure: boolean;
+  /** Orders kept in memory in the embedded mode (the oldest go first; Redis keeps each for 7 days). */
+  orderRetentionCount: number;
+  /** Finished tasks the queue keeps for `GET /orders/:id`, completed and dead each (memory and Redis alike). */
+  taskRetentionCount: number;
 }
 
 export class DemoConfig {
@@ -64,6 +68,8 @@ export class DemoConfig {
   readonly orderRateLimit: number;
   readonly sessionSecret?: string;
   readonly cookieSecure: boolean;
+  readonly orderRetentionCount: number;
+  readonly taskRetentionCount: number;
 
   constructor(settings: DemoSettings) {
     Object.assign(this, settings);
@@ -106,6 +112,8 @@ export class DemoConfig {
       orderRateLimit: integer(env, 'ORDER_RATE_LIMIT', 120, 1, 1_000_000),
       sessionSecret: readSessionSecret(env),
       cookieSecure: boolean(env, 'COOKIE_SECURE', false),
+      orderRetentionCount: integer(env, 'ORDER_RETENTION_COUNT', 10_000, 1, 10_000_000),
+      taskRetentionCount: integer(env, 'TASK_RETENTION_COUNT', 10_000, 1, 10_000_000),
     });
   }
 }

@@ -9,13 +9,15 @@ import { OrderRepository } from './order.repository.js';
 import type { Order } from './order.js';
 
 /**
- * `expired`: the queue no longer holds the task. Dead tasks are always kept, so such a task completed and was
- * dropped from the bounded history of completed tasks (`keepCompleted`).
+ * `expired`: the queue no longer holds the task: it finished longer ago than the queue keeps finished tasks
+ * (`retention`: `TASK_RETENTION_COUNT` of each kind, completed for 24 h, dead for 7 days), so how it ended is no longer
+ * known.
  */
 export type OrderTaskState = TaskState | 'expired';
 
 export interface OrderView extends Omit<Order, 'tasks' | 'requestDigest'> {
-  status: 'processing' | 'completed' | 'failed';
+  /** `expired`: every task finished, but how some ended is no longer known (see `OrderTaskState`). */
+  status: 'processing' | 'completed' | 'failed' | 'expired';
   /** Errors carry a name and message only: stacks, with server paths, stay in the logs. */
   tasks: (Pick<TaskInfo, 'id' | 'name' | 'attemptsMade'> & {
     state: OrderTaskState;
@@ -96,9 +98,11 @@ export class OrdersService {
     );
     const status = tasks.some((t) => t.state === 'failed')
       ? 'failed'
-      : tasks.every((t) => t.state === 'completed' || t.state === 'expired')
+      : tasks.every((t) => t.state === 'completed')
         ? 'completed'
-        : 'processing';
+        : tasks.every((t) => t.state === 'completed' || t.state === 'expired')
+          ? 'expired'
+          : 'processing';
     return { ...order, status, tasks };
   }
 }
