@@ -47,3 +47,5 @@ export {
   MultiLevelCacheHealthIndicator,
   type CacheHealthIndicatorResult,
 } from './health/multi-level-cache.health-indicator.js';
+export { InjectCache } from './decorators/inject-cache.decorator.js';
+export { getCacheToken } from './multi-level-cache.tokens.js';

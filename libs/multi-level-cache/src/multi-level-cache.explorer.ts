@@ -1,5 +1,5 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { encodeArgs, shortenKey } from './codec/cache-key.js';
 import { unencodedRoot } from './codec/value-codec.js';
@@ -18,11 +18,16 @@ import {
   DUPLICATE_CLASS_NAME,
   NOT_A_PROMISE,
   REQUEST_SCOPED,
+  UNKNOWN_CACHE,
   UNCACHEABLE_RESULT,
   UNKEYABLE_ARGUMENT,
 } from './multi-level-cache.messages.js';
 import { invalidOption } from './multi-level-cache.options.js';
 import { MultiLevelCache } from './multi-level-cache.service.js';
+import { getCacheToken } from './multi-level-cache.tokens.js';
+
+/** Never provided: the default cache's explorer has no name; a named cache's module passes its name. */
+const CACHE_NAME = 'nest_scale:cache_name';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -38,8 +43,9 @@ const CACHED_OPTIONS = [
   'failSafeMaxMs',
   'softTimeoutMs',
   'refreshAhead',
+  'cache',
 ];
-const EVICT_OPTIONS = ['keys', 'tags'];
+const EVICT_OPTIONS = ['keys', 'tags', 'cache'];
 
 /** Serialization errors the decorated method itself rejected with (not ours from storing its result). */
 const methodErrors = new WeakSet<object>();
@@ -51,7 +57,8 @@ const markMethodError = (error: unknown): never => {
 /**
  * Finds `@Cached` / `@CacheEvict` methods on every provider and controller at init and gives each instance a binding
  * to this application's `MultiLevelCache`, which the decorator's prototype trampoline calls (routes included: the
- * router holds the trampoline). The prototype itself is never changed here.
+ * router holds the trampoline). The prototype itself is never changed here. Each cache module has its explorer: the
+ * default cache's binds the methods without a `cache` option, a named cache's those with `cache: <its name>`.
  * @internal
  */
 @Injectable()
@@ -62,6 +69,8 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly cache: MultiLevelCache,
+    private readonly modules: ModuleRef,
+    @Optional() @Inject(CACHE_NAME) private readonly name?: string,
   ) {}
 
   onModuleInit(): void {
@@ -78,6 +87,11 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         if (!cached && !evict) continue;
         const className = (proto.constructor as { name?: string }).name || 'Anonymous';
         const label = `${className}.${name}`;
+        const target = (cached ?? evict)?.cache;
+        if (target !== this.name) {
+          this.checkCacheExists(target, cached ? '@Cached' : '@CacheEvict', label);
+          continue;
+        }
         if (cached && evict) throw new CachedMethodError(CACHED_AND_EVICT(label));
         if (!wrapper.isDependencyTreeStatic()) throw new CachedMethodError(REQUEST_SCOPED(label));
         checkDeclaredReturnType(proto, name, label);
@@ -92,6 +106,18 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
           : this.evictBinding(trampoline.original, evict as CacheEvictOptions, label);
         for (const instance of instancesOf(wrapper)) bind(instance, trampoline, binding);
       }
+    }
+  }
+
+  /** A `cache` option naming no registered cache would leave the method silently uncached. */
+  private checkCacheExists(target: unknown, decorator: string, label: string): void {
+    if (target === undefined) return;
+    if (typeof target !== 'string' || target.length === 0)
+      invalidOption(`${decorator}(${label}).cache`, target, 'the name of a cache registered with forRoot({ name })');
+    try {
+      this.modules.get(getCacheToken(target), { strict: false });
+    } catch {
+      throw new CachedMethodError(UNKNOWN_CACHE(decorator, label, target));
     }
   }
 

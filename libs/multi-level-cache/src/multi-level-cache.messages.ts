@@ -86,3 +86,6 @@ export const UNCACHEABLE_ANSWER = (key: string, reason: string) =>
 
 export const FAIL_SAFE_ANSWERS = (key: string, reason: string, count: number) =>
   `Fail-safe: answered the last known value of "${key}" because ${reason}. ${count} fail-safe answer(s) since the last such line (logged at most once per 10 s; counted in stats().failSafeHits). Fix the source, or lower failSafeMaxMs to stop answering old values sooner.`;
+
+export const UNKNOWN_CACHE = (decorator: string, method: string, name: string) =>
+  `${decorator} on ${method} names the cache ${JSON.stringify(name)}, but no MultiLevelCacheModule.forRoot({ name: ${JSON.stringify(name)} }) is registered in this application. Register it, or fix the name (or leave \`cache\` out to use the default cache).`;

@@ -4,6 +4,8 @@ import { INVALID_OPTION } from './multi-level-cache.messages.js';
 
 /** Options with every default filled in. @internal */
 export interface ResolvedOptions {
+  /** Set for a named cache. */
+  name: string | undefined;
   namespace: string;
   ttl: number;
   nullTtl: number | undefined;
@@ -31,6 +33,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = [
+  'name',
   'namespace',
   'ttl',
   'l1',
@@ -51,7 +54,9 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   if (typeof o !== 'object') fail('options', o, 'an object');
   for (const key of Object.keys(o))
     if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
-  const namespace = o.namespace ?? 'cache';
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0))
+    fail('name', o.name, 'a non-empty string (the name of the cache, for @InjectCache(name))');
+  const namespace = o.namespace ?? o.name ?? 'cache';
   if (typeof namespace !== 'string' || namespace.length === 0) fail('namespace', namespace, 'a non-empty string');
   const ttl = millis('ttl', o.ttl, TTL, 60_000);
   const l1 =
@@ -91,6 +96,7 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
     fail('jitter', jitter, 'a number from 0 (inclusive) to 1 (exclusive)');
   return {
+    name: o.name,
     namespace,
     ttl,
     nullTtl: millis('nullTtl', o.nullTtl, TTL, undefined),

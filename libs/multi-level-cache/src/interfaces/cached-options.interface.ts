@@ -22,6 +22,8 @@ export interface CachedOptions<TArgs extends unknown[] = any[]> {
   softTimeoutMs?: number;
   /** Eager refresh after this fraction of the TTL: see `CacheWrapOptions.refreshAhead`. */
   refreshAhead?: number;
+  /** The named cache to use (`MultiLevelCacheModule.forRoot({ name })`); the default cache when omitted. */
+  cache?: string;
 }
 
 /** Options of `@CacheEvict`: what to remove after the decorated method's promise resolves. @publicApi */
@@ -31,4 +33,6 @@ export interface CacheEvictOptions<TArgs extends unknown[] = any[]> {
   keys?: (...args: TArgs) => readonly string[];
   /** Tags to invalidate, fixed or from the method's arguments. */
   tags?: readonly string[] | ((...args: TArgs) => readonly string[]);
+  /** The named cache to evict from; the default cache when omitted. */
+  cache?: string;
 }

@@ -52,6 +52,12 @@ export interface LeaseOptions {
 
 /** @publicApi */
 export interface MultiLevelCacheModuleOptions {
+  /**
+   * Name of a named cache: `forRoot({ name })` may appear several times in one app, each cache injected with
+   * `@InjectCache(name)` (token `getCacheToken(name)`) and picked by `@Cached({ cache: name })`. Without it, the cache
+   * is the app's default one, injected as `MultiLevelCache`. Its namespace defaults to the name.
+   */
+  name?: string;
   /** Key prefix in Redis and name of the invalidation channel. Instances sharing it share entries. Default `'cache'`. */
   namespace?: string;
   /** Default TTL in milliseconds. Default 60 000. */
