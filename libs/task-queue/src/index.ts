@@ -1,5 +1,6 @@
 export { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
 export { OnTaskEvent } from './decorators/on-task-event.decorator.js';
+export { ScheduledTask } from './decorators/scheduled-task.decorator.js';
 export { TaskHandler } from './decorators/task-handler.decorator.js';
 export {
   DuplicateTaskHandlerError,
@@ -18,6 +19,7 @@ export type {
   EnqueueManyItem,
   EnqueueOptions,
   RegisterTaskQueueOptions,
+  ScheduledTaskOptions,
   TaskBackoffOptions,
   TaskContext,
   TaskDurationStats,

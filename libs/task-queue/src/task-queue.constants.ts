@@ -1,6 +1,12 @@
 /** Metadata key under which `@TaskHandler` stores its name and options on a method. */
 export const TASK_HANDLER_METADATA = 'nest_scale:task_handler';
 
+/** Metadata key of `@ScheduledTask`'s schedule. */
+export const TASK_SCHEDULE_METADATA = 'nest_scale:task_schedule';
+
+/** Prefix of the BullMQ job scheduler ids this module owns (others on the queue are left alone). */
+export const SCHEDULE_ID_PREFIX = 'nest-scale:';
+
 /** Metadata key of `@OnTaskEvent`. */
 export const TASK_EVENT_METADATA = 'nest_scale:task_event';
 

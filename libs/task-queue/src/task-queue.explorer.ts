@@ -7,7 +7,12 @@ import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-option
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { TaskEventListener, TaskEventName } from './interfaces/task-event.interface.js';
 import { TASK_EVENT_NAMES } from './task-events.js';
-import { RESOLVED_TASK_QUEUE_OPTIONS, TASK_EVENT_METADATA, TASK_HANDLER_METADATA } from './task-queue.constants.js';
+import {
+  RESOLVED_TASK_QUEUE_OPTIONS,
+  TASK_EVENT_METADATA,
+  TASK_HANDLER_METADATA,
+  TASK_SCHEDULE_METADATA,
+} from './task-queue.constants.js';
 import {
   DUPLICATE_QUEUE,
   HANDLER_IGNORED,
@@ -15,7 +20,14 @@ import {
   UNKNOWN_TASK_EVENT,
   UNREGISTERED_QUEUE,
 } from './task-queue.messages.js';
-import { queueNameOption, resolveHandlerOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import {
+  queueNameOption,
+  resolveHandlerOptions,
+  type ResolvedSchedule,
+  resolveSchedule,
+  type ResolvedTaskQueueOptions,
+  type ScheduleMetadata,
+} from './task-queue.options.js';
 import { RegisteredTaskHandler } from './task-runner.js';
 
 /** @internal A `@TaskHandler` method found at init, with its options checked; not yet bound to a queue. */
@@ -26,6 +38,8 @@ interface DiscoveredHandler {
   queue: string;
   invoke: (payload: unknown, context: TaskContext) => unknown;
   options: ReturnType<typeof resolveHandlerOptions>;
+  /** Set for an `@ScheduledTask`. */
+  schedule: ResolvedSchedule | undefined;
 }
 
 /** @internal An `@OnTaskEvent` method found at init. */
@@ -85,6 +99,15 @@ export class TaskQueueExplorer {
     return handlers;
   }
 
+  /** The `@ScheduledTask` schedules of one queue, by task name. */
+  schedulesOf(queueName: string): Map<string, ResolvedSchedule> {
+    const schedules = new Map<string, ResolvedSchedule>();
+    for (const found of this.discover()) {
+      if (found.queue === queueName && found.schedule !== undefined) schedules.set(found.name, found.schedule);
+    }
+    return schedules;
+  }
+
   /** The `@OnTaskEvent` methods of one queue. */
   listenersOf(queueName: string): DiscoveredListener[] {
     this.discover();
@@ -137,7 +160,8 @@ export class TaskQueueExplorer {
         }
         if (event !== undefined) this.listeners.push(this.checkListener(event, where, method.bind(instance)));
         if (meta === undefined) continue;
-        discovered.push(this.check(meta, where, method.bind(instance) as DiscoveredHandler['invoke']));
+        const schedule = this.reflector.get<ScheduleMetadata | undefined>(TASK_SCHEDULE_METADATA, method);
+        discovered.push(this.check(meta, where, method.bind(instance) as DiscoveredHandler['invoke'], schedule));
       }
     }
     return (this.discovered = discovered);
@@ -152,7 +176,12 @@ export class TaskQueueExplorer {
     return { event: meta.event, queue: meta.queue ?? this.root.queueName, where, listener };
   }
 
-  private check(meta: TaskHandlerMetadata, where: string, invoke: DiscoveredHandler['invoke']): DiscoveredHandler {
+  private check(
+    meta: TaskHandlerMetadata,
+    where: string,
+    invoke: DiscoveredHandler['invoke'],
+    schedule: ScheduleMetadata | undefined,
+  ): DiscoveredHandler {
     if (typeof meta.name !== 'string' || meta.name.length === 0) {
       throw new InvalidTaskQueueOptionsError(
         INVALID_OPTION(`@TaskHandler name on ${where}`, meta.name, 'a non-empty string', 'Name the task.'),
@@ -160,6 +189,13 @@ export class TaskQueueExplorer {
     }
     const at = `@TaskHandler("${meta.name}") on ${where}`;
     const options = resolveHandlerOptions(at, meta.options);
-    return { name: meta.name, where, queue: options.queue ?? this.root.queueName, invoke, options };
+    return {
+      name: meta.name,
+      where,
+      queue: options.queue ?? this.root.queueName,
+      invoke,
+      options,
+      schedule: schedule === undefined ? undefined : resolveSchedule(`@ScheduledTask("${meta.name}") on ${where}`, schedule),
+    };
   }
 }

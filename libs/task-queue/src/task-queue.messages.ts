@@ -104,3 +104,8 @@ export const EVENT_LISTENER_FAILED = (queue: string, error: unknown, unlogged: n
 
 export const UNKNOWN_TASK_EVENT = (option: string, value: unknown, names: readonly string[]) =>
   INVALID_OPTION(option, value, `one of ${names.map((n) => `"${n}"`).join(', ')}`, 'Check the event name.');
+
+export const SCHEDULES_NOT_REGISTERED = (queue: string, error: unknown) =>
+  `The schedules of the task queue "${queue}" could not be registered: ` +
+  `${error instanceof Error ? error.message : safeString(error)}. Schedules already in Redis keep running; ` +
+  'another instance, or the next boot, registers them again.';

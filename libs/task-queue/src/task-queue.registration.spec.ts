@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Test } from '@nestjs/testing';
 import { InjectTaskQueue } from './decorators/inject-task-queue.decorator.js';
 import { OnTaskEvent } from './decorators/on-task-event.decorator.js';
+import { ScheduledTask } from './decorators/scheduled-task.decorator.js';
 import type { TaskEvent } from './interfaces/task-event.interface.js';
 import { TaskHandler } from './decorators/task-handler.decorator.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
@@ -133,6 +134,50 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
       onDone() {}
     }
     await expect(boot([], [Typo])).rejects.toThrow(/`@OnTaskEvent on Typo\.onDone: event` must be one of "enqueued"/);
+  });
+
+  it.each([
+    [{ everyMs: 1_000, cron: '* * * * *' }, /cron \/ everyMs` must be exactly one of the two/],
+    [{}, /cron \/ everyMs` must be exactly one of the two/],
+    [{ cron: 'every day' }, /: cron` must be a valid cron pattern/],
+    [{ cron: '0 3 * * *', tz: 'Mars/Olympus' }, /: tz` must be an IANA time zone/],
+    [{ everyMs: 1_000, tz: 'UTC' }, /: tz` must be left out with everyMs/],
+    [{ everyMs: 2 ** 31 }, /: everyMs` must be an integer from 1 to 2147483647/],
+    [{ everyMs: 1_000, payload: { at: Number.NaN } }, /payload of task "nightly" cannot be serialized/],
+  ])('issue 15 item 3: rejects @ScheduledTask options %j at boot, naming the option', async (options, message) => {
+    @Injectable()
+    class Scheduled {
+      @ScheduledTask('nightly', options as never)
+      run() {}
+    }
+    await expect(boot([], [Scheduled])).rejects.toThrow(message);
+  });
+
+  it('issue 15 item 3: the memory driver runs a schedule on the fake clock, one run per occurrence, in its zone', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1, 0, 0, 0) });
+    try {
+      const runs: number[] = [];
+      @Injectable()
+      class Scheduled {
+        // 03:00 in Paris is 02:00 UTC in winter.
+        @ScheduledTask('nightly', { cron: '0 3 * * *', tz: 'Europe/Paris' })
+        nightly() {
+          runs.push(Date.now());
+        }
+      }
+      const moduleRef = await boot([], [Scheduled]);
+      await vi.advanceTimersByTimeAsync(3 * 24 * 60 * 60 * 1_000);
+      expect(runs.map((t) => new Date(t).toISOString())).toEqual([
+        '2026-01-01T02:00:00.000Z',
+        '2026-01-02T02:00:00.000Z',
+        '2026-01-03T02:00:00.000Z',
+      ]);
+      await moduleRef.close();
+      await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60 * 1_000);
+      expect(runs).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes a BullModule.forRoot connection when forRoot has none (checked without Redis: the options it resolves)', async () => {

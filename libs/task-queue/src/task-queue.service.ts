@@ -20,7 +20,12 @@ import { TASK_EVENT_NAMES } from './task-events.js';
 import { toTaskPayload } from './task-payload.js';
 import { RESOLVED_TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
 import { TaskQueueExplorer } from './task-queue.explorer.js';
-import { INVALID_OPTION, MISSING_SHUTDOWN_HOOKS, UNKNOWN_TASK_EVENT } from './task-queue.messages.js';
+import {
+  INVALID_OPTION,
+  MISSING_SHUTDOWN_HOOKS,
+  SCHEDULES_NOT_REGISTERED,
+  UNKNOWN_TASK_EVENT,
+} from './task-queue.messages.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { argument, resolveEnqueueOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
@@ -154,6 +159,7 @@ export class TaskQueue
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.workers) await this.driver.start(this.handlerMap());
+    await this.registerSchedules();
     if (this.options.warnWithoutShutdownHooks) {
       // enableShutdownHooks() is often called right after init/listen, so look a moment later.
       this.hooksCheck = setTimeout(() => {
@@ -170,6 +176,25 @@ export class TaskQueue
 
   async onApplicationShutdown(): Promise<void> {
     await this.driver.close();
+  }
+
+  /**
+   * Every instance registers the queue's schedules (the driver makes that idempotent). Without workers the memory
+   * driver has nobody to run them, so it keeps none. Redis failing here is logged, not fatal: the other replicas,
+   * or the next boot, register the same schedules.
+   */
+  private async registerSchedules(): Promise<void> {
+    if (this.driver.kind === 'memory' && !this.options.workers) return;
+    const entries = [...this.explorer.schedulesOf(this.options.queueName)].map(([name, schedule]) => ({
+      name,
+      schedule,
+      task: this.prepare(name, schedule.payload, undefined),
+    }));
+    try {
+      await this.driver.schedule(entries);
+    } catch (error) {
+      this.logger.error(SCHEDULES_NOT_REGISTERED(this.options.queueName, error));
+    }
   }
 
   private enqueued(refs: TaskRef[]): TaskRef[] {

@@ -12,6 +12,7 @@ import {
 } from './driver.conformance.js';
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { describeTaskEventsConformance } from './task-events.conformance.js';
+import { describeSchedulesConformance } from './schedules.conformance.js';
 
 // One 3-master cluster (no replicas) for the conformance suite and the slot checks, a second one for the
 // master-loss test, which leaves its cluster with an emptied master.
@@ -46,6 +47,7 @@ async function inspect(options: ConformanceOptions, id: string) {
 describeTaskQueueConformance('bullmq driver on a Redis Cluster', clusterOptions, { stateAfterShutdown: inspect });
 describeSeveralQueuesConformance('bullmq driver on a Redis Cluster', clusterOptions);
 describeTaskEventsConformance('bullmq driver on a Redis Cluster', clusterOptions);
+describeSchedulesConformance('bullmq driver on a Redis Cluster', clusterOptions);
 
 /** The slot of each key of the cluster whose name contains `part`, read from every master. */
 async function slotsOfKeys(client: Cluster, part: string): Promise<Set<number>> {

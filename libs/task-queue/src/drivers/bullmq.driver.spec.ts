@@ -19,6 +19,7 @@ import {
 } from './driver.conformance.js';
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { describeTaskEventsConformance } from './task-events.conformance.js';
+import { describeSchedulesConformance } from './schedules.conformance.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -39,6 +40,7 @@ async function inspect(options: ConformanceOptions, id: string) {
 describeTaskQueueConformance('bullmq driver', bullmqOptions, { stateAfterShutdown: inspect });
 describeSeveralQueuesConformance('bullmq driver', bullmqOptions);
 describeTaskEventsConformance('bullmq driver', bullmqOptions);
+describeSchedulesConformance('bullmq driver', bullmqOptions);
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];

@@ -7,7 +7,7 @@ import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
-import { MAX_TASK_LOG_LINES, RECONNECT_DELAY_STEP_MS } from '../task-queue.constants.js';
+import { MAX_TASK_LOG_LINES, RECONNECT_DELAY_STEP_MS, SCHEDULE_ID_PREFIX } from '../task-queue.constants.js';
 import { TaskEvents } from '../task-events.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
 import {
@@ -17,7 +17,7 @@ import {
   UNREADABLE_JOB,
 } from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
-import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
+import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 import { readTask } from './bullmq-task-info.js';
 import { TaskQueueWorker } from './task-queue-worker.js';
 
@@ -178,6 +178,31 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
           () => events.emit('stalled', id, '', undefined),
         );
     });
+  }
+
+  /**
+   * One BullMQ job scheduler per schedule, id `nest-scale:<task>`: an upsert with the same id is idempotent, so N
+   * replicas make one schedule, and BullMQ adds one job per occurrence (its id carries the occurrence time, so
+   * concurrent upserts cannot add it twice). Schedulers of this module that the code no longer declares are
+   * removed; others on the queue are left alone.
+   */
+  async schedule(schedules: readonly ScheduledNewTask[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const { name, schedule, task } of schedules) {
+      const id = SCHEDULE_ID_PREFIX + name;
+      wanted.add(id);
+      const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions(task);
+      await this.queue.upsertJobScheduler(
+        id,
+        schedule.kind === 'cron' ? { pattern: schedule.cron, tz: schedule.tz } : { every: schedule.everyMs },
+        { name, data: task.payload, opts: { attempts, ...(backoff ? { backoff } : {}), removeOnComplete, removeOnFail } },
+      );
+    }
+    for (const existing of await this.queue.getJobSchedulers(0, -1)) {
+      if (existing.key.startsWith(SCHEDULE_ID_PREFIX) && !wanted.has(existing.key)) {
+        await this.queue.removeJobScheduler(existing.key);
+      }
+    }
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
@@ -360,7 +385,15 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     throw error instanceof Error ? error : new Error(String(error));
   }
 
-  private jobOptions(t: NewTask) {
+  private jobOptions(t: NewTask): {
+    attempts: number;
+    backoff?: { type: string; delay: number; jitter: number };
+    delay?: number;
+    priority?: number;
+    deduplication?: { id: string; ttl: number };
+    removeOnComplete: { count: number; age: number };
+    removeOnFail: { count: number; age: number };
+  } {
     return {
       attempts: t.attempts,
       // A single attempt never backs off: leaving it out keeps the job hash (read by every BullMQ script) smaller.

@@ -17,7 +17,8 @@ import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue
 import type { ResolvedRetention } from '../task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { MemoryRetention } from './memory-retention.js';
-import { type NewTask, TaskQueueDriver } from './task-queue.driver.js';
+import { MemorySchedules } from './memory-schedules.js';
+import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 
 // Captured at load, before any test installs fake timers.
 const realSetTimeout = globalThis.setTimeout;
@@ -92,6 +93,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private prioritized: TaskHeap<MemoryTask> | undefined;
   private readonly delayed = new Set<MemoryTask>();
   private readonly finished: MemoryRetention<MemoryTask>;
+  private readonly schedules = new MemorySchedules((entry) => void this.enqueueOne(entry.task).catch(() => {}));
   private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private seq = 0;
@@ -121,6 +123,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     this.handlers = handlers;
     this.running = true;
     this.schedulePump();
+  }
+
+  async schedule(schedules: readonly ScheduledNewTask[]): Promise<void> {
+    this.schedules.start(schedules);
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]> {
@@ -203,6 +209,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async drain(deadlineMs: number): Promise<void> {
+    this.schedules.stop();
     this.running = false;
     this.stopped = true;
     if (this.active > 0) {
@@ -225,6 +232,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   async close(): Promise<void> {
+    this.schedules.stop();
     this.running = false;
     this.stopped = true;
     for (const task of this.delayed) clearTimeout(task.timer);

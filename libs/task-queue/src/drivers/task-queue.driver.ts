@@ -3,6 +3,7 @@ import type { TaskInfo } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { TaskEvents } from '../task-events.js';
+import type { ResolvedSchedule } from '../task-queue.options.js';
 import type { RegisteredTaskHandler } from '../task-runner.js';
 
 /** @internal A task ready for the driver: payload already validated and copied, every option resolved. */
@@ -17,6 +18,13 @@ export interface NewTask {
   dedupKey: string | undefined;
 }
 
+/** @internal An `@ScheduledTask`: its schedule and the task each occurrence enqueues. */
+export interface ScheduledNewTask {
+  name: string;
+  schedule: ResolvedSchedule;
+  task: NewTask;
+}
+
 /**
  * @internal What `TaskQueue` needs from a queue backend. Both implementations pass the same conformance suite
  * (`drivers/driver.conformance.ts`), so `TaskQueue`'s behaviour does not depend on which one is configured.
@@ -28,6 +36,12 @@ export abstract class TaskQueueDriver {
 
   /** Starts running `handlers` (only on instances with `workers: true`). */
   abstract start(handlers: ReadonlyMap<string, RegisteredTaskHandler>): Promise<void>;
+
+  /**
+   * Makes the queue's schedules exactly `schedules` (idempotent: every instance calls it at boot with the same
+   * list, and one schedule results; a schedule no longer in the list is removed).
+   */
+  abstract schedule(schedules: readonly ScheduledNewTask[]): Promise<void>;
 
   /** Adds tasks, all in one round trip; the result is in input order. */
   abstract enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]>;

@@ -1,5 +1,6 @@
 export type { EnqueueManyItem, EnqueueOptions } from './enqueue-options.interface.js';
 export type { TaskBackoffOptions } from './task-backoff-options.interface.js';
+export type { ScheduledTaskOptions } from './scheduled-task-options.interface.js';
 export type { TaskContext } from './task-context.interface.js';
 export type { TaskEvent, TaskEventListener, TaskEventName } from './task-event.interface.js';
 export type { TaskHandlerOptions } from './task-handler-options.interface.js';
