@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import { Test } from '@nestjs/testing';
+import { MultiLevelCache, MultiLevelCacheModule } from '@nest-scale/multi-level-cache';
 import { Redis } from 'ioredis';
 import { NodeProcess, RedisServer, uniquePrefix } from './harness/index.js';
 import { type GatewayHandle, http, startGateway, startUpstreams, stopStack } from './support/demo-stack.js';
@@ -297,6 +299,29 @@ describe('demo gateway: a Redis outage', () => {
       expect((await http(b.url, 'GET', `/orders/${placed.body.id}`)).status).toBe(200);
     } finally {
       raw.disconnect();
+    }
+  });
+
+  it('answers the product, never a 500, when its cache entry in Redis is a BigInt or 100,000 levels deep', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [MultiLevelCacheModule.forRoot({ namespace: `${prefix}:catalog`, ttl: 60_000, l2: { url: redis.url } })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const raw = new Redis(redis.url);
+    try {
+      await app.get(MultiLevelCache).set('product:56', 10n);
+      await raw.set(`${prefix}:catalog::product:57`, `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+      for (const gateway of [a, b]) {
+        for (const id of ['56', '57']) {
+          const res = await http(gateway.url, 'GET', `/products/${id}`);
+          expect(res.status).toBe(200);
+          expect(res.body).toMatchObject({ id, name: `Product ${id}` });
+        }
+      }
+    } finally {
+      raw.disconnect();
+      await app.close();
     }
   });
 

@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service.js';
+import { isProduct } from '../catalog/product.js';
 import { type OrderView, OrdersService } from '../orders/orders.service.js';
 import { type Cart, CartLimitError } from './cart.js';
 import { CartRepository } from './cart.repository.js';
@@ -17,9 +18,9 @@ export class CartService {
   }
 
   async add(cartId: string, productId: string, quantity: number): Promise<Cart> {
-    if ((await this.catalog.getProduct(productId)) === null) {
-      throw new NotFoundException(`product ${productId} does not exist`);
-    }
+    const cached = await this.catalog.getProduct(productId);
+    const product = cached === null || isProduct(cached) ? cached : await this.catalog.replaceForeign(productId);
+    if (product === null) throw new NotFoundException(`product ${productId} does not exist`);
     try {
       return await this.carts.add(cartId, productId, quantity);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   InjectLoadBalancedHttpClient,
   type LoadBalancedHttpClient,
@@ -10,12 +10,14 @@ import {
 import { CacheEvict, Cached, type CacheWrapResult, MultiLevelCache } from '@nest-scale/multi-level-cache';
 import { TrafficHistory } from '../history/traffic-history.js';
 import { CATALOG_UPSTREAM, productKey } from './catalog.constants.js';
-import type { Product } from './product.js';
+import { isProduct, type Product } from './product.js';
 import type { UpdateProductDto } from './update-product.dto.js';
 import { UpstreamUnavailableError } from './upstream-unavailable.error.js';
 
 @Injectable()
 export class CatalogService {
+  private readonly logger = new Logger('Catalog');
+
   constructor(
     @InjectLoadBalancedHttpClient(CATALOG_UPSTREAM) private readonly upstream: LoadBalancedHttpClient,
     private readonly history: TrafficHistory,
@@ -32,8 +34,20 @@ export class CatalogService {
    * As `getProduct` (the same cache entry), with how it was answered: `hit`, `miss` (loaded now), or `stale` (the
    * fail-safe answered the last known product because the upstreams could not).
    */
-  getProductWithOutcome(id: string): Promise<CacheWrapResult<Product | null>> {
-    return this.cache.wrapWithOutcome(productKey(id), () => this.fetchProduct(id));
+  async getProductWithOutcome(id: string): Promise<CacheWrapResult<Product | null>> {
+    const result = await this.cache.wrapWithOutcome(productKey(id), () => this.fetchProduct(id));
+    if (result.value === null || isProduct(result.value)) return result;
+    return { value: await this.replaceForeign(id), outcome: 'miss' };
+  }
+
+  /**
+   * A cached entry that is not a product (written by another version or a tool, or corrupted) is dropped and the
+   * product loaded again, once, instead of answering it (a BigInt would fail serialization: a 500 on every request).
+   */
+  async replaceForeign(id: string): Promise<Product | null> {
+    this.logger.warn(`cached entry of product ${id} is not a product; dropped and loaded again`);
+    await this.cache.del(productKey(id));
+    return this.fetchProduct(id);
   }
 
   /** Bypasses the cache (a client's `Cache-Control: no-cache`). */
