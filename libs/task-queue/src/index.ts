@@ -15,6 +15,7 @@ export {
   UnserializablePayloadError,
 } from './errors/index.js';
 export type {
+  BatchTask,
   BullMqWorkerTuning,
   EnqueueManyItem,
   EnqueueOptions,

@@ -82,7 +82,17 @@ export class TaskQueueExplorer {
       if (found.queue !== queue.queueName) continue;
       const existing = handlers.get(found.name);
       if (existing !== undefined) throw new DuplicateTaskHandlerError(found.name, existing.where, found.where);
-      const { concurrency, attempts, backoff, timeoutMs } = found.options;
+      const { concurrency, attempts, backoff, timeoutMs, batch } = found.options;
+      if (batch !== undefined && batch.maxSize > queue.concurrency) {
+        throw new InvalidTaskQueueOptionsError(
+          INVALID_OPTION(
+            `@TaskHandler("${found.name}") on ${found.where}: batch.maxSize`,
+            batch.maxSize,
+            `at most the queue's concurrency (${queue.concurrency})`,
+            'Each task in a batch holds one of the concurrency slots; raise concurrency or lower maxSize.',
+          ),
+        );
+      }
       handlers.set(
         found.name,
         new RegisteredTaskHandler(
@@ -93,6 +103,7 @@ export class TaskQueueExplorer {
           attempts,
           backoff,
           timeoutMs,
+          batch,
         ),
       );
     }

@@ -279,7 +279,16 @@ export function resolveHandlerOptions(where: string, options: TaskHandlerOptions
     attempts: count(at('attempts'), options.attempts, 1),
     backoff: resolveBackoff(at('backoff'), options.backoff),
     timeoutMs: timerOption(at('timeoutMs'), options.timeoutMs, 1),
+    batch: resolveBatch(at('batch'), options.batch),
   };
+}
+
+function resolveBatch(option: string, batch: TaskHandlerOptions['batch']): { maxSize: number; maxWaitMs: number } | undefined {
+  if (batch === undefined) return undefined;
+  if (batch === null || typeof batch !== 'object') fail(option, batch, 'an object { maxSize, maxWaitMs }');
+  const maxSize = integer(`${option}.maxSize`, batch.maxSize, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
+  const maxWaitMs = integer(`${option}.maxWaitMs`, batch.maxWaitMs, 0, MAX_TIMER_MS, bootError, TIMER_FIX, true);
+  return { maxSize: maxSize as number, maxWaitMs: maxWaitMs as number };
 }
 
 /** @internal A schedule as `@ScheduledTask` gives it (before checks). */

@@ -180,6 +180,20 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
     }
   });
 
+  it.each([
+    [{ maxSize: 20, maxWaitMs: 10 }, /batch\.maxSize` must be at most the queue's concurrency \(10\); got 20/],
+    [{ maxSize: 0, maxWaitMs: 10 }, /batch\.maxSize` must be an integer ≥ 1; got 0/],
+    [{ maxSize: 5 }, /batch\.maxWaitMs` must be an integer from 0 to 2147483647 \(milliseconds\); got undefined/],
+    ['5', /batch` must be an object \{ maxSize, maxWaitMs \}/],
+  ])('issue 15 item 4: rejects @TaskHandler batch %j at boot, naming the option', async (batch, message) => {
+    @Injectable()
+    class Bulk {
+      @TaskHandler('bulk', { batch: batch as never })
+      run() {}
+    }
+    await expect(boot([], [Bulk])).rejects.toThrow(message);
+  });
+
   it('takes a BullModule.forRoot connection when forRoot has none (checked without Redis: the options it resolves)', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [

@@ -7,8 +7,14 @@ import { argument } from './task-queue.options.js';
 
 /** @internal A discovered `@TaskHandler`, with its options resolved and its per-instance concurrency gate. */
 export class RegisteredTaskHandler {
+  /** Attempts running now; for a batch handler, batches running now. */
   active = 0;
   readonly parked = new TaskDeque<TaskRun>();
+  /** Batch handlers: attempts collected for the next batch, and the timer that flushes it. */
+  pending: TaskRun[] = [];
+  flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the collecting batch waited `maxWaitMs` and must go as soon as a batch slot frees up. */
+  flushDue = false;
 
   constructor(
     readonly name: string,
@@ -19,7 +25,19 @@ export class RegisteredTaskHandler {
     readonly attempts: number | undefined,
     readonly backoff: Required<TaskBackoffOptions> | undefined,
     readonly timeoutMs: number | undefined,
+    /** Set for a batch handler: it receives up to `maxSize` attempts at once. */
+    readonly batch?: { maxSize: number; maxWaitMs: number },
   ) {}
+}
+
+/** @internal The attempts of one batch call, and how many have not settled yet. */
+class RunningBatch {
+  remaining: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly runs: TaskRun[]) {
+    this.remaining = runs.length;
+  }
 }
 
 /**
@@ -33,6 +51,8 @@ export abstract class TaskRun implements TaskContext {
   startedAt = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   handler: RegisteredTaskHandler | undefined;
+  /** The batch this attempt runs in (batch handlers only). */
+  batch: RunningBatch | undefined;
   /** Links in the runner's list of attempts in flight (intrusive: no hashing on the hot path). */
   prev: TaskRun | undefined;
   next: TaskRun | undefined;
@@ -110,8 +130,97 @@ export class TaskRunner {
     run.next = this.head;
     if (this.head !== undefined) this.head.prev = run;
     this.head = run;
-    if (handler.active < handler.concurrency) this.start(handler, run);
+    if (handler.batch !== undefined) this.collect(handler, run, handler.batch);
+    else if (handler.active < handler.concurrency) this.start(handler, run);
     else handler.parked.push(run);
+  }
+
+  /** Adds an attempt to its handler's next batch, which goes when full or `maxWaitMs` after its first attempt. */
+  private collect(handler: RegisteredTaskHandler, run: TaskRun, batch: { maxSize: number; maxWaitMs: number }): void {
+    handler.pending.push(run);
+    if (handler.pending.length >= batch.maxSize || handler.flushDue) this.flush(handler);
+    else if (handler.flushTimer === undefined) {
+      handler.flushTimer = setTimeout(() => {
+        handler.flushTimer = undefined;
+        handler.flushDue = true;
+        this.flush(handler);
+      }, batch.maxWaitMs);
+    }
+  }
+
+  /** Starts the collected batch when a batch slot is free (else the next finishing batch calls this again). */
+  private flush(handler: RegisteredTaskHandler): void {
+    const { maxSize } = handler.batch as { maxSize: number };
+    while (
+      handler.active < handler.concurrency &&
+      handler.pending.length > 0 &&
+      (handler.flushDue || handler.pending.length >= maxSize)
+    ) {
+      const runs = handler.pending.splice(0, maxSize);
+      if (handler.pending.length === 0) {
+        handler.flushDue = false;
+        clearTimeout(handler.flushTimer);
+        handler.flushTimer = undefined;
+      }
+      this.startBatch(handler, runs);
+    }
+  }
+
+  /**
+   * One call with every attempt of the batch. The handler returns nothing (all succeeded), an array aligned with
+   * its input where an `Error` fails that attempt alone (so only it is retried), or throws (all failed).
+   */
+  private startBatch(handler: RegisteredTaskHandler, runs: TaskRun[]): void {
+    handler.active++;
+    const batch = new RunningBatch(runs);
+    const now = performance.now();
+    for (const run of runs) {
+      run.started = true;
+      run.startedAt = now;
+      run.batch = batch;
+    }
+    const timeoutMs = handler.timeoutMs ?? this.defaultTimeoutMs;
+    if (timeoutMs !== undefined) {
+      batch.timer = setTimeout(() => {
+        for (const run of runs) {
+          const error = new TaskTimeoutError(run.name, timeoutMs);
+          run.abort(error);
+          this.finish(run, error, undefined, true);
+        }
+      }, timeoutMs);
+    }
+    const settleAll = (returned: unknown) => {
+      for (let i = 0; i < runs.length; i++) {
+        const outcome = Array.isArray(returned) ? returned[i] : returned;
+        if (outcome instanceof Error) this.finish(runs[i], outcome, undefined, true);
+        else this.finish(runs[i], undefined, outcome, false);
+      }
+    };
+    const failAll = (error: unknown) => {
+      for (const run of runs) this.finish(run, error, undefined, true);
+    };
+    let returned: unknown;
+    try {
+      returned = (handler.invoke as (tasks: TaskRun[]) => unknown)(runs);
+    } catch (error) {
+      failAll(error);
+      return;
+    }
+    if (returned !== null && typeof (returned as PromiseLike<unknown>)?.then === 'function') {
+      (returned as PromiseLike<unknown>).then(settleAll, failAll);
+    } else {
+      settleAll(returned);
+    }
+  }
+
+  /** A batch attempt settled: the batch's slot frees once all of its attempts have. */
+  private batchRunDone(handler: RegisteredTaskHandler, run: TaskRun): void {
+    const batch = run.batch as RunningBatch;
+    run.batch = undefined;
+    if (--batch.remaining > 0) return;
+    if (batch.timer !== undefined) clearTimeout(batch.timer);
+    handler.active--;
+    this.flush(handler);
   }
 
   /** Aborts every attempt in flight, settling each as failed with `reason(run)`. Returns their task ids. */
@@ -182,6 +291,23 @@ export class TaskRunner {
     if (run.next !== undefined) run.next.prev = run.prev;
     run.prev = run.next = undefined;
     const handler = run.handler as RegisteredTaskHandler;
+    if (handler.batch !== undefined) {
+      if (run.started) {
+        this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = performance.now() - run.startedAt;
+        this.batchRunDone(handler, run);
+      } else {
+        handler.pending.splice(handler.pending.indexOf(run), 1);
+        if (handler.pending.length === 0) {
+          handler.flushDue = false;
+          clearTimeout(handler.flushTimer);
+          handler.flushTimer = undefined;
+        }
+      }
+      if (failed) this.failedAttempts++;
+      else this.processed++;
+      run.settle(error, result, failed);
+      return;
+    }
     if (run.started) {
       if (run.timer !== undefined) clearTimeout(run.timer);
       handler.active--;

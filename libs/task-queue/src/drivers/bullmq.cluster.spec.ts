@@ -13,6 +13,7 @@ import {
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
+import { describeBatchConformance } from './batch.conformance.js';
 
 // One 3-master cluster (no replicas) for the conformance suite and the slot checks, a second one for the
 // master-loss test, which leaves its cluster with an emptied master.
@@ -48,6 +49,7 @@ describeTaskQueueConformance('bullmq driver on a Redis Cluster', clusterOptions,
 describeSeveralQueuesConformance('bullmq driver on a Redis Cluster', clusterOptions);
 describeTaskEventsConformance('bullmq driver on a Redis Cluster', clusterOptions);
 describeSchedulesConformance('bullmq driver on a Redis Cluster', clusterOptions);
+describeBatchConformance('bullmq driver on a Redis Cluster', clusterOptions);
 
 /** The slot of each key of the cluster whose name contains `part`, read from every master. */
 async function slotsOfKeys(client: Cluster, part: string): Promise<Set<number>> {

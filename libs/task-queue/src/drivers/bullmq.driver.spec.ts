@@ -20,6 +20,7 @@ import {
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
+import { describeBatchConformance } from './batch.conformance.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -41,6 +42,7 @@ describeTaskQueueConformance('bullmq driver', bullmqOptions, { stateAfterShutdow
 describeSeveralQueuesConformance('bullmq driver', bullmqOptions);
 describeTaskEventsConformance('bullmq driver', bullmqOptions);
 describeSchedulesConformance('bullmq driver', bullmqOptions);
+describeBatchConformance('bullmq driver', bullmqOptions);
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];

@@ -12,12 +12,14 @@ import {
 import { describeSeveralQueuesConformance } from './several-queues.conformance.js';
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
+import { describeBatchConformance } from './batch.conformance.js';
 import { TaskQueueDriver } from './task-queue.driver.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
 describeSeveralQueuesConformance('memory driver', () => ({ driver: 'memory' }));
 describeTaskEventsConformance('memory driver', () => ({ driver: 'memory' }));
 describeSchedulesConformance('memory driver', () => ({ driver: 'memory' }));
+describeBatchConformance('memory driver', () => ({ driver: 'memory' }));
 
 describe('memory driver specifics', () => {
   let app: ConformanceApp | undefined;

@@ -1,4 +1,5 @@
 import type { TaskBackoffOptions } from './task-backoff-options.interface.js';
+import type { TaskContext } from './task-context.interface.js';
 
 /** @publicApi Options of `@TaskHandler(name, options)`; each overrides the module-wide default. */
 export interface TaskHandlerOptions {
@@ -14,4 +15,17 @@ export interface TaskHandlerOptions {
   backoff?: TaskBackoffOptions;
   /** Per-attempt time limit; when it passes, `context.signal` aborts and the attempt fails (and may be retried). */
   timeoutMs?: number;
+  /**
+   * Makes this a batch handler: it is called with an array of up to `maxSize` tasks (each with `payload`, `id`,
+   * `attempt`, `signal`, `progress`, `log`), once `maxSize` are there or `maxWaitMs` after the first arrived. It
+   * returns nothing (all succeeded), or an array aligned with its input where an `Error` fails that task alone
+   * (only those are retried) and any other value is that task's result; a throw fails them all. `concurrency`
+   * then counts batches. `maxSize` must not exceed the queue's `concurrency` (each task in a batch holds a slot).
+   */
+  batch?: { maxSize: number; maxWaitMs: number };
+}
+
+/** @publicApi One task of a batch handler's array. */
+export interface BatchTask<P = unknown> extends TaskContext {
+  readonly payload: P;
 }
