@@ -35,6 +35,9 @@ describe('demo gateway: session cart and rate limits, embedded', () => {
     const setCookie = added.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`))!;
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Lax/i);
+    // Scoped to the cart: no other route reads or makes a session.
+    expect(setCookie).toMatch(/Path=\/cart(;|$)/);
+    expect((await http(gateway.url, 'GET', '/products/12')).headers.getSetCookie()).toEqual([]);
     const cookie = sessionCookie(added.headers);
     const headers = { cookie };
 

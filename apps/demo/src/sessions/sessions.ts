@@ -39,7 +39,8 @@ export async function installSessions(
     secret: await sessionSecret(config, redis),
     cookieName: SESSION_COOKIE,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, path: '/', maxAge: SESSION_TTL_MS },
+    // Path /cart: only the cart routes read or make sessions, so no other request pays for one.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, path: '/cart', maxAge: SESSION_TTL_MS },
     ...(store ? { store } : {}),
   });
 }
