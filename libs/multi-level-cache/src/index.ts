@@ -49,3 +49,4 @@ export {
 } from './health/multi-level-cache.health-indicator.js';
 export { InjectCache } from './decorators/inject-cache.decorator.js';
 export { getCacheToken } from './multi-level-cache.tokens.js';
+export type { KeyvStoreLike } from './interfaces/index.js';

@@ -1,5 +1,5 @@
 import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
-import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
+import type { KeyvStoreLike, MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { INVALID_OPTION } from './multi-level-cache.messages.js';
 
 /** Options with every default filled in. @internal */
@@ -18,6 +18,8 @@ export interface ResolvedOptions {
         url: string | undefined;
         /** Seed URLs, set for a Redis Cluster. */
         cluster: string[] | undefined;
+        /** Set for a Keyv store instead of Redis. */
+        store: KeyvStoreLike | undefined;
         timeoutMs: number;
         breakerThreshold: number;
         breakerHalfOpenAfterMs: number;
@@ -74,20 +76,33 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
   }
   let l2: ResolvedOptions['l2'];
   if (o.l2 !== undefined && o.l2 !== false) {
-    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url }, { cluster } or false');
-    const { url, cluster } = o.l2;
-    if ((url === undefined) === (cluster === undefined))
-      fail('l2', o.l2, 'exactly one of l2.url (one Redis) and l2.cluster (Redis Cluster seeds)');
+    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url }, { cluster }, { store } or false');
+    const { url, cluster, store } = o.l2;
+    if ([url, cluster, store].filter((v) => v !== undefined).length !== 1)
+      fail(
+        'l2',
+        o.l2,
+        'exactly one of l2.url (one Redis), l2.cluster (Redis Cluster seeds) and l2.store (a Keyv store adapter)',
+      );
+    if (store !== undefined && !isKeyvStore(store))
+      fail(
+        'l2.store',
+        store,
+        'a Keyv store adapter (an object with get, set and delete methods), e.g. new KeyvSqlite(uri)',
+      );
+    if (store !== undefined && o.l2.bus === true)
+      fail('l2.bus', true, 'false or left out with l2.store: the invalidation bus needs Redis pub/sub');
     if (url !== undefined && (typeof url !== 'string' || !REDIS_URL.test(url)))
       fail('l2.url', url, 'a redis:// or rediss:// URL');
     l2 = {
       url,
       cluster: cluster === undefined ? undefined : clusterSeeds(cluster),
+      store,
       timeoutMs: millis('l2.timeoutMs', o.l2.timeoutMs, TIMER, 50),
       breakerThreshold: positiveInt('l2.breakerThreshold', o.l2.breakerThreshold, 5),
       breakerHalfOpenAfterMs: millis('l2.breakerHalfOpenAfterMs', o.l2.breakerHalfOpenAfterMs, TIMER, 1_000),
       connectTimeoutMs: millis('l2.connectTimeoutMs', o.l2.connectTimeoutMs, TIMER, 2_000),
-      bus: o.l2.bus ?? true,
+      bus: o.l2.bus ?? store === undefined,
     };
     if (typeof l2.bus !== 'boolean') fail('l2.bus', l2.bus, 'a boolean');
   }
@@ -116,6 +131,12 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
 }
 
 const REDIS_URL = /^rediss?:\/\//;
+
+function isKeyvStore(store: unknown): store is KeyvStoreLike {
+  if (typeof store !== 'object' || store === null) return false;
+  const { get, set, delete: del } = store as Record<string, unknown>;
+  return typeof get === 'function' && typeof set === 'function' && typeof del === 'function';
+}
 
 /** Cluster seeds as URLs; `{ host, port }` seeds become `redis://host:port`. */
 function clusterSeeds(seeds: unknown): string[] {

@@ -22,6 +22,8 @@ import { KeyLoader } from './load/key-loader.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 import { invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
+import { KeyvStoreTier } from './l2/keyv-store-tier.js';
+import type { L2Tier } from './l2/l2-tier.js';
 import { RedisTier } from './redis/redis-tier.js';
 
 const SHUTDOWN_DRAIN_MS = 2_000;
@@ -38,7 +40,7 @@ const SHUTDOWN_DRAIN_MS = 2_000;
 export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly options: ResolvedOptions;
   private readonly l1: L1Store | undefined;
-  private readonly l2: RedisTier | undefined;
+  private readonly l2: L2Tier | undefined;
   private readonly bus: InvalidationBus | undefined;
   private readonly keys = new KeyCoordinator();
   private readonly fillWaiters = new FillWaiters();
@@ -59,10 +61,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
     this.options = resolveOptions(options);
     if (this.options.l1) this.l1 = new L1Store(this.options.l1);
-    if (this.options.l2) {
-      this.l2 = new RedisTier(this.options.l2, this.options.namespace);
+    if (this.options.l2?.store) {
+      this.l2 = new KeyvStoreTier(this.options.l2.store, this.options.l2, this.options.namespace);
+    } else if (this.options.l2) {
+      const redis = new RedisTier(this.options.l2, this.options.namespace);
+      this.l2 = redis;
       if (this.options.l2.bus) {
-        this.bus = new InvalidationBus(this.l2, `${this.options.namespace}:bus`, {
+        this.bus = new InvalidationBus(redis, `${this.options.namespace}:bus`, {
           onMessage: (message) => this.onBusMessage(message),
           onGap: () => this.l1?.shorten(),
           onLive: () => this.flushL1(),

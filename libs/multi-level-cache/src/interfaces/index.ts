@@ -7,6 +7,7 @@ export type {
 export type { L2BreakerState, MultiLevelCacheStats } from './cache-stats.interface.js';
 export type { CachedOptions, CacheEvictOptions } from './cached-options.interface.js';
 export type {
+  KeyvStoreLike,
   L1Options,
   L2Options,
   LeaseOptions,

@@ -19,7 +19,20 @@ export interface ClusterSeed {
   port: number;
 }
 
-/** Redis tier: one Redis (`url`) or a Redis Cluster (`cluster`), never both. @publicApi */
+/**
+ * A Keyv store adapter (`@keyv/sqlite`, `@keyv/postgres`, `@keyv/mongo`, …): what `l2.store` takes. Only these three
+ * methods are used; values and keys are strings. @publicApi
+ */
+export interface KeyvStoreLike {
+  get(key: string): unknown;
+  set(key: string, value: string, ttl?: number): unknown;
+  delete(key: string): unknown;
+}
+
+/**
+ * The shared tier: one Redis (`url`), a Redis Cluster (`cluster`), or any Keyv store (`store`); exactly one of them.
+ * @publicApi
+ */
 export interface L2Options {
   /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…`. */
   url?: string;
@@ -28,6 +41,13 @@ export interface L2Options {
    * first URL apply to every node). List a few: the client discovers the others.
    */
   cluster?: (ClusterSeed | string)[];
+  /**
+   * Any Keyv store adapter instead of Redis, e.g. `new KeyvSqlite('sqlite://cache.sqlite')`. Entries, TTLs, tags,
+   * grace and fail-safe work; leases and the invalidation bus need Redis (each instance loads its own misses, and
+   * another instance's L1 keeps its copy until its TTL: keep `l1.ttl` short). The store stays the application's to
+   * close.
+   */
+  store?: KeyvStoreLike;
   /** Time budget of every Redis operation (ms); past it the operation counts as failed. Default 50. */
   timeoutMs?: number;
   /** Consecutive failed operations that open the circuit breaker. Default 5. */
@@ -36,7 +56,7 @@ export interface L2Options {
   breakerHalfOpenAfterMs?: number;
   /** How long start-up waits for the first connection before going on without L2 (ms). Default 2 000. */
   connectTimeoutMs?: number;
-  /** Cross-instance L1 invalidation over Redis pub/sub. Default true. */
+  /** Cross-instance L1 invalidation over Redis pub/sub. Default true (false, and only false, with `store`). */
   bus?: boolean;
 }
 

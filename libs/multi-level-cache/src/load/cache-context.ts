@@ -6,7 +6,7 @@ import type { L1Store } from '../l1/l1-store.js';
 import type { ResolvedOptions } from '../multi-level-cache.options.js';
 import type { CallBudget } from '../redis/call-budget.js';
 import type { InvalidationBus } from '../redis/invalidation-bus.js';
-import type { Announcement, RedisTier, WriteCondition } from '../redis/redis-tier.js';
+import type { Announcement, L2Tier, WriteCondition } from '../l2/l2-tier.js';
 
 /** Counters behind `stats()`, each incremented by the one part that owns the event. @internal */
 export interface CacheCounters {
@@ -23,7 +23,7 @@ export interface CacheCounters {
 export interface CacheContext {
   readonly options: ResolvedOptions;
   readonly l1: L1Store | undefined;
-  readonly l2: RedisTier | undefined;
+  readonly l2: L2Tier | undefined;
   readonly bus: InvalidationBus | undefined;
   readonly keys: KeyCoordinator;
   readonly background: BackgroundWork;

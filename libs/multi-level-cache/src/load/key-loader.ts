@@ -2,7 +2,8 @@ import { encodeValue } from '../codec/value-codec.js';
 import { FailSafe, type Fallback } from '../coordination/fail-safe.js';
 import type { FillWaiters } from '../coordination/fill-waiters.js';
 import type { Flight } from '../coordination/key-coordinator.js';
-import type { RedisTier, TagVersions, WriteCondition } from '../redis/redis-tier.js';
+import type { L2Tier, WriteCondition } from '../l2/l2-tier.js';
+import type { TagVersions } from '../redis/record-format.js';
 import type { CacheContext, LoadMode } from './cache-context.js';
 import type { CallOptions } from './call-options.js';
 import type { EntryStore } from './entry-store.js';
@@ -152,7 +153,7 @@ export class KeyLoader {
   }
 
   private async loadUnderLease(
-    l2: RedisTier,
+    l2: L2Tier,
     key: string,
     loader: () => unknown,
     call: CallOptions,

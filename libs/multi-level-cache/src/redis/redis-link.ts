@@ -1,17 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { createClient, createCluster } from '@keyv/redis';
-import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
 import type { ResolvedOptions } from '../multi-level-cache.options.js';
 import type { CallBudget } from './call-budget.js';
+import { FAILED, GuardedSteps } from './guarded-steps.js';
 
 /** A single-node client; a cluster client is driven through the same command methods. @internal */
 export type RedisCommands = ReturnType<typeof createClient>;
 /** @internal */
 export type RedisConnection = RedisCommands | ReturnType<typeof createCluster>;
 
-/** Returned by guarded operations that failed, timed out or were refused by the breaker. @internal */
-export const FAILED = Symbol('l2-failed');
+export { FAILED } from './guarded-steps.js';
 
 /**
  * The connection to one Redis or a Redis Cluster, through the @keyv/redis client: connecting and reconnecting, and
@@ -22,15 +21,14 @@ export class RedisLink {
   /** The connection (a cluster client when `cluster`), typed by its command methods, which both kinds share. */
   readonly client: RedisCommands;
   readonly cluster: ReturnType<typeof createCluster> | undefined;
-  private readonly breaker: CircuitBreakerPolicy;
+  /** The breaker, budgets and error count of every command. */
+  readonly steps: GuardedSteps;
   private readonly logger = new Logger('MultiLevelCache');
   private connectedOnce = false;
   private down = false;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private nextNode = 0;
-  /** Redis operations that failed, timed out or were refused (and records that could not be trusted). */
-  errors = 0;
 
   constructor(private readonly options: NonNullable<ResolvedOptions['l2']>) {
     const socket = {
@@ -64,10 +62,7 @@ export class RedisLink {
       this.client.on('error', (error: Error) => this.onConnectionError(error));
       this.client.on('ready', () => this.onReady());
     }
-    this.breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.breakerHalfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.breakerThreshold),
-    });
+    this.steps = new GuardedSteps(options);
   }
 
   /** Starts connecting; resolves when connected or after `connectTimeoutMs` (the client keeps retrying). */
@@ -130,16 +125,11 @@ export class RedisLink {
   }
 
   get breakerState(): L2BreakerState {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'isolated';
-    }
+    return this.steps.breakerState;
+  }
+
+  get errors(): number {
+    return this.steps.errors;
   }
 
   /** PUBLISH on a reachable node: on a cluster, any master relays it to the subscribers of every node. */
@@ -147,15 +137,7 @@ export class RedisLink {
     if (!this.cluster) return (await this.run(() => this.client.publish(channel, message), budget)) !== FAILED;
     // Not behind the breaker: failures on one master's slots may open it, and then other instances, still subscribed
     // through a live node, would miss the invalidation.
-    const ms = this.stepMs(budget);
-    if (ms === undefined) return false;
-    try {
-      await withinBudget(this.publishOnCluster(channel, message), ms);
-      return true;
-    } catch {
-      this.errors++;
-      return false;
-    }
+    return (await this.steps.unguarded(() => this.publishOnCluster(channel, message), budget)) !== FAILED;
   }
 
   /** Round-robin over the masters whose connection is ready, so one dead master does not swallow messages. */
@@ -171,25 +153,9 @@ export class RedisLink {
     return Promise.reject(new Error('no Redis Cluster master is reachable'));
   }
 
-  /**
-   * One Redis step under the breaker, bounded by the call's remaining budget (a fresh `l2.timeoutMs` for background
-   * work). A call whose budget is spent starts no further step: FAILED at once, not counted as a Redis error.
-   */
-  async run<T>(fn: () => PromiseLike<T>, budget?: CallBudget): Promise<T | typeof FAILED> {
-    const ms = this.stepMs(budget);
-    if (ms === undefined) return FAILED;
-    try {
-      return await this.breaker.execute(() => withinBudget(fn(), ms));
-    } catch {
-      this.errors++;
-      return FAILED;
-    }
-  }
-
-  private stepMs(budget: CallBudget | undefined): number | undefined {
-    if (budget === undefined) return this.options.timeoutMs;
-    const left = Math.min(budget.left(), this.options.timeoutMs);
-    return left >= 1 ? left : undefined;
+  /** One Redis step (see `GuardedSteps.run`). */
+  run<T>(fn: () => PromiseLike<T>, budget?: CallBudget): Promise<T | typeof FAILED> {
+    return this.steps.run(fn, budget);
   }
 
   private where(): string {
@@ -209,27 +175,6 @@ export class RedisLink {
     this.connectedOnce = true;
     this.down = false;
   }
-}
-
-/**
- * Rejects when `work` takes longer than `ms`. Hand-written rather than cockatiel's timeout policy, which cost about
- * 50 µs per Redis round trip here (it builds an AbortController and linked signals per call). A timer per call costs
- * under 1 µs of CPU (`npm run bench -- cache-read-path`); a shared deadline sweep measured no cheaper.
- */
-function withinBudget<T>(work: PromiseLike<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis operation exceeded its ${ms} ms budget`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error as Error);
-      },
-    );
-  });
 }
 
 function redact(url: string): string {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { L2BreakerState } from '../interfaces/cache-stats.interface.js';
 import { FOREIGN_LEASE, MALFORMED_RECORD } from '../multi-level-cache.messages.js';
 import type { ResolvedOptions } from '../multi-level-cache.options.js';
+import type { Announcement, L2Tier, WriteOptions } from '../l2/l2-tier.js';
 import type { CallBudget } from './call-budget.js';
 import {
   decodeRecord,
@@ -26,24 +27,7 @@ import { FAILED, RedisLink, type RedisCommands, type RedisConnection } from './r
 export type { ReaderLimits, StoredEntry, TagVersions } from './record-format.js';
 export type { RedisCommands, RedisConnection } from './redis-link.js';
 
-/**
- * How a write treats what the key holds: `undefined` overwrites (a `set`), `null` writes only if the key is absent,
- * a string writes only if the key still holds exactly that record.
- */
-export type WriteCondition = string | null | undefined;
-
-/** Options of a write. */
-export interface WriteOptions {
-  announce?: Announcement;
-  expect?: WriteCondition;
-  budget?: CallBudget;
-}
-
-/** A bus message to publish in the same transaction as a write, so subscribers see it only after the write. */
-export interface Announcement {
-  channel: string;
-  message: string;
-}
+export type { Announcement, WriteCondition, WriteOptions } from '../l2/l2-tier.js';
 
 /**
  * The cache's records in Redis or a Redis Cluster (over a `RedisLink`). Entries are Keyv records
@@ -55,7 +39,7 @@ export interface Announcement {
  * are read together (MGET) and bumped together (MULTI), so their keys share the hash tag `{<namespace>}`.
  * @internal
  */
-export class RedisTier {
+export class RedisTier implements L2Tier {
   private readonly link: RedisLink;
   private readonly logger = new Logger('MultiLevelCache');
   private readonly warned = new Set<string>();
@@ -109,7 +93,7 @@ export class RedisTier {
     if (text === FAILED || text === null) return undefined;
     const entry = decodeRecord(text, limits, Date.now());
     if (entry === undefined || !('problem' in entry)) return entry;
-    this.link.errors++;
+    this.link.steps.errors++;
     this.warnOnce(`record:${entry.problem}`, MALFORMED_RECORD(this.namespace, key, entry.problem));
     return unusableEntry(text);
   }
