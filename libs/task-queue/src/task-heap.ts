@@ -19,6 +19,11 @@ export class TaskHeap<T> {
     }
   }
 
+  /** The item `pop` would return, left in place. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   pop(): T | undefined {
     const items = this.items;
     if (items.length === 0) return undefined;

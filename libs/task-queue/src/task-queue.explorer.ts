@@ -82,7 +82,7 @@ export class TaskQueueExplorer {
       if (found.queue !== queue.queueName) continue;
       const existing = handlers.get(found.name);
       if (existing !== undefined) throw new DuplicateTaskHandlerError(found.name, existing.where, found.where);
-      const { concurrency, attempts, backoff, timeoutMs, batch } = found.options;
+      const { concurrency, attempts, backoff, timeoutMs, batch, rateLimit } = found.options;
       if (batch !== undefined && batch.maxSize > queue.concurrency) {
         throw new InvalidTaskQueueOptionsError(
           INVALID_OPTION(
@@ -104,6 +104,7 @@ export class TaskQueueExplorer {
           backoff,
           timeoutMs,
           batch,
+          rateLimit,
         ),
       );
     }

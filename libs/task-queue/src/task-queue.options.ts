@@ -265,7 +265,23 @@ export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions)
   if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0)) {
     throw onError(INVALID_OPTION(at('dedupKey'), dedupKey, 'a non-empty string', 'Pass any string, or leave it out.'));
   }
-  return { delayMs, priority, attempts, backoff: resolveBackoff(at('backoff'), options.backoff, onError), dedupKey };
+  const { group } = options;
+  if (group !== undefined && (typeof group !== 'string' || group.length === 0)) {
+    throw onError(INVALID_OPTION(at('group'), group, 'a non-empty string', 'Pass the tenant (or other) key as a string.'));
+  }
+  if (group !== undefined && priority !== 0) {
+    throw onError(
+      INVALID_OPTION(at('priority'), priority, 'left out with group', 'A group orders its tasks by fair sharing; drop one.'),
+    );
+  }
+  return {
+    delayMs,
+    priority,
+    attempts,
+    backoff: resolveBackoff(at('backoff'), options.backoff, onError),
+    dedupKey,
+    group,
+  };
 }
 
 /** @internal The options of one `@TaskHandler`, through the same bounds. */
@@ -280,7 +296,16 @@ export function resolveHandlerOptions(where: string, options: TaskHandlerOptions
     backoff: resolveBackoff(at('backoff'), options.backoff),
     timeoutMs: timerOption(at('timeoutMs'), options.timeoutMs, 1),
     batch: resolveBatch(at('batch'), options.batch),
+    rateLimit: resolveRateLimit(at('rateLimit'), options.rateLimit),
   };
+}
+
+function resolveRateLimit(option: string, limit: TaskHandlerOptions['rateLimit']): { max: number; perMs: number } | undefined {
+  if (limit === undefined) return undefined;
+  if (limit === null || typeof limit !== 'object') fail(option, limit, 'an object { max, perMs }');
+  const max = integer(`${option}.max`, limit.max, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
+  const perMs = integer(`${option}.perMs`, limit.perMs, 1, MAX_TIMER_MS, bootError, TIMER_FIX, true);
+  return { max: max as number, perMs: perMs as number };
 }
 
 function resolveBatch(option: string, batch: TaskHandlerOptions['batch']): { maxSize: number; maxWaitMs: number } | undefined {

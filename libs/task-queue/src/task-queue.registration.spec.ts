@@ -194,6 +194,19 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
     await expect(boot([], [Bulk])).rejects.toThrow(message);
   });
 
+  it.each([
+    [{ max: 0, perMs: 1_000 }, /rateLimit\.max` must be an integer ≥ 1; got 0/],
+    [{ max: 5, perMs: 2 ** 31 }, /rateLimit\.perMs` must be an integer from 1 to 2147483647 \(milliseconds\)/],
+    [null, /rateLimit` must be an object \{ max, perMs \}; got null/],
+  ])('issue 15 item 5: rejects @TaskHandler rateLimit %j at boot, naming the option', async (rateLimit, message) => {
+    @Injectable()
+    class Limited {
+      @TaskHandler('limited', { rateLimit: rateLimit as never })
+      run() {}
+    }
+    await expect(boot([], [Limited])).rejects.toThrow(message);
+  });
+
   it('takes a BullModule.forRoot connection when forRoot has none (checked without Redis: the options it resolves)', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [

@@ -226,9 +226,10 @@ export class TaskQueue
         attempts: handler.attempts ?? this.options.attempts,
         backoff: handler.backoff ?? this.options.backoff,
         dedupKey: undefined,
+        group: undefined,
       };
     }
-    const { delayMs, priority, attempts, backoff, dedupKey } = resolveEnqueueOptions(name, options);
+    const { delayMs, priority, attempts, backoff, dedupKey, group } = resolveEnqueueOptions(name, options);
     return {
       name,
       payload: value,
@@ -237,6 +238,7 @@ export class TaskQueue
       attempts: attempts ?? handler.attempts ?? this.options.attempts,
       backoff: backoff ?? handler.backoff ?? this.options.backoff,
       dedupKey,
+      group,
     };
   }
 }

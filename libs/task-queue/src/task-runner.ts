@@ -27,6 +27,8 @@ export class RegisteredTaskHandler {
     readonly timeoutMs: number | undefined,
     /** Set for a batch handler: it receives up to `maxSize` attempts at once. */
     readonly batch?: { maxSize: number; maxWaitMs: number },
+    /** Set for a rate-limited handler; the driver checks it before a run starts. */
+    readonly rateLimit?: { max: number; perMs: number },
   ) {}
 }
 

@@ -14,6 +14,8 @@ import { describeSeveralQueuesConformance } from './several-queues.conformance.j
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
 import { describeBatchConformance } from './batch.conformance.js';
+import { describeFairnessConformance } from './fairness.conformance.js';
+import { describeRateLimitConformance } from './rate-limit.conformance.js';
 
 // One 3-master cluster (no replicas) for the conformance suite and the slot checks, a second one for the
 // master-loss test, which leaves its cluster with an emptied master.
@@ -50,6 +52,8 @@ describeSeveralQueuesConformance('bullmq driver on a Redis Cluster', clusterOpti
 describeTaskEventsConformance('bullmq driver on a Redis Cluster', clusterOptions);
 describeSchedulesConformance('bullmq driver on a Redis Cluster', clusterOptions);
 describeBatchConformance('bullmq driver on a Redis Cluster', clusterOptions);
+describeFairnessConformance('bullmq driver on a Redis Cluster', clusterOptions);
+describeRateLimitConformance('bullmq driver on a Redis Cluster', clusterOptions);
 
 /** The slot of each key of the cluster whose name contains `part`, read from every master. */
 async function slotsOfKeys(client: Cluster, part: string): Promise<Set<number>> {

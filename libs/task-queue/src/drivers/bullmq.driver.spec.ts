@@ -21,6 +21,8 @@ import { describeSeveralQueuesConformance } from './several-queues.conformance.j
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
 import { describeBatchConformance } from './batch.conformance.js';
+import { describeFairnessConformance } from './fairness.conformance.js';
+import { describeRateLimitConformance } from './rate-limit.conformance.js';
 
 const bullmqOptions = (): ConformanceOptions => ({
   driver: 'bullmq',
@@ -43,6 +45,8 @@ describeSeveralQueuesConformance('bullmq driver', bullmqOptions);
 describeTaskEventsConformance('bullmq driver', bullmqOptions);
 describeSchedulesConformance('bullmq driver', bullmqOptions);
 describeBatchConformance('bullmq driver', bullmqOptions);
+describeFairnessConformance('bullmq driver', bullmqOptions);
+describeRateLimitConformance('bullmq driver', bullmqOptions);
 
 describe('bullmq driver specifics', () => {
   const apps: ConformanceApp[] = [];

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
+import { type ConnectionOptions, DelayedError, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -8,6 +8,8 @@ import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import { MAX_TASK_LOG_LINES, RECONNECT_DELAY_STEP_MS, SCHEDULE_ID_PREFIX } from '../task-queue.constants.js';
+import { FAIR_PRIORITY_SCRIPT } from '../fair-priority.js';
+import { RATE_WINDOW_SCRIPT } from '../rate-limit.js';
 import { TaskEvents } from '../task-events.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
 import {
@@ -28,6 +30,9 @@ const CLOSE_GRACE_MS = 500;
  * answer; a dead Redis never does, and the pending timer holds the process that long after shutdown.
  */
 const SOCKET_CLOSE = { disconnectTimeout: CLOSE_GRACE_MS };
+/** The module always connects through ioredis (a Redis or a Cluster client), which has eval. */
+type IoRedisEval = { eval(...args: (string | number)[]): Promise<unknown> };
+
 /** UnrecoverableErrors made from a NonRetryableError, whose `cause` is what the handler threw. */
 const converted = new WeakSet<Error>();
 /** Dead tasks retried per batch of concurrent Redis calls by `retryDead`. */
@@ -213,9 +218,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         'shut-down',
       );
     }
-    const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
     try {
-      return await withTimeout(this.add(jobs, tasks), this.options.enqueueTimeoutMs);
+      return await withTimeout(this.addTasks(tasks), this.options.enqueueTimeoutMs);
     } catch (error) {
       throw new TaskEnqueueError(
         tasks.map((t) => t.name),
@@ -330,6 +334,24 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     for (const cluster of this.clusters) cluster.disconnect();
   }
 
+  private async addTasks(tasks: readonly NewTask[]): Promise<TaskRef[]> {
+    const jobs = tasks.map((t) => ({ name: t.name, data: t.payload, opts: this.jobOptions(t) }));
+    if (tasks.some((t) => t.group !== undefined)) {
+      // One more round trip, for grouped tasks only: their round-robin priorities, from Redis for all producers.
+      const grouped = tasks.flatMap((t, i) => (t.group === undefined ? [] : [i]));
+      const client = (await this.queue.backend.client) as unknown as IoRedisEval;
+      const priorities = (await client.eval(
+        FAIR_PRIORITY_SCRIPT,
+        2,
+        this.queue.toKey('prioritized'),
+        this.queue.toKey('groups'),
+        ...grouped.map((i) => tasks[i].group as string),
+      )) as number[];
+      grouped.forEach((i, k) => (jobs[i].opts = { ...jobs[i].opts, priority: priorities[k] }));
+    }
+    return this.add(jobs, tasks);
+  }
+
   /** Ids and names of the added jobs; a dedup hit answers with the original task's name, as the memory driver. */
   private async add(jobs: { name: string; data: unknown; opts: object }[], tasks: readonly NewTask[]) {
     const added =
@@ -365,6 +387,28 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     if (unreadable !== undefined) return Promise.reject(new UnrecoverableError(UNREADABLE_JOB(job.id, unreadable)));
     const handler = this.handlers.get(job.name);
     if (handler === undefined) return Promise.reject(new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name)));
+    if (handler.rateLimit !== undefined) return this.processLimited(job, token, handler, handler.rateLimit);
+    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
+  }
+
+  /**
+   * A rate-limited handler: one round trip counts the run in the handler's window in Redis (shared by every
+   * worker); over the limit the job goes back to delayed until the next window, without using an attempt.
+   */
+  private async processLimited(
+    job: Job,
+    token: string | undefined,
+    handler: RegisteredTaskHandler,
+    limit: { max: number; perMs: number },
+  ): Promise<unknown> {
+    const client = (await this.queue.backend.client) as unknown as IoRedisEval;
+    const waitMs = Number(
+      await client.eval(RATE_WINDOW_SCRIPT, 1, this.queue.toKey(`rate:${handler.name}`), limit.max, limit.perMs),
+    );
+    if (waitMs > 0) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError();
+    }
     return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
   }
 

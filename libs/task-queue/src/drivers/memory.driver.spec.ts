@@ -13,6 +13,8 @@ import { describeSeveralQueuesConformance } from './several-queues.conformance.j
 import { describeTaskEventsConformance } from './task-events.conformance.js';
 import { describeSchedulesConformance } from './schedules.conformance.js';
 import { describeBatchConformance } from './batch.conformance.js';
+import { describeFairnessConformance } from './fairness.conformance.js';
+import { describeRateLimitConformance } from './rate-limit.conformance.js';
 import { TaskQueueDriver } from './task-queue.driver.js';
 
 describeTaskQueueConformance('memory driver', () => ({ driver: 'memory' }));
@@ -20,6 +22,8 @@ describeSeveralQueuesConformance('memory driver', () => ({ driver: 'memory' }));
 describeTaskEventsConformance('memory driver', () => ({ driver: 'memory' }));
 describeSchedulesConformance('memory driver', () => ({ driver: 'memory' }));
 describeBatchConformance('memory driver', () => ({ driver: 'memory' }));
+describeFairnessConformance('memory driver', () => ({ driver: 'memory' }));
+describeRateLimitConformance('memory driver', () => ({ driver: 'memory' }));
 
 describe('memory driver specifics', () => {
   let app: ConformanceApp | undefined;

@@ -6,6 +6,8 @@ import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.inte
 import type { TaskErrorInfo, TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
+import { fairPriority } from '../fair-priority.js';
+import { RateWindow } from '../rate-limit.js';
 import { backoffDelay } from '../retry-backoff.js';
 import { TaskDeque } from '../task-deque.js';
 import { toTaskErrorInfo } from '../task-error-info.js';
@@ -95,6 +97,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private readonly finished: MemoryRetention<MemoryTask>;
   private readonly schedules = new MemorySchedules((entry) => void this.enqueueOne(entry.task).catch(() => {}));
   private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
+  /** Rate-limited handlers' windows, by task name. */
+  private readonly rateWindows = new Map<string, RateWindow>();
+  /** Each group's last fair-sharing priority (see fairPriority). */
+  private readonly groups = new Map<string, number>();
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private seq = 0;
   private active = 0;
@@ -282,7 +288,8 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       if (seen !== undefined && seen.expiresAt > now) return { id: seen.id, name: seen.name };
     }
     const seq = ++this.seq;
-    const task = new MemoryTask(String(seq), seq, t.name, t.payload, t.priority, t.attempts, t.backoff, now);
+    const priority = t.group === undefined ? t.priority : this.groupPriority(t.group);
+    const task = new MemoryTask(String(seq), seq, t.name, t.payload, priority, t.attempts, t.backoff, now);
     this.tasks.set(seq, task);
     if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
     if (t.delayMs > 0) this.delay(task, t.delayMs);
@@ -297,9 +304,17 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       while (this.active < this.options.concurrency) {
         const task = this.ready.shift() ?? this.prioritized?.pop();
         if (task === undefined) break;
+        const handler = this.handlers.get(task.name);
+        if (handler?.rateLimit !== undefined) {
+          // Over the limit: wait for the next window, delayed, without using an attempt.
+          const waitMs = this.rateWindow(handler.name, handler.rateLimit).waitMs(Date.now());
+          if (waitMs > 0) {
+            this.delay(task, waitMs);
+            continue;
+          }
+        }
         this.active++;
         task.state = 'active';
-        const handler = this.handlers.get(task.name);
         const run = new MemoryRun(task, this);
         this.events.emit('active', task.id, task.name, run.attempt);
         if (handler === undefined) run.settle(new NonRetryableError(NO_HANDLER_ON_WORKER(task.name)), undefined, true);
@@ -364,6 +379,18 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       if (seen.expiresAt > now) break;
       this.dedup.delete(key);
     }
+  }
+
+  private rateWindow(name: string, limit: { max: number; perMs: number }): RateWindow {
+    let window = this.rateWindows.get(name);
+    if (window === undefined) this.rateWindows.set(name, (window = new RateWindow(limit)));
+    return window;
+  }
+
+  private groupPriority(group: string): number {
+    const priority = fairPriority(this.groups.get(group), this.prioritized?.peek()?.priority ?? 1);
+    this.groups.set(group, priority);
+    return priority;
   }
 
   private waitingCount(): number {

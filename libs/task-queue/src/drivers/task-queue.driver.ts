@@ -16,6 +16,8 @@ export interface NewTask {
   attempts: number;
   backoff: Required<TaskBackoffOptions>;
   dedupKey: string | undefined;
+  /** Fair sharing group; the driver turns it into a round-robin priority. */
+  group: string | undefined;
 }
 
 /** @internal An `@ScheduledTask`: its schedule and the task each occurrence enqueues. */

@@ -17,6 +17,12 @@ export interface EnqueueOptions {
    * waiting, running, completed or dead), enqueueing again runs nothing new and returns the original task.
    */
   dedupKey?: string;
+  /**
+   * Fair sharing key (a tenant id, say): waiting tasks of different groups are served round-robin, so one noisy
+   * group cannot starve the others. Grouped tasks take the priority slot (`priority` cannot be given with it) and
+   * run after tasks without group or priority.
+   */
+  group?: string;
 }
 
 /** @publicApi One item of `enqueueMany`. */

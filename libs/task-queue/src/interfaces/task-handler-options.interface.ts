@@ -23,6 +23,12 @@ export interface TaskHandlerOptions {
    * then counts batches. `maxSize` must not exceed the queue's `concurrency` (each task in a batch holds a slot).
    */
   batch?: { maxSize: number; maxWaitMs: number };
+  /**
+   * At most `max` runs of this handler start in each window of `perMs` (fixed windows on Redis's clock, counted
+   * in Redis, so shared by every worker; in process on the memory driver). A task over the limit waits, delayed,
+   * until the next window, without using an attempt.
+   */
+  rateLimit?: { max: number; perMs: number };
 }
 
 /** @publicApi One task of a batch handler's array. */
