@@ -10,7 +10,9 @@ import { MultiLevelCache } from './multi-level-cache.service.js';
 // Random interleavings of get/set/del/wrap/invalidateTags and grace refreshes on two instances sharing one Redis,
 // against a reference model. The model is the source of truth the loaders read (`db`); every write bumps a global
 // version. The property: once a write has resolved and its bus message has been delivered to every instance (a
-// barrier message published after it has been seen), no instance returns a value older than that write.
+// barrier message published after it has been seen), no instance returns a value older than that write. Loads that
+// fail (`failing`) answer the fail-safe value, if any: it is held to the same rule (a value removed or replaced by a
+// delivered write is never a last known value).
 
 interface Versioned {
   key: string;
@@ -18,18 +20,31 @@ interface Versioned {
 }
 
 type Op =
-  | { kind: 'set'; on: 0 | 1; key: number; short: boolean }
+  | { kind: 'set'; on: 0 | 1; key: number; life: Life }
   | { kind: 'del'; on: 0 | 1; key: number }
   | { kind: 'tags'; on: 0 | 1 }
-  | { kind: 'wrap'; on: 0 | 1; key: number; delayMs: number; lease: boolean; short: boolean; span: number }
+  | { kind: 'wrap'; on: 0 | 1; key: number; delayMs: number; lease: boolean; life: Life; span: number }
   | { kind: 'get'; on: 0 | 1; key: number }
+  | { kind: 'failing'; on: 0 | 1; key: number }
   | { kind: 'pause'; ms: number };
+
+/**
+ * Short entries expire within a pause and are then served stale while one refresh runs (grace); expiring ones have no
+ * grace, so once expired they are only last known values, for the fail-safe of a failing load.
+ */
+const LIVES = {
+  short: { ttl: 15, grace: 60_000 },
+  long: { ttl: 60_000, grace: 0 },
+  expiring: { ttl: 15, grace: 0 },
+};
+type Life = keyof typeof LIVES;
+const life = fc.constantFrom<Life>('short', 'long', 'expiring');
 
 const KEYS = 3;
 const on = fc.constantFrom<0 | 1>(0, 1);
 const key = fc.integer({ min: 0, max: KEYS - 1 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), on, key, short: fc.boolean() }),
+  fc.record({ kind: fc.constant('set' as const), on, key, life }),
   fc.record({ kind: fc.constant('del' as const), on, key }),
   fc.record({ kind: fc.constant('tags' as const), on }),
   fc.record({
@@ -38,19 +53,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     key,
     delayMs: fc.integer({ min: 0, max: 4 }),
     lease: fc.boolean(),
-    short: fc.boolean(),
+    life,
     // > 0: its loader (or the refresh it starts) is held until that many batches later, across their writes.
     span: fc.nat({ max: 2 }),
   }),
   fc.record({ kind: fc.constant('get' as const), on, key }),
+  fc.record({ kind: fc.constant('failing' as const), on, key }),
   fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 30 }) }),
 );
 /** Batches of operations started together; a barrier separates batches. */
 const program = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 10 });
-
-/** Short entries expire within a pause and are then served stale while one refresh runs (grace). */
-const SHORT = { ttl: 15, grace: 60_000 };
-const LONG = { ttl: 60_000, grace: 0 };
 
 const IN_PROCESS_RUNS = 150;
 const CROSS_PROCESS_RUNS = 6;
@@ -63,7 +75,14 @@ let namespace: string;
 
 async function instance(): Promise<MultiLevelCache> {
   const mod = await Test.createTestingModule({
-    imports: [MultiLevelCacheModule.forRoot({ namespace, l2: { url: redisUrl() }, lease: { pollMs: 5, waitMs: 50 } })],
+    imports: [
+      MultiLevelCacheModule.forRoot({
+        namespace,
+        l2: { url: redisUrl() },
+        lease: { pollMs: 5, waitMs: 50 },
+        failSafeMaxMs: 60_000,
+      }),
+    ],
   }).compile();
   open.push(mod);
   await mod.init();
@@ -89,6 +108,11 @@ function check(name: string, got: unknown, min: number, what: string, allowMiss:
   const claim = `${what} of ${name} returned ${JSON.stringify(got)} after a delivered write of version ${min}`;
   expect(value?.key === name && (value?.v ?? -1) >= min ? 'as new as delivered' : claim).toBe('as new as delivered');
 }
+
+const JOINED_FAILURE = Symbol('joined a failing load');
+const sourceDown = async (): Promise<never> => {
+  throw new Error('source down');
+};
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -165,7 +189,7 @@ describe('MultiLevelCache under random interleavings (two instances, one Redis)'
                   const v = ++version;
                   db.set(name, v);
                   wrote(name, v);
-                  return cache.set(name, { key: name, v }, { ...(o.short ? SHORT : LONG), tags: [tag] });
+                  return cache.set(name, { key: name, v }, { ...LIVES[o.life], tags: [tag] });
                 }
                 case 'del':
                   db.set(name, ++version);
@@ -173,25 +197,37 @@ describe('MultiLevelCache under random interleavings (two instances, one Redis)'
                   return cache.del(name);
                 case 'wrap': {
                   const release = started[Math.min(j + o.span, last)].promise;
-                  const got = await cache.wrap(
-                    name,
-                    async () => {
-                      // The source is read when the load starts; a slow load returns what it read then.
-                      const value = source(name);
-                      await (o.span > 0 ? release : sleep(o.delayMs));
-                      return value;
-                    },
-                    { ...(o.short ? SHORT : LONG), tags: [tag], lease: o.lease },
-                  );
+                  const got = await cache
+                    .wrap(
+                      name,
+                      async () => {
+                        // The source is read when the load starts; a slow load returns what it read then.
+                        const value = source(name);
+                        await (o.span > 0 ? release : sleep(o.delayMs));
+                        return value;
+                      },
+                      { ...LIVES[o.life], tags: [tag], lease: o.lease },
+                    )
+                    // Joining a concurrent `failing` load of the key shares its outcome: its error is allowed.
+                    .catch((error: unknown) => {
+                      if ((error as Error).message === 'source down') return JOINED_FAILURE;
+                      throw error;
+                    });
+                  if (got === JOINED_FAILURE) return;
                   return check(name, got, min, `wrap on instance ${o.on} (batch ${j})`, false);
                 }
                 case 'get':
                   return check(name, await cache.get(name), min, `get on instance ${o.on} (batch ${j})`, true);
+                case 'failing': {
+                  // The source is down: the error, or the last known value (never one a delivered write replaced).
+                  const got = await cache.wrap(name, sourceDown, { tags: [tag] }).catch(() => undefined);
+                  return check(name, got, min, `fail-safe wrap on instance ${o.on} (batch ${j})`, true);
+                }
               }
             };
             // A wrap may join a load held for later batches, so wraps are only awaited at the end (never a deadlock);
             // writes and gets never wait for a loader.
-            for (const o of batch) due[o.kind === 'wrap' ? last : j].push(perform(o));
+            for (const o of batch) due[o.kind === 'wrap' || o.kind === 'failing' ? last : j].push(perform(o));
             started[j].resolve();
             await Promise.all(due[j]);
             // Concurrent writes of one key may land in either order: the batch guarantees the oldest of them.
