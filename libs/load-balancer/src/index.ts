@@ -54,3 +54,4 @@ export {
   type LoadBalancerHealthIndicatorResult,
   type LoadBalancerHealthOptions,
 } from './health/load-balancer.health-indicator.js';
+export { LOAD_BALANCER_PROMETHEUS_VIEWS } from './telemetry/prometheus-views.js';

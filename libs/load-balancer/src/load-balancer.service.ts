@@ -150,12 +150,13 @@ export class LoadBalancer implements OnApplicationBootstrap, BeforeApplicationSh
     this.close();
   }
 
-  /** Stops health checks, discovery and pending node timers. Picks keep working. */
+  /** Stops health checks, discovery, pending node timers and the metric gauges' collection. Picks keep working. */
   close(): void {
     this.parts.discoveryTask?.stop();
     this.parts.healthCheckTask?.stop();
     this.parts.outlier.close();
     this.parts.membership.close();
+    this.parts.telemetry.close();
   }
 
   /**

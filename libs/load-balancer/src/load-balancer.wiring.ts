@@ -24,6 +24,7 @@ import { NodeSelector } from './selection/node-selector.js';
 import { SlowStart } from './selection/slow-start.js';
 import { BUILTIN_STRATEGIES } from './strategies/builtin-strategies.js';
 import type { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';
+import { BalancerTelemetry } from './telemetry/balancer-telemetry.js';
 
 /** The units of one balancer, each the single owner of its part of node state. */
 export interface BalancerParts {
@@ -39,6 +40,7 @@ export interface BalancerParts {
   readonly discoveryTask: PeriodicTask | undefined;
   readonly activeChecks: ActiveHealthChecks | undefined;
   readonly healthCheckTask: PeriodicTask | undefined;
+  readonly telemetry: BalancerTelemetry;
   readonly snapshot: (node: UpstreamNode, now: number) => NodeSnapshot;
   /** Folds an outcome into the health model and then the outlier detector. */
   readonly record: (node: UpstreamNode, latencyMs: number, failed: boolean) => void;
@@ -71,11 +73,19 @@ export function wireBalancer(
       health.seed(node, now);
       if (warm) slowStart.begin(node, now);
     },
-    leaving: (node) => outlier.forget(node),
+    leaving: (node) => {
+      outlier.forget(node);
+      telemetry.forget(node);
+    },
     changed,
     snapshot,
   });
   const members = () => membership.active;
+  const telemetry = new BalancerTelemetry(name, {
+    members: () => membership.all(),
+    healthScore: (node) => (node.state === 'draining' ? 0 : health.score(node, clock.now())),
+  });
+  events.on('ejected', ({ node, reason }) => telemetry.ejected(node.id, reason));
   const health = new NodeHealthModel(
     { decayMs, initialLatencyMs: options.initialLatencyMs ?? 30, errorPenalty: options.errorPenalty ?? 5 },
     slowStart,
@@ -113,7 +123,8 @@ export function wireBalancer(
       node.inFlight++;
       chosen.inFlightChanged(node, node.inFlight - 1);
     },
-    finished: (node, outcome, latencyMs) => {
+    finished: (node, outcome, latencyMs, error) => {
+      telemetry.tryFinished(node, outcome, latencyMs, error);
       node.inFlight--;
       chosen.inFlightChanged(node, node.inFlight + 1);
       if (outcome === 'cancelled') outlier.cancelProbe(node);
@@ -140,6 +151,7 @@ export function wireBalancer(
       accounting,
       retryBudget,
       hedgeBudget: new HedgeBudget(),
+      telemetry,
     },
   );
   const discovery =
@@ -172,6 +184,7 @@ export function wireBalancer(
     healthCheckTask:
       activeChecks &&
       new PeriodicTask(clock, logger, name, 'health-check', activeChecks.intervalMs, () => activeChecks.runRound()),
+    telemetry,
     snapshot,
     record,
   };

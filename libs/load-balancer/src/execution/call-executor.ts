@@ -1,5 +1,6 @@
 import type { ExecuteOptions } from '../interfaces/execute-options.interface.js';
 import { CallRun, type CallPlan, type CallServices, type HedgePlan } from './call-run.js';
+import type { UpstreamNode } from '../node/upstream-node.js';
 import type { BalancedCall } from './running-try.js';
 
 /** Share of extra load hedges may add by default. */
@@ -35,7 +36,14 @@ export class CallExecutor {
       };
     }
     services.retryBudget?.deposit();
-    const node = services.selector.pick(options.key);
+    const trace = services.telemetry?.traceCall();
+    let node: UpstreamNode;
+    try {
+      node = services.selector.pick(options.key);
+    } catch (error) {
+      trace?.ended(true, error);
+      throw error;
+    }
     const plan: CallPlan<T> = {
       balancer: this.balancer,
       fn,
@@ -47,7 +55,7 @@ export class CallExecutor {
       retryOn: options.retryOn ?? retryAnything,
       hedge,
     };
-    const run = new CallRun(plan, services);
+    const run = new CallRun(plan, services, trace);
     run.start(node);
     return run.promise;
   }

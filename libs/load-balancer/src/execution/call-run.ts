@@ -46,6 +46,25 @@ export interface CallServices {
   readonly accounting: TryAccounting;
   readonly retryBudget: RetryBudget | undefined;
   readonly hedgeBudget: HedgeBudget;
+  /** Metrics and traces of calls; none in bare executors. */
+  readonly telemetry?: CallTelemetry;
+}
+
+/** What calls report beyond the per-try accounting (the balancer's OpenTelemetry instruments). */
+export interface CallTelemetry {
+  /** A retry was started. */
+  retried(): void;
+  /** The trace of a new call, or undefined when no tracer provider is registered (then no span work at all). */
+  traceCall(): CallTrace | undefined;
+}
+
+/** The spans of one call: the call's own and one per try. */
+export interface CallTrace {
+  /** Runs `start` (which calls `fn`) with the try's span as the active context. `tryKey` identifies the try. */
+  runTry(tryKey: object, node: UpstreamNode, context: TryContext, start: () => void): void;
+  tryEnded(tryKey: object, outcome: TryOutcome, error: unknown): void;
+  /** The call settled: with `error` when `failed`. */
+  ended(failed: boolean, error: unknown): void;
 }
 
 /**
@@ -73,6 +92,7 @@ export class CallRun<T> {
   constructor(
     private readonly plan: CallPlan<T>,
     private readonly services: CallServices,
+    private readonly trace: CallTrace | undefined,
   ) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;
@@ -110,7 +130,9 @@ export class CallRun<T> {
     const t = new RunningTry<T>(node, clock, this.services.accounting, this.onTrySettled);
     this.running.push(t);
     (this.tried ??= new Set()).add(node);
-    t.run(this.plan.fn, tryTimeout, context);
+    const fn = this.plan.fn;
+    if (this.trace === undefined) t.run(fn, tryTimeout, context);
+    else this.trace.runTry(t, node, context, () => t.run(fn, tryTimeout, context));
     if (!t.settled) this.scheduleHedge(t);
   }
 
@@ -141,13 +163,14 @@ export class CallRun<T> {
   }
 
   private settledTry(t: RunningTry<T>, outcome: TryOutcome, value: T | undefined, error: unknown): void {
+    this.trace?.tryEnded(t, outcome, error);
     const index = this.running.indexOf(t);
     if (index >= 0) this.running.splice(index, 1);
     if (this.done) return;
     if (outcome === 'success') {
       this.close();
       this.stopLosers(t.elapsedMs);
-      this.resolve(value as T);
+      this.settle(true, value, undefined);
       return;
     }
     // Another try of this round may still answer.
@@ -171,6 +194,7 @@ export class CallRun<T> {
       services.selector.release(next);
       return this.finish(undefined, error, false);
     }
+    services.telemetry?.retried();
     this.launch(next, false);
   }
 
@@ -188,7 +212,7 @@ export class CallRun<T> {
   private cancel(reason: unknown): void {
     if (!this.close()) return;
     for (const t of this.running.splice(0)) t.stop('cancelled', reason);
-    this.reject(reason);
+    this.settle(false, undefined, reason);
   }
 
   private expire(): void {
@@ -197,11 +221,16 @@ export class CallRun<T> {
     const error = new DeadlineExceededError(this.plan.balancer, this.plan.deadlineMs!, this.attempts);
     // A try cut by the deadline did not answer in the time the caller had: a failure, as a try timeout is.
     for (const t of this.running.splice(0)) t.stop('failure', error);
-    this.reject(error);
+    this.settle(false, undefined, error);
   }
 
   private finish(value: T | undefined, error: unknown, ok: boolean): void {
     if (!this.close()) return;
+    this.settle(ok, value, error);
+  }
+
+  private settle(ok: boolean, value: T | undefined, error: unknown): void {
+    this.trace?.ended(!ok, error);
     if (ok) this.resolve(value as T);
     else this.reject(error);
   }

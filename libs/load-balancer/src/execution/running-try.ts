@@ -24,7 +24,8 @@ export type BalancedCall<T> = (node: UpstreamNode, signal: AbortSignal, context:
 /** Where a try's in-flight count and outcome go (the balancer wires the strategy, health model and membership). */
 export interface TryAccounting {
   started(node: UpstreamNode): void;
-  finished(node: UpstreamNode, outcome: TryOutcome, latencyMs: number): void;
+  /** `error` is what ended a try that did not succeed (a `TryTimeoutError` at its timeout). */
+  finished(node: UpstreamNode, outcome: TryOutcome, latencyMs: number, error: unknown): void;
 }
 
 export type TrySettled<T> = (attempt: RunningTry<T>, outcome: TryOutcome, value: T | undefined, error: unknown) => void;
@@ -88,7 +89,7 @@ export class RunningTry<T> {
     if (this.done) return;
     this.done = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.accounting.finished(this.node, outcome, this.clock.now() - this.startedAt);
+    this.accounting.finished(this.node, outcome, this.clock.now() - this.startedAt, error);
     this.onSettled(this, outcome, value, error);
   }
 }

@@ -1,4 +1,5 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
+import { context as otelContext, propagation, trace, type Span } from '@opentelemetry/api';
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ResponseTooLargeError } from '../errors/response-too-large.error.js';
@@ -117,11 +118,15 @@ export class LoadBalancedHttpClient implements OnApplicationShutdown {
     try {
       return await this.balancer.execute(
         async (node, signal, context) => {
-          const sent =
+          let sent =
             context.remainingMs === undefined || this.deadlineHeader === undefined
               ? headers
               : { ...headers, [this.deadlineHeader]: String(Math.max(1, Math.floor(context.remainingMs))) };
+          // The try's span, present only when a tracer provider is registered (the balancer starts none otherwise).
+          const span = trace.getActiveSpan();
+          if (span !== undefined) sent = traced(span, node, method, sent);
           const response = await this.pool(node).request({ path: fullPath, method, headers: sent, body, signal });
+          span?.setAttribute('http.response.status_code', response.statusCode);
           if (this.loadReportHeader !== undefined) this.readLoadReport(node, response.headers[this.loadReportHeader]);
           if (response.statusCode < 500) return accept(response, node, method, fullPath);
           const bytes = await readBoundedBody(response.body, response.headers, limit);
@@ -201,6 +206,19 @@ function lowerCaseNames(headers: Record<string, string> | undefined): Record<str
   const lower = Object.create(null) as Record<string, string>;
   if (headers !== undefined) for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
   return lower;
+}
+
+/** Adds the HTTP attributes to the try's span and the trace context (W3C `traceparent`…) to a copy of the headers. */
+function traced(
+  span: Span,
+  node: UpstreamNode,
+  method: string,
+  headers: Record<string, string>,
+): Record<string, string> {
+  span.setAttributes({ 'http.request.method': method, 'server.address': node.host, 'server.port': node.port });
+  const carrier = { ...headers };
+  propagation.inject(otelContext.active(), carrier);
+  return carrier;
 }
 
 function isConnectError(error: unknown): boolean {
