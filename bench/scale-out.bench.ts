@@ -1,5 +1,7 @@
 // Scale-out of the BullMQ driver: throughput with 1 and 2 worker PROCESSES on one Redis, and with N queues
-// (N = 1, 2, 3, one worker process each) on a local 3-master Redis Cluster. Run: `npm run bench -- scale-out`.
+// (N = 1, 2, 3, one worker process each) on a local 3-master Redis Cluster; I/O-bound handlers (20 ms each,
+// concurrency 8 per worker) on 1, 2 and 4 worker processes; and a schedule registered by 3 replicas, counting
+// runs per occurrence. Run: `npm run bench -- scale-out`.
 //
 // Each round: the parent (a `workers: false` instance per queue) fills paused queues with no-op tasks, the worker
 // processes boot and report ready, then the clock runs from resuming the queues until every task has completed.
@@ -14,6 +16,7 @@ import type { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { RedisCluster } from '../test/harness/redis-cluster.js';
 import { RedisServer } from '../test/harness/redis-server.js';
+import { Redis } from 'ioredis';
 import { median, writeResults } from './support/results.js';
 
 /** Tasks per round, split evenly over the queues (divisible by 1, 2 and 3). */
@@ -22,10 +25,23 @@ const CONCURRENCY = 50;
 const ROUNDS = 3;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** I/O-bound runs: tasks per round, the handler's wait, and each worker's concurrency. */
+const IO_TASKS = 2_400;
+const IO_WAIT_MS = 20;
+const IO_CONCURRENCY = 8;
+const SCHEDULE_EVERY_MS = 500;
+const SCHEDULE_RUN_MS = 6_000;
+
 @Injectable()
 class NoopHandlers {
   @TaskHandler('noop')
   async noop(): Promise<void> {}
+
+  /** Stands for a handler waiting on I/O (an HTTP call, a query): no CPU while it waits. */
+  @TaskHandler('io')
+  async io(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, IO_WAIT_MS));
+  }
 }
 
 interface Producer {
@@ -63,8 +79,11 @@ function startWorker(
   connection: TaskQueueConnection,
   queueName: string,
   prefix: string | undefined,
+  io = false,
 ): Promise<ChildProcess> {
-  const child = fork(`${root}bench/support/scale-out-worker.ts`, [], {
+  // The I/O worker is this file in worker mode (see ioWorker): the handler lives here.
+  const entry = io ? fileURLToPath(import.meta.url) : `${root}bench/support/scale-out-worker.ts`;
+  const child = fork(entry, [], {
     cwd: root,
     execArgv: ['--import', '@swc-node/register/esm-register'],
     env: {
@@ -72,7 +91,8 @@ function startWorker(
       SCALE_CONNECTION: JSON.stringify(connection),
       SCALE_QUEUE: queueName,
       ...(prefix !== undefined ? { SCALE_PREFIX: prefix } : {}),
-      SCALE_CONCURRENCY: String(CONCURRENCY),
+      SCALE_CONCURRENCY: String(io ? IO_CONCURRENCY : CONCURRENCY),
+      ...(io ? { SCALE_IO_WORKER: '1' } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -114,25 +134,29 @@ async function round(
   names: string[],
   workersPerQueue: number,
   prefixOf: (q: string) => string | undefined,
+  task: { name: 'noop' | 'io'; total: number } = { name: 'noop', total: TOTAL_TASKS },
 ): Promise<number> {
   const queues = names.length;
   const producers = await Promise.all(names.map((n) => bootProducer(connection, n, prefixOf(n))));
   const workers: ChildProcess[] = [];
   try {
-    const perQueue = TOTAL_TASKS / queues;
+    const perQueue = task.total / queues;
     for (const p of producers) {
       await p.bull.pause();
       for (let i = 0; i < perQueue; i += 1000) {
-        await p.queue.enqueueMany(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', payload: { i: i + j } })));
+        const n = Math.min(1000, perQueue - i);
+        await p.queue.enqueueMany(Array.from({ length: n }, (_, j) => ({ name: task.name, payload: { i: i + j } })));
       }
     }
     for (const name of names) {
-      for (let w = 0; w < workersPerQueue; w++) workers.push(await startWorker(connection, name, prefixOf(name)));
+      for (let w = 0; w < workersPerQueue; w++) {
+        workers.push(await startWorker(connection, name, prefixOf(name), task.name === 'io'));
+      }
     }
     const start = performance.now();
     await Promise.all(producers.map((p) => p.bull.resume()));
     await drained(producers.map((p) => p.bull));
-    return (TOTAL_TASKS / (performance.now() - start)) * 1000;
+    return (task.total / (performance.now() - start)) * 1000;
   } finally {
     await Promise.all(workers.map(stopWorker));
     for (const p of producers) {
@@ -167,6 +191,67 @@ async function namesOnDistinctMasters(cluster: RedisCluster, label: string, coun
   }
 }
 
+/**
+ * Three replicas (own processes) of an app declaring `@ScheduledTask('tick', { everyMs })` on one Redis: each
+ * run counts itself in Redis by task id, so runs per occurrence must be exactly 1.
+ */
+async function scheduleReplicas(url: string): Promise<Record<string, number>> {
+  const prefix = `bench:schedule:${Date.now()}`;
+  const fixture = `${root}libs/task-queue/src/drivers/schedule-replica.fixture.ts`;
+  const replicas = ['a', 'b', 'c'].map((label) =>
+    fork(fixture, [], {
+      cwd: root,
+      execArgv: ['--import', '@swc-node/register/esm-register'],
+      env: { ...process.env, REDIS_URL: url, PREFIX: prefix, LABEL: label, EVERY_MS: String(SCHEDULE_EVERY_MS) },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
+  const redis = new Redis(url);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, SCHEDULE_RUN_MS));
+    const keys = await redis.keys(`${prefix}:runs:*`);
+    const runs = await Promise.all(keys.map(async (key) => Number(await redis.get(key))));
+    const total = runs.reduce((a, b) => a + b, 0);
+    console.log(`schedule every ${SCHEDULE_EVERY_MS} ms on 3 replicas for ${SCHEDULE_RUN_MS} ms: ${keys.length} occurrences, ${total} runs, most runs of one occurrence ${Math.max(0, ...runs)}`);
+    return {
+      scheduled_occurrences_replicas_3: keys.length,
+      scheduled_runs_per_occurrence_replicas_3: keys.length === 0 ? 0 : total / keys.length,
+      scheduled_max_runs_of_one_occurrence_replicas_3: Math.max(0, ...runs),
+    };
+  } finally {
+    for (const replica of replicas) {
+      const exited = new Promise((resolve) => replica.once('exit', resolve));
+      replica.kill('SIGTERM');
+      await exited;
+    }
+    await redis.quit();
+  }
+}
+
+/** Worker mode (SCALE_IO_WORKER): this file, forked by startWorker, runs the I/O handler. */
+async function ioWorker(): Promise<void> {
+  const connection = JSON.parse(process.env.SCALE_CONNECTION as string) as TaskQueueConnection;
+  @Module({
+    imports: [
+      TaskQueueModule.forRoot({
+        queueName: process.env.SCALE_QUEUE,
+        driver: 'bullmq',
+        connection,
+        prefix: process.env.SCALE_PREFIX,
+        concurrency: Number(process.env.SCALE_CONCURRENCY),
+        warnWithoutShutdownHooks: false,
+      }),
+    ],
+    providers: [NoopHandlers],
+  })
+  class IoWorkerModule {}
+  const app = await NestFactory.createApplicationContext(IoWorkerModule, { logger: ['error'] });
+  process.on('message', (message) => {
+    if (message === 'stop') void app.close().then(() => process.exit(0));
+  });
+  process.send?.('ready');
+}
+
 async function main() {
   const metrics: Record<string, number> = {
     cpu_cores: availableParallelism(),
@@ -177,6 +262,22 @@ async function main() {
   const server = await RedisServer.start();
   try {
     const url = { url: server.url };
+    // I/O-bound: each worker can have only IO_CONCURRENCY tasks waiting at once, so more processes should help in
+    // proportion, unless the queue itself serialises them.
+    const byIoWorkers: Record<1 | 2 | 4, number[]> = { 1: [], 2: [], 4: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const w of r % 2 === 0 ? ([1, 2, 4] as const) : ([4, 2, 1] as const)) {
+        const perS = await round(url, [`io-r${r}-w${w}`], w, () => `bench:io:${r}:${w}`, { name: 'io', total: IO_TASKS });
+        byIoWorkers[w].push(perS);
+        console.log(`one Redis, I/O handlers (${IO_WAIT_MS} ms, concurrency ${IO_CONCURRENCY}), ${w} worker process(es), round ${r + 1}: ${perS.toFixed(0)} tasks/s`);
+      }
+    }
+    for (const w of [1, 2, 4] as const) metrics[`bullmq_io_jobs_per_s_workers_${w}`] = median(byIoWorkers[w]);
+    metrics.bullmq_io_workers_2_vs_1_ratio = metrics.bullmq_io_jobs_per_s_workers_2 / metrics.bullmq_io_jobs_per_s_workers_1;
+    metrics.bullmq_io_workers_4_vs_1_ratio = metrics.bullmq_io_jobs_per_s_workers_4 / metrics.bullmq_io_jobs_per_s_workers_1;
+    metrics.bullmq_io_ideal_jobs_per_s_per_worker = (IO_CONCURRENCY * 1000) / IO_WAIT_MS;
+    Object.assign(metrics, await scheduleReplicas(server.url));
+
     const byWorkers: Record<1 | 2, number[]> = { 1: [], 2: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const w of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
@@ -218,4 +319,5 @@ async function main() {
   writeResults('scale-out', metrics);
 }
 
-await main();
+if (process.env.SCALE_IO_WORKER) await ioWorker();
+else await main();

@@ -1,9 +1,16 @@
 // Task queue: memory driver vs fastq vs p-queue (100k no-op tasks), BullMQ driver vs raw BullMQ (20k no-op jobs,
-// same concurrency, same Redis), and enqueue latency. Run: `npm run bench -- task-queue`.
+// same concurrency, same Redis), enqueue latency, and a batch handler vs single runs for an I/O-bound handler.
+// Run: `npm run bench -- task-queue`.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TaskHandler, TaskQueue, TaskQueueModule, type TaskQueueModuleOptions } from '@nest-scale/task-queue';
+import {
+  type BatchTask,
+  TaskHandler,
+  TaskQueue,
+  TaskQueueModule,
+  type TaskQueueModuleOptions,
+} from '@nest-scale/task-queue';
 import { Queue, Worker } from 'bullmq';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
@@ -19,10 +26,49 @@ const ROUNDS = 5;
 const BULL_ROUNDS = 7;
 const LATENCY_SAMPLES = 2_000;
 
+/** The batch comparison: 100 tasks, a downstream that serves 10 calls at once and takes 10 ms per call. */
+const BATCH_TASKS = 100;
+const DOWNSTREAM_PARALLELISM = 10;
+const DOWNSTREAM_CALL_MS = 10;
+
+/** A downstream (a bulk API, a database) whose cost is per call, whatever the call carries. */
+class Downstream {
+  private free = DOWNSTREAM_PARALLELISM;
+  private readonly waiting: (() => void)[] = [];
+
+  async call(): Promise<void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise((resolve) => setTimeout(resolve, DOWNSTREAM_CALL_MS));
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+const downstream = new Downstream();
+
 @Injectable()
 class NoopHandlers {
   @TaskHandler('noop')
   async noop(): Promise<void> {}
+
+  @TaskHandler('io-single')
+  async single(): Promise<void> {
+    await downstream.call();
+  }
+
+  @TaskHandler('io-batch', { batch: { maxSize: BATCH_TASKS, maxWaitMs: 20 } })
+  async batch(tasks: BatchTask[]): Promise<void> {
+    if (tasks.length > 0) await downstream.call();
+  }
+}
+
+/** Milliseconds to run BATCH_TASKS tasks of `name` on the memory driver, from enqueue to idle. */
+async function ioRound(queue: TaskQueue, name: 'io-single' | 'io-batch'): Promise<number> {
+  const start = performance.now();
+  await queue.enqueueMany(Array.from({ length: BATCH_TASKS }, (_, i) => ({ name, payload: { i } })));
+  await queue.waitUntilIdle();
+  return performance.now() - start;
 }
 
 async function bootQueue(options: TaskQueueModuleOptions) {
@@ -186,6 +232,26 @@ async function main() {
   metrics.memory_enqueue_p50_us = percentile(memLat, 50) / 1e3;
   metrics.memory_enqueue_p99_us = percentile(memLat, 99) / 1e3;
   await memory.app.close();
+
+  // 1b. Batch vs single, memory driver (concurrency 100, so the single runs are limited only by the downstream).
+  const io = await bootQueue({ driver: 'memory', concurrency: BATCH_TASKS, attempts: 1 });
+  await ioRound(io.queue, 'io-single');
+  await ioRound(io.queue, 'io-batch');
+  const singleMs: number[] = [];
+  const batchMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const name of r % 2 === 0 ? (['io-single', 'io-batch'] as const) : (['io-batch', 'io-single'] as const)) {
+      (name === 'io-single' ? singleMs : batchMs).push(await ioRound(io.queue, name));
+    }
+  }
+  metrics.io_single_100_tasks_ms = median(singleMs);
+  metrics.io_batch_100_tasks_ms = median(batchMs);
+  metrics.batch_vs_single_speedup = metrics.io_single_100_tasks_ms / metrics.io_batch_100_tasks_ms;
+  console.log(
+    `100 I/O tasks (downstream: ${DOWNSTREAM_PARALLELISM} calls at once, ${DOWNSTREAM_CALL_MS} ms each): ` +
+      `single ${metrics.io_single_100_tasks_ms.toFixed(1)} ms, batch ${metrics.io_batch_100_tasks_ms.toFixed(1)} ms`,
+  );
+  await io.app.close();
 
   // 2. BullMQ on a Redis of our own (or REDIS_URL): driver vs raw, 20k no-op jobs, same concurrency.
   const server = process.env.REDIS_URL ? undefined : await RedisServer.start();
