@@ -184,6 +184,31 @@ describe('fail-safe (issue 13 item 6)', () => {
     expect(calls).toBe(1);
   });
 
+  it('soft timeout under a lease: the holder keeps the lease until its late load has written; others wait for it', async () => {
+    const namespace = uniquePrefix('fs-lease');
+    const options = { namespace, ttl: TTL, failSafeMaxMs: FAIL_SAFE, softTimeoutMs: 50, l2: { url: redisUrl() } };
+    const holder = await start(options);
+    const other = await start({ ...options, l1: false, failSafeMaxMs: 0 });
+    await holder.wrap('k', async () => 'v1', { lease: true });
+    await sleep(TTL + 50);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const slow = async () => {
+      calls++;
+      await gate;
+      return 'v2';
+    };
+    expect(await holder.wrapWithOutcome('k', slow, { lease: true })).toEqual({ value: 'v1', outcome: 'stale' });
+    // The other instance has no last known value: it waits for the lease holder instead of loading itself.
+    const waiting = other.wrap('k', slow, { lease: true });
+    await sleep(100);
+    expect(calls).toBe(1);
+    release();
+    expect(await waiting).toBe('v2');
+    expect(calls).toBe(1);
+  });
+
   it('without a last known value the soft timeout does not cut the load; failSafeMaxMs 0 per call turns it off', async () => {
     const cache = await start({
       namespace: uniquePrefix('fs-none'),

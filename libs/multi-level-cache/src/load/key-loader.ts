@@ -168,6 +168,7 @@ export class KeyLoader {
       const got = await l2.tryLease(key, token, ttlMs, budget);
       if (got === undefined) return this.load(key, loader, call, versions, mode);
       if (got) {
+        let loading: Promise<unknown> | undefined;
         try {
           // Another instance may have filled the key between our read and the lease.
           const entry = await l2.read(key, budget, call.limits);
@@ -176,14 +177,17 @@ export class KeyLoader {
             return entry.value;
           }
           // Waiters read Redis when woken: the write is part of the lease.
-          return await this.load(key, loader, call, versions, {
+          loading = this.loadAndStore(key, loader, call, versions, {
             ...mode,
             awaitL2: true,
             expect: entry?.raw ?? null,
           });
+          return await (mode.fallback ? this.guard(key, loading, mode.fallback, call, mode.flight) : loading);
         } finally {
-          // Not part of the call's latency: the lease expires by itself if this fails.
-          this.ctx.background.track(this.endLease(key, token));
+          // Held until the load has written, a late one (past the soft timeout) included. Not part of the call's
+          // latency: the lease expires by itself if this fails.
+          const release = () => this.endLease(key, token);
+          this.ctx.background.track(loading ? loading.then(release, release) : release());
         }
       }
       const left = deadline - performance.now();
