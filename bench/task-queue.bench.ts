@@ -51,7 +51,11 @@ const downstream = new Downstream();
 class NoopHandlers {
   @TaskHandler('noop')
   async noop(): Promise<void> {}
+}
 
+/** Only on the batch comparison's queue (its concurrency must cover the batch size). */
+@Injectable()
+class IoHandlers {
   @TaskHandler('io-single')
   async single(): Promise<void> {
     await downstream.call();
@@ -71,10 +75,10 @@ async function ioRound(queue: TaskQueue, name: 'io-single' | 'io-batch'): Promis
   return performance.now() - start;
 }
 
-async function bootQueue(options: TaskQueueModuleOptions) {
+async function bootQueue(options: TaskQueueModuleOptions, handlers: (typeof NoopHandlers | typeof IoHandlers)[] = [NoopHandlers]) {
   @Module({
     imports: [TaskQueueModule.forRoot({ warnWithoutShutdownHooks: false, ...options })],
-    providers: [NoopHandlers],
+    providers: handlers,
   })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
@@ -234,7 +238,7 @@ async function main() {
   await memory.app.close();
 
   // 1b. Batch vs single, memory driver (concurrency 100, so the single runs are limited only by the downstream).
-  const io = await bootQueue({ driver: 'memory', concurrency: BATCH_TASKS, attempts: 1 });
+  const io = await bootQueue({ driver: 'memory', concurrency: BATCH_TASKS, attempts: 1 }, [IoHandlers]);
   await ioRound(io.queue, 'io-single');
   await ioRound(io.queue, 'io-batch');
   const singleMs: number[] = [];
