@@ -29,10 +29,18 @@ export class TaskEvents {
   private lastFailureLog = -Infinity;
   private unlogged = 0;
   private readonly onRejected = (error: unknown) => this.listenerFailed(error);
+  private readonly hooks: ((event: TaskEventName) => void)[] = [];
 
   constructor(private readonly queue: string) {}
 
+  /** Calls `hook` for each event that has listeners, now and whenever another event gets its first one. */
+  whenListened(hook: (event: TaskEventName) => void): void {
+    this.hooks.push(hook);
+    for (const event of Object.keys(this.listeners) as TaskEventName[]) hook(event);
+  }
+
   on(event: TaskEventName, listener: TaskEventListener): () => void {
+    if (this.listeners[event] === undefined) for (const hook of this.hooks) hook(event);
     // Copy on write: an emit in progress keeps iterating the list it started with, whoever subscribes or leaves.
     this.listeners[event] = [...(this.listeners[event] ?? []), listener];
     return () => {

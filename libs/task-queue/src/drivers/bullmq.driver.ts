@@ -4,6 +4,7 @@ import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
 import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
+import type { TaskEventName } from '../interfaces/task-event.interface.js';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
@@ -30,6 +31,16 @@ const CLOSE_GRACE_MS = 500;
  * answer; a dead Redis never does, and the pending timer holds the process that long after shutdown.
  */
 const SOCKET_CLOSE = { disconnectTimeout: CLOSE_GRACE_MS };
+/** The BullMQ worker event each task event comes from (`enqueued` and `progress` are emitted by this module). */
+const WORKER_EVENT_OF: Partial<Record<TaskEventName, 'active' | 'completed' | 'failed' | 'stalled'>> = {
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+  retrying: 'failed',
+  dead: 'failed',
+  stalled: 'stalled',
+};
+
 /** The module always connects through ioredis (a Redis or a Cluster client), which has eval. */
 type IoRedisEval = { eval(...args: (string | number)[]): Promise<unknown> };
 
@@ -162,10 +173,25 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
    * `job.delay`. An attempt handed back at shutdown is neither (BullMQ emits nothing for it).
    */
   private emitWorkerEvents(worker: TaskQueueWorker): void {
+    // Each BullMQ listener is attached only once somebody listens to one of its events: with no listener, a job
+    // costs no extra call (the dispatch path stays as it was).
+    const attached = new Set<string>();
+    this.events.whenListened((event) => {
+      const source = WORKER_EVENT_OF[event];
+      if (source === undefined || attached.has(source)) return;
+      attached.add(source);
+      this.attachWorkerEvent(worker, source);
+    });
+  }
+
+  private attachWorkerEvent(worker: TaskQueueWorker, source: 'active' | 'completed' | 'failed' | 'stalled'): void {
     const events = this.events;
-    worker.on('active', (job) => events.emit('active', job.id as string, job.name, job.attemptsMade + 1));
-    worker.on('completed', (job, result) => events.emit('completed', job.id as string, job.name, job.attemptsMade, result));
-    worker.on('failed', (job, error) => {
+    if (source === 'active') {
+      worker.on('active', (job) => events.emit('active', job.id as string, job.name, job.attemptsMade + 1));
+    } else if (source === 'completed') {
+      worker.on('completed', (job, result) => events.emit('completed', job.id as string, job.name, job.attemptsMade, result));
+    } else if (source === 'failed') {
+      worker.on('failed', (job, error) => {
       if (job === undefined) return;
       const id = job.id as string;
       // Listeners hear what the handler threw, not the UnrecoverableError it became for BullMQ.
@@ -173,16 +199,17 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       events.emit('failed', id, job.name, job.attemptsMade, error);
       if (job.finishedOn !== undefined) events.emit('dead', id, job.name, job.attemptsMade, error);
       else events.emit('retrying', id, job.name, job.attemptsMade, error, job.delay);
-    });
-    worker.on('stalled', (id) => {
-      if (!events.has('stalled')) return;
-      void this.queue.backend.client
-        .then((client) => client.hget(this.queue.toKey(id), 'name'))
-        .then(
-          (name) => events.emit('stalled', id, name ?? '', undefined),
-          () => events.emit('stalled', id, '', undefined),
-        );
-    });
+      });
+    } else {
+      worker.on('stalled', (id) => {
+        void this.queue.backend.client
+          .then((client) => client.hget(this.queue.toKey(id), 'name'))
+          .then(
+            (name) => events.emit('stalled', id, name ?? '', undefined),
+            () => events.emit('stalled', id, '', undefined),
+          );
+      });
+    }
   }
 
   /**
