@@ -1,7 +1,16 @@
 // `npm run bench -- load-balancer`: cost per pick of every strategy (n = 10, 100, 1000) beside undici's BalancedPool,
-// then a seeded discrete-event replay of the Linkerd slow-node experiment per strategy, with an SVG plot.
+// then a seeded discrete-event replay of the Linkerd slow-node experiment per strategy, with an SVG plot, then the
+// cost of the OpenTelemetry instrumentation with the SDK registered.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { metrics as otelMetrics, trace as otelTrace } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { BalancedPool } from 'undici';
 import {
   DeadlineExceededError,
@@ -249,6 +258,38 @@ async function deadlineOverrun(): Promise<{ maxMs: number; expiredPct: number }>
 const overrun = await deadlineOverrun();
 metrics.deadline_overrun_ms_max = overrun.maxMs;
 metrics.deadline_expired_pct = overrun.expiredPct;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cost of the OpenTelemetry instrumentation, last because it registers the SDK globally. The same pick and execute
+// are measured without an SDK (the API's no-ops), then on a balancer created after the SDK's MeterProvider was
+// registered (a reader exporting every 60 s, so collection stays off the measured loop), then with a tracer provider
+// too (spans are created and sampled, no processor exports them).
+// ---------------------------------------------------------------------------------------------------------------
+const answer = () => 1;
+async function otelCost(): Promise<void> {
+  // `suffix` names the SDK setup: '' (none), '_otel_sdk' or '_otel_sdk_traced'.
+  const measure = async (suffix: string) => {
+    const lb = pickBalancer('p2c-ewma', 100);
+    metrics[`pick_ns_p2c_ewma_n100${suffix || '_no_sdk'}`] = await medianNs(() => lb.pick());
+    metrics[`execute_ns_p2c_ewma_n100${suffix}`] = await medianNs(() => lb.execute(answer), { samples: 11 });
+    lb.close();
+  };
+  await measure('');
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
+  });
+  otelMetrics.setGlobalMeterProvider(meterProvider);
+  await measure('_otel_sdk');
+  otelTrace.setGlobalTracerProvider(new BasicTracerProvider());
+  await measure('_otel_sdk_traced');
+  await meterProvider.shutdown();
+}
+await otelCost();
 
 writeResults('load-balancer', metrics);
 writePlot(pure);
