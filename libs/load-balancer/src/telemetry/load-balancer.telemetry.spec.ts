@@ -20,9 +20,12 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LoadBalancedHttpClient } from '../http/load-balanced-http-client.js';
+import { LoadBalancerModule } from '../load-balancer.module.js';
 import { LoadBalancer } from '../load-balancer.service.js';
+import { getLoadBalancedHttpClientToken } from '../load-balancer.tokens.js';
 import { seededRandom } from '../random/random-source.js';
 import { LOAD_BALANCER_PROMETHEUS_VIEWS } from './prometheus-views.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './telemetry-names.js';
@@ -317,6 +320,29 @@ describe('load balancer metrics with the OpenTelemetry SDK registered', () => {
         .filter((l) => !l.startsWith('otel_') && l !== 'le');
       expect({ name, labels: present.toSorted() }).toEqual({ name, labels: labels.toSorted() });
     }
+  });
+});
+
+describe('a Nest app that imports LoadBalancerModule and registers the SDK first', () => {
+  it('gets the instruments of its registered balancer under their Prometheus names', async () => {
+    const reader = registerMeterProvider(true);
+    const [ok] = await start('ok');
+    const app = await Test.createTestingModule({
+      imports: [
+        LoadBalancerModule.register({ name: 'orders', nodes: [{ id: 'orders-1', host: '127.0.0.1', port: ok.port }] }),
+      ],
+    }).compile();
+    await app.init();
+    const http = app.get<LoadBalancedHttpClient>(getLoadBalancedHttpClientToken('orders'));
+    expect((await http.get('/')).status).toBe(200);
+    const text = new PrometheusSerializer().serialize(await collect(reader));
+    expect(text).toMatch(
+      /^nest_scale_lb_request_duration_seconds_count\{[^}]*balancer="orders",node="orders-1",outcome="success"[^}]*\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^nest_scale_lb_node_state\{[^}]*balancer="orders",node="orders-1",state="healthy"[^}]*\} 1$/m,
+    );
+    await app.close();
   });
 });
 
