@@ -159,7 +159,7 @@ export class TaskQueue
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.workers) await this.driver.start(this.handlerMap());
-    await this.registerSchedules();
+    this.registerSchedules();
     if (this.options.warnWithoutShutdownHooks) {
       // enableShutdownHooks() is often called right after init/listen, so look a moment later.
       this.hooksCheck = setTimeout(() => {
@@ -180,21 +180,21 @@ export class TaskQueue
 
   /**
    * Every instance registers the queue's schedules (the driver makes that idempotent). Without workers the memory
-   * driver has nobody to run them, so it keeps none. Redis failing here is logged, not fatal: the other replicas,
-   * or the next boot, register the same schedules.
+   * driver has nobody to run them, so it keeps none. Redis failing here is logged, not fatal, and the boot does not
+   * wait for it: the other replicas, or the next boot, register the same schedules.
    */
-  private async registerSchedules(): Promise<void> {
+  private registerSchedules(): void {
     if (this.driver.kind === 'memory' && !this.options.workers) return;
+    // A schedule's payload is checked here, so a bad one fails the boot.
     const entries = [...this.explorer.schedulesOf(this.options.queueName)].map(([name, schedule]) => ({
       name,
       schedule,
       task: this.prepare(name, schedule.payload, undefined),
     }));
-    try {
-      await this.driver.schedule(entries);
-    } catch (error) {
-      this.logger.error(SCHEDULES_NOT_REGISTERED(this.options.queueName, error));
-    }
+    // Not awaited: a boot never waits for Redis (the BullMQ driver bounds the registration by enqueueTimeoutMs).
+    this.driver
+      .schedule(entries)
+      .catch((error: unknown) => this.logger.error(SCHEDULES_NOT_REGISTERED(this.options.queueName, error)));
   }
 
   private enqueued(refs: TaskRef[]): TaskRef[] {

@@ -219,6 +219,10 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
    * removed; others on the queue are left alone.
    */
   async schedule(schedules: readonly ScheduledNewTask[]): Promise<void> {
+    await withTimeout(this.syncSchedulers(schedules), this.options.enqueueTimeoutMs);
+  }
+
+  private async syncSchedulers(schedules: readonly ScheduledNewTask[]): Promise<void> {
     const wanted = new Set<string>();
     for (const { name, schedule, task } of schedules) {
       const id = SCHEDULE_ID_PREFIX + name;
