@@ -373,9 +373,10 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       const client = (await this.queue.backend.client) as unknown as IoRedisEval;
       const priorities = (await client.eval(
         FAIR_PRIORITY_SCRIPT,
-        2,
+        3,
         this.queue.toKey('prioritized'),
         this.queue.toKey('groups'),
+        this.queue.toKey('groups:highest'),
         ...grouped.map((i) => tasks[i].group as string),
       )) as number[];
       grouped.forEach((i, k) => (jobs[i].opts = { ...jobs[i].opts, priority: priorities[k] }));

@@ -101,6 +101,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private readonly rateWindows = new Map<string, RateWindow>();
   /** Each group's last fair-sharing priority (see fairPriority). */
   private readonly groups = new Map<string, number>();
+  private highestGroupPriority = 0;
   private handlers: ReadonlyMap<string, RegisteredTaskHandler> = new Map();
   private seq = 0;
   private active = 0;
@@ -388,8 +389,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   private groupPriority(group: string): number {
-    const priority = fairPriority(this.groups.get(group), this.prioritized?.peek()?.priority ?? 1);
+    const lowest = this.prioritized?.peek()?.priority;
+    const priority = fairPriority(this.groups.get(group), lowest, this.highestGroupPriority);
     this.groups.set(group, priority);
+    this.highestGroupPriority = Math.max(this.highestGroupPriority, priority);
     return priority;
   }
 
