@@ -40,6 +40,33 @@ describe('outlier ejection', () => {
     expect(new Set(Array.from({ length: 30 }, () => lb.pick().id))).toEqual(new Set(['n0', 'n2', 'n3']));
   });
 
+  it('a listener that throws is logged, and the ejection, the probe and the recovery still happen', () => {
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const { lb, clock, state, fail } = setup({ slowStart: false });
+      for (const event of ['ejected', 'probing', 'recovered'] as const) {
+        lb.on(event, () => {
+          throw new Error(`listener bug on ${event}`);
+        });
+      }
+      expect(() => fail('n1', 5)).not.toThrow();
+      expect(state('n1').state).toBe('ejected');
+      clock.advance(6_000);
+      expect(state('n1').state).toBe('probing');
+      expect(Array.from({ length: 8 }, () => lb.pick().id)).toContain('n1'); // takes the half-open slot
+      expect(lb.report('n1', { latencyMs: 10, error: false })).toBe(true);
+      expect(state('n1').state).toBe('healthy');
+      const messages = logged.mock.calls.map((call) => String(call[0]));
+      for (const event of ['ejected', 'probing', 'recovered']) {
+        expect(messages).toContainEqual(
+          expect.stringContaining(`A "${event}" listener threw: Error: listener bug on ${event}`),
+        );
+      }
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('resets the consecutive count on success', () => {
     const { lb, state, fail } = setup({ outlierDetection: { errorRateThreshold: 1 } });
     for (let i = 0; i < 4; i++) {

@@ -323,6 +323,18 @@ describe('load balancer metrics with the OpenTelemetry SDK registered', () => {
   });
 });
 
+describe('the JS Prometheus exporter without LOAD_BALANCER_PROMETHEUS_VIEWS', () => {
+  it('names the histogram without the unit suffix, which is why the lib exports the Views', async () => {
+    const reader = registerMeterProvider(false);
+    const [ok] = await start('ok');
+    const { http } = balancedClient([{ id: 'ok', server: ok }]);
+    await http.get('/');
+    const text = new PrometheusSerializer().serialize(await collect(reader));
+    expect(text).toContain('# TYPE nest_scale_lb_request_duration histogram');
+    expect(text).not.toContain('nest_scale_lb_request_duration_seconds');
+  });
+});
+
 describe('a Nest app that imports LoadBalancerModule and registers the SDK first', () => {
   it('gets the instruments of its registered balancer under their Prometheus names', async () => {
     const reader = registerMeterProvider(true);
