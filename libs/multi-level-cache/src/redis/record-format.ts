@@ -1,5 +1,6 @@
 import { decodeValue } from '../codec/value-codec.js';
 import { MAX_TIMER_MS, MAX_TTL_MS } from '../multi-level-cache.options.js';
+import { parseKeyvJson, shiftColonStrings } from './keyv-record.js';
 
 /**
  * Versions of a list of tags, each `<epoch>:<count>`. The epoch belongs to the namespace and lives in the same slot as
@@ -43,11 +44,15 @@ export interface EncodedRecord {
   pxMs: number;
 }
 
+/** Records written by this cache start so; with `"k":1` first, their strings starting with ":" are escaped. */
+const OWN_RECORD = '{"mlc":';
+const ESCAPED_RECORD = '{"mlc":{"k":1,';
+
 /**
- * The record Keyv writes and reads (`{"expires":…,"value":…}`) around our envelope: `v` the codec text, `f` fresh
- * until, `s` stale (grace) until, `x` kept (fail-safe) until, `a` written at, `t`/`n` tags and their versions. Keyv's
- * `expires` is `staleUntil`, so Keyv and cache-manager see the entry expire with its TTL; Redis keeps it to `x`.
- * @internal
+ * A Keyv record (`expires`, `value`: the codec text, Keyv's escape of strings starting with ":"), so cache-manager
+ * reads the value itself; our envelope rides along under "mlc", which Keyv ignores: `f` fresh until, `s` stale
+ * (grace) until, `x` kept (fail-safe) until, `a` written at, `t`/`n` tags and their versions. Keyv's `expires` is
+ * `staleUntil`, so Keyv and cache-manager see the entry expire with its TTL; Redis keeps it to `x`. @internal
  */
 export function encodeRecord(
   valueText: string,
@@ -58,7 +63,7 @@ export function encodeRecord(
   versions: TagVersions | undefined,
   now: number,
 ): EncodedRecord {
-  let envelope = `{"v":${valueText},"f":${freshUntil}`;
+  let envelope = `{"f":${freshUntil}`;
   if (staleUntil > freshUntil) envelope += `,"s":${staleUntil}`;
   if (keepUntil > staleUntil) envelope += `,"x":${keepUntil}`;
   envelope += `,"a":${now}`;
@@ -66,12 +71,17 @@ export function encodeRecord(
   envelope += '}';
   const expiresIn = Math.max(1, Math.ceil(staleUntil - now));
   const pxMs = Math.max(expiresIn, Math.ceil(keepUntil - now));
-  return { text: `{"expires":${now + expiresIn},"value":${envelope}}`, pxMs };
+  const plain = `${OWN_RECORD}${envelope},"expires":${now + expiresIn},"value":${valueText}}`;
+  const escaped = shiftColonStrings(plain, true);
+  return { text: escaped === undefined ? plain : ESCAPED_RECORD + escaped.slice(OWN_RECORD.length + 1), pxMs };
 }
 
-/** A delete's record: a miss for every reader, and a write condition no earlier load can match. @internal */
+/**
+ * A delete's record: a miss for every reader (no "value": cache-manager reads a miss too), and a write condition no
+ * earlier load can match. @internal
+ */
 export function tombstoneRecord(now: number, tombstoneMs: number): string {
-  return `{"expires":${now + tombstoneMs},"value":{"d":1,"a":${now}}}`;
+  return `${OWN_RECORD}{"d":1,"a":${now}},"expires":${now + tombstoneMs}}`;
 }
 
 /**
@@ -84,17 +94,26 @@ export function decodeRecord(
   limits: ReaderLimits | undefined,
   now: number,
 ): StoredEntry | undefined | { problem: string } {
+  const own = text.startsWith(OWN_RECORD);
+  if (!own) {
+    const foreign = keyvRecord(text);
+    if (foreign) return foreignEntry(foreign, text, limits, now);
+  }
   let record: unknown;
   try {
-    record = decodeValue(text);
+    record = decodeValue(own && text.startsWith(ESCAPED_RECORD) ? (shiftColonStrings(text, false) ?? text) : text);
   } catch {
     return { problem: 'not a record of this cache’s codec' };
   }
-  const { expires, value: e } = (record ?? {}) as { expires?: unknown; value?: Record<string, unknown> };
+  // Ours: `{"mlc":<envelope>,"expires":…,"value":…}`; older versions: `{"expires":…,"value":<envelope with "v">}`.
+  const r = (record ?? {}) as { mlc?: Record<string, unknown>; expires?: unknown; value?: Record<string, unknown> };
+  const e = own ? r.mlc : r.value;
   if (e?.d === 1) return unusableEntry(text);
-  const problem = envelopeProblem(e, expires);
+  const hasValue = own ? 'value' in r : typeof e === 'object' && e !== null && 'v' in e;
+  const { expires } = r;
+  const problem = envelopeProblem(e, expires, hasValue);
   if (problem) return { problem };
-  const envelope = e as { v: unknown; f: number; s?: number; x?: number; a: number; t?: string[]; n?: string[] };
+  const envelope = e as { v?: unknown; f: number; s?: number; x?: number; a: number; t?: string[]; n?: string[] };
   // Keyv's rule: a record past its `expires` is a miss. Ours may stay longer (PX up to `x`) as a fail-safe value.
   const keepUntil = envelope.x ?? envelope.s ?? envelope.f;
   if (typeof expires === 'number' && expires < now && !(keepUntil > now)) return undefined;
@@ -107,7 +126,7 @@ export function decodeRecord(
     staleUntil = Math.min(staleUntil, freshUntil + limits.grace);
   }
   return {
-    value: envelope.v,
+    value: own ? r.value : envelope.v,
     freshUntil,
     staleUntil,
     keepUntil,
@@ -133,10 +152,10 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /** What is wrong with a record's envelope, or undefined when this cache could have written it. */
-function envelopeProblem(e: unknown, expires: unknown): string | undefined {
+function envelopeProblem(e: unknown, expires: unknown, hasValue: boolean): string | undefined {
   if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'no envelope object';
-  const { v, f, s, x, a, t, n } = e as Record<string, unknown>;
-  if (!('v' in e) && v === undefined) return 'no value';
+  const { f, s, x, a, t, n } = e as Record<string, unknown>;
+  if (!hasValue) return 'no value';
   if (expires !== undefined && expires !== null && !isFiniteNumber(expires)) return '`expires` is not a number';
   if (!isFiniteNumber(a)) return 'no write time `a` (written by another program or an older version)';
   if (!isFiniteNumber(f) || f < a || f - a > MAX_TTL_MS) return '`f` is not a freshness this cache gives';
@@ -148,4 +167,53 @@ function envelopeProblem(e: unknown, expires: unknown): string | undefined {
   if (t !== undefined && (!isStringArray(t) || !isStringArray(n) || n.length !== t.length))
     return '`t`/`n` are not matching lists of tags and versions';
   return undefined;
+}
+
+/** A record as Keyv writes it. */
+interface KeyvRecord {
+  value: unknown;
+  expires: number | null | undefined;
+}
+
+/**
+ * The record when Keyv wrote it (`{"value":…,"expires":…}` and nothing else, with Keyv's escapes), else undefined.
+ * An envelope of an older version of this cache inside is not Keyv's.
+ */
+function keyvRecord(text: string): KeyvRecord | undefined {
+  if (!text.startsWith('{"value":')) return undefined;
+  let record: unknown;
+  try {
+    record = parseKeyvJson(text);
+  } catch {
+    return undefined;
+  }
+  const { value, expires, ...rest } = record as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return undefined;
+  if (expires !== undefined && expires !== null && !isFiniteNumber(expires)) return undefined;
+  if (value !== null && typeof value === 'object' && isFiniteNumber((value as { a?: unknown }).a)) return undefined;
+  return { value, expires };
+}
+
+/**
+ * A record Keyv wrote (cache-manager with @keyv/redis on the same namespace): a hit until its `expires`, capped like
+ * ours by what the reader gives (its write time is unknown: counted from now). No tags, no grace, no fail-safe.
+ */
+function foreignEntry(
+  record: KeyvRecord,
+  raw: string,
+  limits: ReaderLimits | undefined,
+  now: number,
+): StoredEntry | undefined {
+  if (typeof record.expires === 'number' && record.expires < now) return undefined;
+  let freshUntil = typeof record.expires === 'number' ? record.expires : now + MAX_TTL_MS;
+  if (limits) freshUntil = Math.min(freshUntil, now + limits.ttl);
+  return {
+    value: record.value,
+    freshUntil,
+    staleUntil: freshUntil,
+    keepUntil: freshUntil,
+    writtenAt: now,
+    raw,
+    usable: true,
+  };
 }

@@ -31,8 +31,8 @@ export type { Announcement, WriteCondition, WriteOptions } from '../l2/l2-tier.j
 
 /**
  * The cache's records in Redis or a Redis Cluster (over a `RedisLink`). Entries are Keyv records
- * (`<namespace>::<key>` → `{"expires":…,"value":…}`, see `encodeRecord`), so Keyv and cache-manager can read them; the
- * value is encoded with our type-tagged codec. They are read with a plain GET and decoded here: Keyv's own get cost
+ * (`<namespace>::<key>` → `{"mlc":<envelope>,"expires":…,"value":…}`, see `encodeRecord`), so Keyv and
+ * cache-manager read the value; the value is encoded with our type-tagged codec. They are read with a plain GET and decoded here: Keyv's own get cost
  * ~22 µs of CPU per call in our measurement, against ~2.4 µs for GET + budget + breaker + decode.
  *
  * Slots on a cluster: entries and leases are single-key operations, so they spread over all masters; tag versions
