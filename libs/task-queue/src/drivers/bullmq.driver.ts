@@ -4,7 +4,6 @@ import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
 import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
-import type { TaskEventName } from '../interfaces/task-event.interface.js';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
@@ -23,29 +22,18 @@ import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-ru
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 import { readTask } from './bullmq-task-info.js';
 import { TaskQueueWorker } from './task-queue-worker.js';
+import {
+  CLOSE_GRACE_MS,
+  disconnectNow,
+  type IoRedisEval,
+  settlesWithin,
+  SOCKET_CLOSE,
+  withTimeout,
+} from './bullmq-connection.js';
+import { converted, emitWorkerEvents } from './bullmq-worker-events.js';
 
-/** How long shutdown waits for BullMQ to close on its own, past the deadline, before it cuts the connections. */
-const CLOSE_GRACE_MS = 500;
-/**
- * ioredis ends a socket and destroys it only after `disconnectTimeout` (2 s by default) when the peer does not
- * answer; a dead Redis never does, and the pending timer holds the process that long after shutdown.
- */
-const SOCKET_CLOSE = { disconnectTimeout: CLOSE_GRACE_MS };
-/** The BullMQ worker event each task event comes from (`enqueued` and `progress` are emitted by this module). */
-const WORKER_EVENT_OF: Partial<Record<TaskEventName, 'active' | 'completed' | 'failed' | 'stalled'>> = {
-  active: 'active',
-  completed: 'completed',
-  failed: 'failed',
-  retrying: 'failed',
-  dead: 'failed',
-  stalled: 'stalled',
-};
 
-/** The module always connects through ioredis (a Redis or a Cluster client), which has eval. */
-type IoRedisEval = { eval(...args: (string | number)[]): Promise<unknown> };
 
-/** UnrecoverableErrors made from a NonRetryableError, whose `cause` is what the handler threw. */
-const converted = new WeakSet<Error>();
 /** Dead tasks retried per batch of concurrent Redis calls by `retryDead`. */
 const RETRY_PAGE = 500;
 
@@ -164,52 +152,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       },
     );
     this.worker.on('error', (error) => this.logConnectionError(error));
-    this.emitWorkerEvents(this.worker);
-  }
-
-  /**
-   * BullMQ's worker events fire once Redis has the new state (a `completed` listener's getTask sees it
-   * completed). After a failed attempt, a job with `finishedOn` set is dead; otherwise it was retried after
-   * `job.delay`. An attempt handed back at shutdown is neither (BullMQ emits nothing for it).
-   */
-  private emitWorkerEvents(worker: TaskQueueWorker): void {
-    // Each BullMQ listener is attached only once somebody listens to one of its events: with no listener, a job
-    // costs no extra call (the dispatch path stays as it was).
-    const attached = new Set<string>();
-    this.events.whenListened((event) => {
-      const source = WORKER_EVENT_OF[event];
-      if (source === undefined || attached.has(source)) return;
-      attached.add(source);
-      this.attachWorkerEvent(worker, source);
-    });
-  }
-
-  private attachWorkerEvent(worker: TaskQueueWorker, source: 'active' | 'completed' | 'failed' | 'stalled'): void {
-    const events = this.events;
-    if (source === 'active') {
-      worker.on('active', (job) => events.emit('active', job.id as string, job.name, job.attemptsMade + 1));
-    } else if (source === 'completed') {
-      worker.on('completed', (job, result) => events.emit('completed', job.id as string, job.name, job.attemptsMade, result));
-    } else if (source === 'failed') {
-      worker.on('failed', (job, error) => {
-      if (job === undefined) return;
-      const id = job.id as string;
-      // Listeners hear what the handler threw, not the UnrecoverableError it became for BullMQ.
-      if (converted.has(error)) error = error.cause as Error;
-      events.emit('failed', id, job.name, job.attemptsMade, error);
-      if (job.finishedOn !== undefined) events.emit('dead', id, job.name, job.attemptsMade, error);
-      else events.emit('retrying', id, job.name, job.attemptsMade, error, job.delay);
-      });
-    } else {
-      worker.on('stalled', (id) => {
-        void this.queue.backend.client
-          .then((client) => client.hget(this.queue.toKey(id), 'name'))
-          .then(
-            (name) => events.emit('stalled', id, name ?? '', undefined),
-            () => events.emit('stalled', id, '', undefined),
-          );
-      });
-    }
+    emitWorkerEvents(this.worker, this.events, this.queue);
   }
 
   /**
@@ -491,50 +434,4 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     this.lastErrorLog = now;
     this.logger.warn(`Redis error in the task queue: ${error.message}`);
   }
-}
-
-/**
- * Ends a BullMQ backend's sockets at once and stops ioredis reconnecting, so nothing keeps the process alive.
- * BullMQ's own `disconnect()` first awaits the connection being ready, which never happens while Redis is away,
- * so this reaches for the clients themselves (BullMQ 6 internals, checked by the shutdown spec).
- */
-function disconnectNow(backend: unknown): void {
-  type Client = { disconnect(): void; flushQueue?(error: Error): void };
-  type Connection = { _client?: Client } | undefined;
-  const { connection, blockingConnection } = backend as { connection?: Connection; blockingConnection?: Connection };
-  for (const c of [connection, blockingConnection]) {
-    try {
-      c?._client?.disconnect();
-      // A blocking command sent before Redis vanished waits in ioredis's queue for a reconnect that will not
-      // come, and BullMQ's watchdog timer for it holds the process for seconds: reject it now.
-      c?._client?.flushQueue?.(new Error('Connection is closed'));
-    } catch {
-      // Already ended.
-    }
-  }
-}
-
-/** Whether `promise` settled within `ms` (its rejection counts as settled and is dropped). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -2,8 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
 import { TaskEnqueueError } from '../errors/task-enqueue.error.js';
-import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
-import type { TaskErrorInfo, TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
+import type { TaskInfo } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import { fairPriority } from '../fair-priority.js';
@@ -12,66 +11,19 @@ import { backoffDelay } from '../retry-backoff.js';
 import { TaskDeque } from '../task-deque.js';
 import { toTaskErrorInfo } from '../task-error-info.js';
 import { TaskHeap } from '../task-heap.js';
-import { clonePayload } from '../task-payload.js';
-import { MAX_TASK_LOG_LINES, MAX_TIMER_MS } from '../task-queue.constants.js';
+import { MAX_TIMER_MS } from '../task-queue.constants.js';
 import { TaskEvents } from '../task-events.js';
 import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue.messages.js';
 import type { ResolvedRetention } from '../task-queue.options.js';
-import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
+import type { RegisteredTaskHandler, TaskRunner } from '../task-runner.js';
 import { MemoryRetention } from './memory-retention.js';
+import { info, MemoryRun, MemoryTask } from './memory-task.js';
 import { MemorySchedules } from './memory-schedules.js';
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 
 // Captured at load, before any test installs fake timers.
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
-
-class MemoryTask {
-  state: TaskState = 'waiting';
-  failures = 0;
-  result: unknown;
-  error: TaskErrorInfo | undefined;
-  finishedAt: number | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  progress: number | object | undefined;
-  logs: string[] | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly seq: number,
-    readonly name: string,
-    readonly payload: unknown,
-    readonly priority: number,
-    readonly attempts: number,
-    readonly backoff: Required<TaskBackoffOptions>,
-    readonly createdAt: number,
-  ) {}
-}
-
-class MemoryRun extends TaskRun {
-  constructor(
-    readonly task: MemoryTask,
-    private readonly driver: MemoryTaskQueueDriver,
-  ) {
-    // Its own copy, as each BullMQ attempt parses its own: a handler that mutates it cannot change later attempts.
-    super(task.id, task.name, task.failures + 1, clonePayload(task.payload));
-  }
-
-  settle(error: unknown, result: unknown, failed: boolean): void {
-    this.driver.settled(this.task, error, result, failed);
-  }
-
-  protected async reportProgress(value: number | object): Promise<void> {
-    this.task.progress = value;
-    this.driver.events.emit('progress', this.id, this.name, this.attempt, value);
-  }
-
-  protected async appendLog(line: string): Promise<void> {
-    const logs = (this.task.logs ??= []);
-    logs.push(line);
-    if (logs.length > MAX_TASK_LOG_LINES) logs.shift();
-  }
-}
 
 interface MemoryDriverOptions {
   queueName: string;
@@ -410,21 +362,4 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       (this.running ? '' : ' (workers are not running on this instance)')
     );
   }
-}
-
-function info(task: MemoryTask): TaskInfo {
-  return {
-    id: task.id,
-    name: task.name,
-    state: task.state,
-    payload: clonePayload(task.payload),
-    attemptsMade: task.failures + (task.state === 'completed' ? 1 : 0),
-    maxAttempts: task.attempts,
-    ...(task.state === 'completed' ? { result: task.result } : {}),
-    ...(task.error !== undefined ? { error: task.error } : {}),
-    createdAt: task.createdAt,
-    ...(task.finishedAt !== undefined ? { finishedAt: task.finishedAt } : {}),
-    ...(task.progress !== undefined && task.progress !== 0 ? { progress: clonePayload(task.progress) as number | object } : {}),
-    ...(task.logs !== undefined ? { logs: [...task.logs] } : {}),
-  };
 }
