@@ -66,6 +66,37 @@ describe('locality through the balancer (issue 16 item 3)', () => {
     expect(picks(20)).toEqual(new Set(['a1', 'a2']));
   });
 
+  it.each(['round-robin', 'p2c-ewma'] as const)(
+    '%s: retries stay in the local zone while it is preferred, and go to a tried local node once both are tried',
+    async (strategy) => {
+      const lb = new LoadBalancer({
+        nodes,
+        strategy,
+        clock: new ManualClock(),
+        random: seededRandom(7),
+        locality: { zone: 'a' },
+        slowStart: false,
+        outlierDetection: false,
+      });
+      for (let call = 0; call < 10; call++) {
+        const tried: string[] = [];
+        await expect(
+          lb.execute(
+            (node) => {
+              tried.push(node.id);
+              throw new Error('upstream failed');
+            },
+            { retries: 2 },
+          ),
+        ).rejects.toThrow('upstream failed');
+        expect(tried).toHaveLength(3);
+        expect(new Set(tried.slice(0, 2))).toEqual(new Set(['a1', 'a2']));
+        expect(['a1', 'a2']).toContain(tried[2]);
+      }
+      lb.close();
+    },
+  );
+
   it('rejects a bad zone or locality option naming it', () => {
     expect(() => new LoadBalancer({ nodes: [{ host: 'h', port: 1, zone: '' }] })).toThrow(
       /`nodes\[0\]\.zone` must be a non-empty string; got ""/,
