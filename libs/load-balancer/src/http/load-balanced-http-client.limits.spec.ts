@@ -134,6 +134,40 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     expect(total).toBe(BIG.length);
   });
 
+  it('stream(): a 5xx answer is retried on another node like any other, and the last 5xx resolves as a stream', async () => {
+    const failing = await listen((_req, res) => {
+      res.writeHead(503);
+      res.end('down');
+    });
+    const healthy = await listen((_req, res) => res.end('streamed'));
+    servers.push(failing.server, healthy.server);
+    const lb = new LoadBalancer({
+      strategy: 'round-robin',
+      outlierDetection: false,
+      nodes: [
+        { id: 'failing', host: '127.0.0.1', port: failing.port },
+        { id: 'healthy', host: '127.0.0.1', port: healthy.port },
+      ],
+    });
+    const c = new LoadBalancedHttpClient(lb);
+    clients.push(c);
+    const read = async (body: AsyncIterable<unknown>) => {
+      let text = '';
+      for await (const chunk of body) text += String(chunk);
+      return text;
+    };
+    for (let i = 0; i < 4; i++) {
+      const response = await c.stream('/s', { retries: 1 });
+      expect([response.status, response.nodeId, await read(response.body)]).toEqual([200, 'healthy', 'streamed']);
+    }
+    const onlyFailing = new LoadBalancedHttpClient(
+      new LoadBalancer({ outlierDetection: false, nodes: [{ id: 'failing', host: '127.0.0.1', port: failing.port }] }),
+    );
+    clients.push(onlyFailing);
+    const last = await onlyFailing.stream('/s', { retries: 1 });
+    expect([last.status, last.nodeId, await read(last.body)]).toEqual([503, 'failing', 'down']);
+  });
+
   it('item 4: rejects a bad maxResponseBytes naming the option', async () => {
     const c = client(echoPort);
     await expect(c.get('/f', { maxResponseBytes: 0 })).rejects.toThrow(
