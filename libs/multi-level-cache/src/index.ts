@@ -16,6 +16,7 @@ export type {
   LeaseOptions,
   MultiLevelCacheModuleOptions,
   MultiLevelCacheStats,
+  CachedEntryView,
 } from './interfaces/index.js';
 export { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
 export { MultiLevelCacheModule } from './multi-level-cache.module.js';

@@ -181,7 +181,7 @@ export class MultiLevelCacheExplorer implements OnModuleInit {
         } else {
           key = shortenKey(prefix, encodeArgs(args));
         }
-        const hit = cache.peek(key);
+        const hit = cache.peekEntry(key);
         if (hit !== undefined) {
           if (hit.refreshAt !== NO_REFRESH) cache.refreshIfDue(key, hit, () => invoke(self, args), callFor(args));
           return Promise.resolve(hit.value);

@@ -11,7 +11,7 @@ import { BackgroundWork } from './coordination/background-work.js';
 import { FillWaiters } from './coordination/fill-waiters.js';
 import { KeyCoordinator } from './coordination/key-coordinator.js';
 import type { CacheSetOptions, CacheWrapOptions, CacheWrapResult } from './interfaces/cache-call-options.interface.js';
-import type { MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
+import type { CachedEntryView, MultiLevelCacheStats } from './interfaces/cache-stats.interface.js';
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { L1Store, NO_REFRESH, type L1Entry } from './l1/l1-store.js';
 import type { CacheContext, CacheCounters } from './load/cache-context.js';
@@ -109,7 +109,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   /** The value under `key`, or `undefined` on a miss (a cached `null` is a hit and returns `null`). */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const hit = this.peek(key);
+    const hit = this.peekEntry(key);
     if (hit !== undefined) return hit.value as T;
     if (this.l2) {
       const start = this.keys.begin();
@@ -174,11 +174,42 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   /**
+   * Removes every entry of the namespace: from Redis (SCAN + UNLINK of `<namespace>::*`, on every master of a
+   * cluster), then from L1 on every instance (a bus message). Resolves to false when L2 could not be cleared (Redis
+   * failed, or a Keyv store as L2, which cannot list its keys: its entries stay until their TTL); L1 is cleared
+   * anyway. A load already running on another instance may still write its value after the clear.
+   */
+  async clear(): Promise<boolean> {
+    this.flushL1();
+    const cleared = this.l2 === undefined || (await this.l2.clear());
+    // Loads that started during the scan may have filled L1 from records it had not reached yet.
+    this.flushL1();
+    await this.bus?.publish({ c: 1 }, this.entries.budget());
+    return cleared;
+  }
+
+  /**
+   * When the entry under `key` stops being fresh (wall-clock ms since the epoch), or `undefined` when there is no
+   * fresh entry: from L1, else from a read of L2 (which does not fill L1 or count as a hit).
+   */
+  async expiresAt(key: string): Promise<number | undefined> {
+    const hit = this.l1?.get(key);
+    const now = performance.now();
+    if (hit !== undefined && hit.freshUntil >= now) return Math.round(Date.now() + hit.freshUntil - now);
+    if (!this.l2) return undefined;
+    const budget = this.entries.budget();
+    const entry = await this.l2.read(key, budget);
+    return entry !== undefined && (await this.entries.fresh(entry, undefined, undefined, budget))
+      ? entry.freshUntil
+      : undefined;
+  }
+
+  /**
    * Returns the cached value, or runs `loader` once for all concurrent callers of this key, caches and returns its
    * result. A loader error reaches every waiter and nothing is cached (unless a fail-safe value answers instead).
    */
   async wrap<T>(key: string, loader: () => Promise<T> | T, options: CacheWrapOptions = {}): Promise<T> {
-    const hit = this.peek(key);
+    const hit = this.peekEntry(key);
     if (hit !== undefined) {
       if (hit.refreshAt !== NO_REFRESH) this.refreshIfDue(key, hit, loader, this.callOptions(options, false));
       return hit.value as T;
@@ -196,7 +227,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     loader: () => Promise<T> | T,
     options: CacheWrapOptions = {},
   ): Promise<CacheWrapResult<T>> {
-    const hit = this.peek(key);
+    const hit = this.peekEntry(key);
     if (hit !== undefined) {
       if (hit.refreshAt !== NO_REFRESH) this.refreshIfDue(key, hit, loader, this.callOptions(options, false));
       return { value: hit.value as T, outcome: 'hit' };
@@ -231,10 +262,17 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   /**
-   * Hot path: a fresh L1 entry or undefined. Used by `@Cached` wrappers to answer without an extra async hop.
-   * @internal
+   * The fresh L1 entry under `key`, synchronously, or undefined (no L1 entry, or past its TTL): for a fast path that
+   * answers without an async hop, as the `CacheInterceptor` does. Counts as an L1 hit. Its times are on the
+   * `performance.now()` clock; an entry past `refreshAt` should go through `wrap`, which starts its eager refresh.
+   * Treat the entry as read-only.
    */
-  peek(key: string): L1Entry | undefined {
+  peek(key: string): CachedEntryView | undefined {
+    return this.peekEntry(key);
+  }
+
+  /** Hot path of `get`, `wrap` and `@Cached`: `peek` with the full L1 entry. @internal */
+  peekEntry(key: string): L1Entry | undefined {
     const entry = this.l1?.get(key);
     if (entry === undefined) return undefined;
     if (entry.keepUntil !== entry.freshUntil && entry.freshUntil < performance.now()) return undefined;
@@ -269,6 +307,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     }
     if (message.t) this.dropTagged(message.t);
     if (message.f !== undefined) this.fillWaiters.filled(message.f);
+    if (message.c === 1) this.flushL1();
   }
 
   private flushL1(): void {

@@ -212,6 +212,19 @@ describe('CACHE_MANAGER on two instances sharing Redis', () => {
     await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined());
   });
 
+  it('ttl(key) without L1 is the expiry of the Redis entry, and clear() removes entries set on MultiLevelCache directly', async () => {
+    const namespace = uniquePrefix('cm-no-l1');
+    const app = await start({ namespace, l1: false, l2: { url: redisUrl() } });
+    const cache = app.get<Cache>(CACHE_MANAGER);
+    await cache.set('k', 1, 150_000);
+    const at = (await cache.ttl('k')) as number;
+    expect(at).toBeGreaterThan(Date.now() + 140_000);
+    expect(at).toBeLessThanOrEqual(Date.now() + 150_000 + 5);
+    await app.get(MultiLevelCache).set('direct', 2);
+    await cache.clear();
+    expect(await cache.mget(['k', 'direct'])).toStrictEqual([undefined, undefined]);
+  });
+
   it('set(key, value, ttl) gives the Redis record that TTL', async () => {
     const namespace = uniquePrefix('cm-pttl');
     const cache = (await start({ namespace, l2: { url: redisUrl() } })).get<Cache>(CACHE_MANAGER);

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
 import { MultiLevelCache } from '../multi-level-cache.service.js';
-import { CLEAR_TAGS } from './cache-manager.constants.js';
 import type { FacadeOptions } from './cache-module-options.js';
 import { checkCompatTtl, compatTtl } from './compat-ttl.js';
 
@@ -32,8 +31,8 @@ export type CacheListener = (...args: never[]) => void;
  * on the multi-level cache, so code written for `@nestjs/cache-manager` keeps working and gets the tiers,
  * single-flight `wrap`, faithful types and coherence across instances.
  *
- * Where it differs from cache-manager, it says so: `ttl(key)` knows the expiry of entries in this instance's L1;
- * `clear()` drops what was written through this API and the `CacheInterceptor` (on every instance); `disconnect()`
+ * Where it differs from cache-manager, it says so: `clear()` is `MultiLevelCache.clear()` (the whole namespace, on
+ * every instance; not the entries of a Keyv store as L2); `disconnect()`
  * leaves the connections to the Nest application, which closes them at shutdown; `stores` is empty (the tiers are
  * not Keyv instances).
  * @publicApi
@@ -65,7 +64,7 @@ export class Cache {
   /** Stores `value` for `ttl` ms (the module's TTL when omitted, 365 days for 0) and resolves to it. */
   async set<T>(key: string, value: T, ttl?: number): Promise<T> {
     try {
-      await this.cache.set(key, value, { ttl: compatTtl('set(key, value, ttl)', ttl), tags: CLEAR_TAGS });
+      await this.cache.set(key, value, { ttl: compatTtl('set(key, value, ttl)', ttl) });
     } catch (error) {
       this.events.emit('set', { key, value, error });
       throw error;
@@ -79,9 +78,7 @@ export class Cache {
   ): Promise<Array<{ key: string; value: T; ttl?: number }>> {
     list.forEach(({ ttl }, i) => compatTtl(`mset(list)[${i}].ttl`, ttl));
     try {
-      await Promise.all(
-        list.map(({ key, value, ttl }) => this.cache.set(key, value, { ttl: compatTtl('ttl', ttl), tags: CLEAR_TAGS })),
-      );
+      await Promise.all(list.map(({ key, value, ttl }) => this.cache.set(key, value, { ttl: compatTtl('ttl', ttl) })));
     } catch (error) {
       this.events.emit('mset', { list, error });
       throw error;
@@ -102,21 +99,16 @@ export class Cache {
     return true;
   }
 
-  /** Drops every entry written through this API or the `CacheInterceptor`, on every instance. */
+  /** Drops every entry of the namespace, on every instance (see `MultiLevelCache.clear`). */
   async clear(): Promise<boolean> {
-    await this.cache.invalidateTags(CLEAR_TAGS);
+    await this.cache.clear();
     this.events.emit('clear');
     return true;
   }
 
-  /**
-   * When the entry expires (ms since the epoch), as cache-manager's `ttl`, or `undefined` on a miss. Known for entries
-   * in this instance's L1 (a Redis hit is brought into L1 first); with `l1: false` it is always `undefined`.
-   */
+  /** When the entry expires (ms since the epoch), as cache-manager's `ttl`, or `undefined` on a miss. */
   async ttl(key: string): Promise<number | undefined> {
-    let entry = this.cache.peek(key);
-    if (entry === undefined && (await this.cache.get(key)) !== undefined) entry = this.cache.peek(key);
-    const expires = entry === undefined ? undefined : Math.round(Date.now() + entry.freshUntil - performance.now());
+    const expires = await this.cache.expiresAt(key);
     this.events.emit('ttl', { key, value: expires });
     return expires;
   }
@@ -162,11 +154,10 @@ export class Cache {
         loaded = true;
         return result;
       },
-      { ttl: fixedTtl, tags: CLEAR_TAGS, lease: true },
+      { ttl: fixedTtl, lease: true },
     );
     if (loaded) {
-      if (typeof ttl === 'function')
-        await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value), tags: CLEAR_TAGS });
+      if (typeof ttl === 'function') await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value) });
       this.events.emit('set', { key, value });
     }
     if (!raw) return value;
@@ -197,7 +188,7 @@ export class Cache {
     void (async () => {
       try {
         const value = await fn();
-        await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value), tags: CLEAR_TAGS });
+        await this.cache.set(key, value, { ttl: this.ttlFor(ttl, value) });
         this.events.emit('refresh', { key, value });
       } catch (error) {
         this.events.emit('refresh', { key, value: current, error });

@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { lastValueFrom, of, type Observable } from 'rxjs';
-import { CLEAR_TAGS } from '../compat/cache-manager.constants.js';
 import { compatTtl } from '../compat/compat-ttl.js';
 import { CacheSerializationError } from '../errors/cache-serialization.error.js';
 import type { CacheOutcome, CacheWrapOptions } from '../interfaces/index.js';
@@ -209,7 +208,7 @@ export class CacheInterceptor implements NestInterceptor {
   }
 
   private async storeOptions(ttl: CacheTtlFactory, context: ExecutionContext): Promise<CacheWrapOptions> {
-    return { ttl: compatTtl('@CacheTTL(factory) result', await ttl(context)), tags: CLEAR_TAGS };
+    return { ttl: compatTtl('@CacheTTL(factory) result', await ttl(context)) };
   }
 
   private settings(context: ExecutionContext): RouteSettings {
@@ -225,7 +224,7 @@ export class CacheInterceptor implements NestInterceptor {
         ttl: typeof ttl === 'function' ? ttl : fixed,
         vary,
         varyHeader: vary.length === 0 ? undefined : vary.join(', '),
-        store: { ttl: fixed, tags: CLEAR_TAGS },
+        store: { ttl: fixed },
         warned: false,
       };
       this.routes.set(handler, route);

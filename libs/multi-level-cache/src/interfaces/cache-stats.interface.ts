@@ -20,3 +20,13 @@ export interface MultiLevelCacheStats {
   /** `ignored`: messages on the channel that were malformed or of another format version (never applied). */
   bus: { enabled: boolean; connected: boolean; received: number; published: number; ignored: number };
 }
+
+/** A fresh L1 entry as `MultiLevelCache.peek` returns it. @publicApi */
+export interface CachedEntryView {
+  readonly value: unknown;
+  /** Until when it is fresh (`performance.now()` ms). */
+  readonly freshUntil: number;
+  /** When a read should refresh it ahead of expiry (`refreshAhead`, `performance.now()` ms); `Infinity` when off or
+   * a refresh has started. */
+  readonly refreshAt: number;
+}

@@ -4,7 +4,7 @@ export type {
   CacheWrapOptions,
   CacheWrapResult,
 } from './cache-call-options.interface.js';
-export type { L2BreakerState, MultiLevelCacheStats } from './cache-stats.interface.js';
+export type { CachedEntryView, L2BreakerState, MultiLevelCacheStats } from './cache-stats.interface.js';
 export type { CachedOptions, CacheEvictOptions } from './cached-options.interface.js';
 export type {
   KeyvStoreLike,

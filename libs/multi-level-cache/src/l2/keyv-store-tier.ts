@@ -96,6 +96,11 @@ export class KeyvStoreTier implements L2Tier {
     return done !== FAILED;
   }
 
+  /** A generic store cannot list the namespace's keys: its entries stay until their TTL. */
+  async clear(): Promise<boolean> {
+    return false;
+  }
+
   /** A tag's version is the random id its last invalidation wrote (`0` before any): no counter to increment. */
   async tagVersions(tags: readonly string[], budget?: CallBudget): Promise<TagVersions | undefined> {
     const got = await this.steps.run(() => Promise.all(tags.map(async (t) => this.store.get(this.tagKey(t)))), budget);

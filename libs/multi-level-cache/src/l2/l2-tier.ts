@@ -44,6 +44,8 @@ export interface L2Tier {
     options?: WriteOptions,
   ): Promise<boolean>;
   remove(keys: readonly string[], tombstoneMs: number, announce?: Announcement, budget?: CallBudget): Promise<boolean>;
+  /** Deletes every entry of the namespace; false when it could not (Redis failed, or the store cannot list keys). */
+  clear(): Promise<boolean>;
   tagVersions(tags: readonly string[], budget?: CallBudget): Promise<TagVersions | undefined>;
   bumpTags(tags: readonly string[], announce?: Announcement, budget?: CallBudget): Promise<boolean>;
   /** true: lease taken; false: held by someone else; undefined: no lease could be had (load without one). */

@@ -17,6 +17,8 @@ export interface BusMessage {
   t?: string[];
   /** A lease holder finished loading this key: wake the instances waiting for it. */
   f?: string;
+  /** The namespace was cleared: drop all of L1. */
+  c?: 1;
   /** A probe an instance sends to itself to prove its subscription is live. */
   p?: string;
 }
@@ -212,13 +214,14 @@ export class InvalidationBus {
       return this.ignore('not JSON');
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message)) return this.ignore('not an object');
-    const { v, o, k, t, f, p } = message as Record<string, unknown>;
+    const { v, o, k, t, f, c, p } = message as Record<string, unknown>;
     if (v !== undefined && v !== BUS_VERSION)
       return this.ignore(`format version ${String(v)}, this one reads ${BUS_VERSION}`);
     if (typeof o !== 'string') return this.ignore('no sender `o`');
     if (k !== undefined && !isStringArray(k)) return this.ignore('`k` is not a list of keys');
     if (t !== undefined && !isStringArray(t)) return this.ignore('`t` is not a list of tags');
     if (f !== undefined && typeof f !== 'string') return this.ignore('`f` is not a key');
+    if (c !== undefined && c !== 1) return this.ignore('`c` is not 1');
     if (p !== undefined && typeof p !== 'string') return this.ignore('`p` is not a probe');
     return message as BusMessage;
   }

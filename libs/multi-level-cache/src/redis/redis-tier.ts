@@ -29,6 +29,12 @@ export type { RedisCommands, RedisConnection } from './redis-link.js';
 
 export type { Announcement, WriteCondition, WriteOptions } from '../l2/l2-tier.js';
 
+/** The commands `clear` needs, on the client or on one cluster master's client. */
+interface ScanNode {
+  scan(cursor: string, options: { MATCH: string; COUNT: number }): Promise<{ cursor: string | number; keys: string[] }>;
+  unlink(keys: string | string[]): Promise<number>;
+}
+
 /**
  * The cache's records in Redis or a Redis Cluster (over a `RedisLink`). Entries are Keyv records
  * (`<namespace>::<key>` → `{"mlc":<envelope>,"expires":…,"value":…}`, see `encodeRecord`), so Keyv and
@@ -179,6 +185,33 @@ export class RedisTier implements L2Tier {
       return multi.exec();
     }, budget);
     return done !== FAILED;
+  }
+
+  /**
+   * Deletes every entry of the namespace: SCAN for `<namespace>::*` and UNLINK, on each master of a cluster; each
+   * command under its own time budget (a large namespace takes as many round trips as it has pages).
+   */
+  async clear(): Promise<boolean> {
+    const match = `${this.namespace.replace(/[*?[\]\\]/g, '\\$&')}::*`;
+    const cluster = this.cluster;
+    const nodes: ScanNode[] = cluster
+      ? await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)) as ScanNode))
+      : [this.client as unknown as ScanNode];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const page = await this.run(() => node.scan(cursor, { MATCH: match, COUNT: 500 }));
+        if (page === FAILED) return false;
+        cursor = String(page.cursor);
+        if (page.keys.length === 0) continue;
+        // Keys of several slots cannot share one UNLINK on a cluster, even on one node.
+        const unlinked = await this.run<unknown>(() =>
+          cluster ? Promise.all(page.keys.map((k) => node.unlink(k))) : node.unlink(page.keys),
+        );
+        if (unlinked === FAILED) return false;
+      } while (cursor !== '0');
+    }
+    return true;
   }
 
   /** Current versions of the tags (count 0 for a tag never invalidated), or undefined when Redis failed. */
