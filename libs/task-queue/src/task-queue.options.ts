@@ -1,5 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
@@ -8,7 +7,6 @@ import type { TaskBackoffOptions } from './interfaces/task-backoff-options.inter
 import type { TaskHandlerOptions } from './interfaces/task-handler-options.interface.js';
 import type {
   BullMqWorkerTuning,
-  TaskQueueClusterConnection,
   TaskQueueConnection,
   RegisterTaskQueueOptions,
   TaskQueueModuleOptions,
@@ -31,13 +29,44 @@ import {
   MAX_PRIORITY,
   MAX_TIMER_MS,
 } from './task-queue.constants.js';
-import { CLUSTER_PREFIX_WITHOUT_HASH_TAG, INVALID_OPTION } from './task-queue.messages.js';
+import { INVALID_OPTION } from './task-queue.messages.js';
+import {
+  clusterPrefix,
+  isClusterConnection,
+  type ResolvedClusterConnection,
+  type SharedBullConfig,
+  toClusterConnection,
+  toRedisOptions,
+} from './options/connection-options.js';
+import {
+  bool,
+  bootError,
+  CONFIG_FIX,
+  count,
+  DELAY_FIX,
+  fail,
+  integer,
+  msOption,
+  queueNameOption,
+  TIMER_FIX,
+  timerOption,
+} from './options/option-rules.js';
 
-/** @internal A validated Redis Cluster connection. */
-export interface ResolvedClusterConnection {
-  nodes: ({ host: string; port: number } | string)[];
-  options: ClusterOptions;
-}
+export {
+  clusterPrefix,
+  hashTag,
+  type ResolvedClusterConnection,
+  type SharedBullConfig,
+  toClusterConnection,
+  toRedisOptions,
+} from './options/connection-options.js';
+export { queueNameOption } from './options/option-rules.js';
+export {
+  nextCronTime,
+  type ResolvedSchedule,
+  resolveSchedule,
+  type ScheduleMetadata,
+} from './options/schedule-options.js';
 
 /** @internal Retention after validation: both limits always set. */
 export interface ResolvedRetention {
@@ -126,12 +155,6 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
     bullmq: { ...bullmq, reconnectMaxDelayMs },
     warnWithoutShutdownHooks: bool('warnWithoutShutdownHooks', options.warnWithoutShutdownHooks) ?? true,
   };
-}
-
-/** What `BullModule.forRoot(config)` of @nestjs/bullmq registers (only the parts read here). */
-export interface SharedBullConfig {
-  connection?: unknown;
-  prefix?: string;
 }
 
 /**
@@ -316,72 +339,6 @@ function resolveBatch(option: string, batch: TaskHandlerOptions['batch']): { max
   return { maxSize: maxSize as number, maxWaitMs: maxWaitMs as number };
 }
 
-/** @internal A schedule as `@ScheduledTask` gives it (before checks). */
-export interface ScheduleMetadata {
-  cron?: unknown;
-  tz?: unknown;
-  everyMs?: unknown;
-  payload?: unknown;
-  given: unknown;
-}
-
-/** @internal A checked schedule: exactly one of `cron` (with its zone) and `everyMs`. */
-export type ResolvedSchedule =
-  | { kind: 'cron'; cron: string; tz: string; payload: unknown }
-  | { kind: 'every'; everyMs: number; payload: unknown };
-
-/** @internal Checks `@ScheduledTask` options at boot; the cron pattern and zone are parsed once here. */
-export function resolveSchedule(where: string, meta: ScheduleMetadata): ResolvedSchedule {
-  const at = (key: string) => `${where}: ${key}`;
-  if (meta.given === null || typeof meta.given !== 'object') {
-    fail(at('options'), meta.given, 'an object { cron } or { everyMs }', 'Give a cron pattern or an interval.');
-  }
-  if ((meta.cron === undefined) === (meta.everyMs === undefined)) {
-    fail(
-      at('cron / everyMs'),
-      { cron: meta.cron, everyMs: meta.everyMs },
-      'exactly one of the two',
-      'Give a cron pattern or an interval, not both.',
-    );
-  }
-  if (meta.everyMs !== undefined) {
-    if (meta.tz !== undefined) fail(at('tz'), meta.tz, 'left out with everyMs', 'A time zone applies to cron only.');
-    const everyMs = timerOption(at('everyMs'), meta.everyMs as number, 1) as number;
-    return { kind: 'every', everyMs, payload: meta.payload };
-  }
-  const tz = meta.tz ?? 'UTC';
-  if (typeof tz !== 'string' || !isTimeZone(tz)) {
-    fail(at('tz'), meta.tz, 'an IANA time zone such as "Europe/Paris" or "UTC"');
-  }
-  if (typeof meta.cron !== 'string') fail(at('cron'), meta.cron, 'a cron pattern string such as "0 3 * * *"');
-  try {
-    CronExpressionParser.parse(meta.cron, { tz: tz as string }).next();
-  } catch (error) {
-    fail(
-      at('cron'),
-      meta.cron,
-      `a valid cron pattern (${(error as Error).message})`,
-      'Use 5 fields (minute first) or 6 (second first).',
-    );
-  }
-  return { kind: 'cron', cron: meta.cron, tz: tz as string, payload: meta.payload };
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone !== '';
-  } catch {
-    return false;
-  }
-}
-
-/** @internal The next occurrence of a cron schedule after `after` (epoch ms). */
-export function nextCronTime(schedule: { cron: string; tz: string }, after: number): number {
-  return CronExpressionParser.parse(schedule.cron, { tz: schedule.tz, currentDate: new Date(after) })
-    .next()
-    .getTime();
-}
-
 /** @internal A call-time argument of `TaskQueue` (paging, a timeout, an id list), with the module's bounds. */
 export const argument = {
   count(name: string, value: unknown): number | undefined {
@@ -431,153 +388,3 @@ export const argument = {
 
 const argumentError = (m: string) => new InvalidTaskQueueArgumentError(m);
 const enqueueError = (m: string) => new InvalidEnqueueOptionsError(m);
-
-/**
- * @internal Checks the connection option. BullMQ itself accepts `{ url, ...ioredisOptions }` and opens the
- * connections it needs (a worker needs a second, blocking one), so the option is passed on as it is.
- */
-export function toRedisOptions(
-  connection: Exclude<TaskQueueConnection, TaskQueueClusterConnection> | undefined,
-): RedisOptions & { url?: string } {
-  if (connection === null || typeof connection !== 'object') {
-    fail('connection', connection, '{ url: "redis://host:6379" } or ioredis options { host, port, … }');
-  }
-  if ('url' in connection) {
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(connection.url).protocol;
-    } catch {
-      protocol = undefined;
-    }
-    if (protocol !== 'redis:' && protocol !== 'rediss:') {
-      fail('connection.url', connection.url, 'a redis:// or rediss:// URL such as redis://user:password@host:6379/0');
-    }
-  }
-  return { ...connection };
-}
-
-function isClusterConnection(connection: TaskQueueConnection): connection is TaskQueueClusterConnection {
-  return connection !== null && typeof connection === 'object' && 'cluster' in connection;
-}
-
-/** @internal Checks the seed nodes of a Redis Cluster connection. */
-export function toClusterConnection(connection: TaskQueueClusterConnection): ResolvedClusterConnection {
-  const expected = 'a non-empty array of seed nodes: { host, port } or "redis://host:port"';
-  if (!Array.isArray(connection.cluster) || connection.cluster.length === 0)
-    fail('connection.cluster', connection.cluster, expected);
-  connection.cluster.forEach((node, i) => {
-    const option = `connection.cluster[${i}]`;
-    if (typeof node === 'string') {
-      if (!isHostPort(node)) fail(option, node, '"redis://host:port" or "host:port"');
-    } else if (
-      node === null ||
-      typeof node !== 'object' ||
-      typeof node.host !== 'string' ||
-      node.host === '' ||
-      !isPort(node.port)
-    ) {
-      fail(option, node, '{ host: string, port: 1–65535 }');
-    }
-  });
-  if (
-    connection.clusterOptions !== undefined &&
-    (connection.clusterOptions === null || typeof connection.clusterOptions !== 'object')
-  ) {
-    fail('connection.clusterOptions', connection.clusterOptions, 'ioredis ClusterOptions (an object)');
-  }
-  return {
-    nodes: connection.cluster.map((node) => (typeof node === 'string' ? node : { ...node })),
-    options: { ...connection.clusterOptions },
-  };
-}
-
-/**
- * @internal BullMQ's scripts touch several keys of a queue at once, which a cluster only allows within one slot:
- * the prefix must carry a hash tag. The default, `{<queueName>}`, gives each queue its own tag, so several queues
- * spread over the cluster's slots.
- */
-export function clusterPrefix(prefix: string | undefined, queueName: string): string {
-  if (prefix === undefined) return `{${queueName}}`;
-  if (typeof prefix !== 'string' || hashTag(prefix) === undefined) {
-    throw new InvalidTaskQueueOptionsError(CLUSTER_PREFIX_WITHOUT_HASH_TAG(prefix, queueName));
-  }
-  return prefix;
-}
-
-/** Redis Cluster's rule: the text between the first `{` and the first `}` after it, when not empty. */
-export function hashTag(key: string): string | undefined {
-  const open = key.indexOf('{');
-  if (open === -1) return undefined;
-  const close = key.indexOf('}', open + 1);
-  return close > open + 1 ? key.slice(open + 1, close) : undefined;
-}
-
-function isHostPort(node: string): boolean {
-  try {
-    const url = new URL(node.includes('://') ? node : `redis://${node}`);
-    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && isPort(Number(url.port));
-  } catch {
-    return false;
-  }
-}
-
-function isPort(port: unknown): boolean {
-  return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65_535;
-}
-
-const CONFIG_FIX = 'Check your configuration.';
-const TIMER_FIX = `Node fires a timer longer than ${MAX_TIMER_MS} ms (about 24.8 days) at once; use a shorter value.`;
-const DELAY_FIX = `Delays up to ${MAX_DELAY_MS} ms (365 days) are supported; schedule longer ones later.`;
-const bootError = (m: string) => new InvalidTaskQueueOptionsError(m);
-
-/**
- * The one numeric check of this lib (module, handler, enqueue and call-time options): an integer in
- * [min, max], so NaN, ±Infinity, fractions, negatives and out-of-range values all fail, naming the option.
- * `undefined` passes through unless `required`.
- */
-function integer(
-  option: string,
-  value: unknown,
-  min: number,
-  max: number,
-  onError: (message: string) => Error,
-  fix: string,
-  required = false,
-): number | undefined {
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-    throw onError(INVALID_OPTION(option, value, /Ms\b/.test(option) ? `${range} (milliseconds)` : range, fix));
-  }
-  return value;
-}
-
-/** A duration that a timer waits for: at most MAX_TIMER_MS. */
-function timerOption(option: string, value: number | undefined, min: number): number | undefined {
-  return integer(option, value, min, MAX_TIMER_MS, bootError, TIMER_FIX);
-}
-
-function msOption(option: string, value: number | undefined, min: number, max: number): number | undefined {
-  return integer(option, value, min, max, bootError, `Use at most ${max} ms.`);
-}
-
-function count(option: string, value: number | undefined, min = 0): number | undefined {
-  return integer(option, value, min, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX);
-}
-
-/** A BullMQ queue name: its keys are `<prefix>:<name>:…`, so a colon would make them ambiguous. */
-export function queueNameOption(option: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.includes(':')) {
-    fail(option, name, 'a non-empty string without ":"', 'Name the queue, e.g. "emails".');
-  }
-  return name;
-}
-
-function bool(option: string, value: boolean | undefined): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') fail(option, value, 'true or false');
-  return value;
-}
-
-function fail(option: string, value: unknown, expected: string, fix?: string): never {
-  throw new InvalidTaskQueueOptionsError(INVALID_OPTION(option, value, expected, fix));
-}
