@@ -51,3 +51,4 @@ export {
 export { InjectCache } from './decorators/inject-cache.decorator.js';
 export { getCacheToken } from './multi-level-cache.tokens.js';
 export type { KeyvStoreLike } from './interfaces/index.js';
+export { MULTI_LEVEL_CACHE_PROMETHEUS_VIEWS } from './telemetry/prometheus-views.js';

@@ -25,6 +25,8 @@ import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
 import { KeyvStoreTier } from './l2/keyv-store-tier.js';
 import type { L2Tier } from './l2/l2-tier.js';
 import { RedisTier } from './redis/redis-tier.js';
+import { CacheTelemetry } from './telemetry/cache-telemetry.js';
+import { InstrumentedL2Tier } from './telemetry/instrumented-l2-tier.js';
 
 const SHUTDOWN_DRAIN_MS = 2_000;
 
@@ -48,7 +50,9 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly counters: CacheCounters = {
     l1: 0,
     l2: 0,
-    stale: 0,
+    l1Stale: 0,
+    l2Stale: 0,
+    l1Misses: 0,
     misses: 0,
     loaderCalls: 0,
     loaderErrors: 0,
@@ -57,15 +61,17 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly entries: EntryStore;
   private readonly loader: KeyLoader;
   private readonly eager: EagerRefresh;
+  private readonly telemetry: CacheTelemetry;
 
   constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
     this.options = resolveOptions(options);
     if (this.options.l1) this.l1 = new L1Store(this.options.l1);
+    let l2: L2Tier | undefined;
     if (this.options.l2?.store) {
-      this.l2 = new KeyvStoreTier(this.options.l2.store, this.options.l2, this.options.namespace);
+      l2 = new KeyvStoreTier(this.options.l2.store, this.options.l2, this.options.namespace);
     } else if (this.options.l2) {
       const redis = new RedisTier(this.options.l2, this.options.namespace);
-      this.l2 = redis;
+      l2 = redis;
       if (this.options.l2.bus) {
         this.bus = new InvalidationBus(redis, `${this.options.namespace}:bus`, {
           onMessage: (message) => this.onBusMessage(message),
@@ -74,7 +80,16 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         });
       }
     }
+    this.telemetry = new CacheTelemetry(this.options.name ?? 'default', this.options.namespace, {
+      counters: this.counters,
+      hasL2: l2 !== undefined,
+      l2Available: () => this.l2?.breakerState === 'closed',
+      l1Entries: () => this.l1?.size,
+      bus: () => this.bus,
+    });
+    this.l2 = l2 && this.telemetry.metering ? new InstrumentedL2Tier(l2, this.telemetry) : l2;
     const ctx: CacheContext = {
+      telemetry: this.telemetry,
       options: this.options,
       l1: this.l1,
       l2: this.l2,
@@ -105,21 +120,27 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     await this.bus?.close();
     await this.l2?.close();
     this.fillWaiters.wakeAll();
+    this.telemetry.close();
   }
 
   /** The value under `key`, or `undefined` on a miss (a cached `null` is a hit and returns `null`). */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const hit = this.peekEntry(key);
     if (hit !== undefined) return hit.value as T;
-    if (this.l2) {
-      const start = this.keys.begin();
-      const budget = this.entries.budget();
-      const entry = await this.l2.read(key, budget);
-      if (entry !== undefined && (await this.entries.fresh(entry, undefined, undefined, budget))) {
-        this.counters.l2++;
-        this.entries.backfill(key, entry, start);
-        return entry.value as T;
-      }
+    this.counters.l1Misses++;
+    if (this.l2) return this.telemetry.traced('get', () => this.readL2<T>(this.l2!, key));
+    this.counters.misses++;
+    return undefined;
+  }
+
+  private async readL2<T>(l2: L2Tier, key: string): Promise<T | undefined> {
+    const start = this.keys.begin();
+    const budget = this.entries.budget();
+    const entry = await l2.read(key, budget);
+    if (entry !== undefined && (await this.entries.fresh(entry, undefined, undefined, budget))) {
+      this.counters.l2++;
+      this.entries.backfill(key, entry, start);
+      return entry.value as T;
     }
     this.counters.misses++;
     return undefined;
@@ -129,7 +150,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
    * Stores a value in both tiers and drops the key from every other instance's L1. Rejects with
    * `CacheSerializationError` (and writes nothing) when the value cannot be encoded faithfully.
    */
-  async set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+  set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
+    return this.l2
+      ? this.telemetry.traced('set', () => this.setNow(key, value, options))
+      : this.setNow(key, value, options);
+  }
+
+  private async setNow<T>(key: string, value: T, options: CacheSetOptions): Promise<void> {
     const call = this.callOptions(options, false);
     const text = encodeValue(value);
     this.keys.invalidateKeys([key]);
@@ -151,7 +178,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   /** Deletes keys from both tiers and from every other instance's L1. */
-  async del(key: string | readonly string[]): Promise<void> {
+  del(key: string | readonly string[]): Promise<void> {
+    return this.l2 ? this.telemetry.traced('del', () => this.delNow(key)) : this.delNow(key);
+  }
+
+  private async delNow(key: string | readonly string[]): Promise<void> {
     const keys = typeof key === 'string' ? [key] : isStringArray(key) ? [...key] : invalidKeys(key);
     if (keys.length === 0) return;
     this.keys.invalidateKeys(keys);
@@ -164,7 +195,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    return this.l2
+      ? this.telemetry.traced('invalidate_tags', () => this.invalidateNow(tags))
+      : this.invalidateNow(tags);
+  }
+
+  private async invalidateNow(tags: readonly string[]): Promise<void> {
     if (!isStringArray(tags)) invalidOption('tags', tags, 'an array of strings');
     if (tags.length === 0) return;
     this.dropTagged(tags);
@@ -179,7 +216,11 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
    * failed, or a Keyv store as L2, which cannot list its keys: its entries stay until their TTL); L1 is cleared
    * anyway. A load already running on another instance may still write its value after the clear.
    */
-  async clear(): Promise<boolean> {
+  clear(): Promise<boolean> {
+    return this.l2 ? this.telemetry.traced('clear', () => this.clearNow()) : this.clearNow();
+  }
+
+  private async clearNow(): Promise<boolean> {
     this.flushL1();
     const cleared = this.l2 === undefined || (await this.l2.clear());
     // Loads that started during the scan may have filled L1 from records it had not reached yet.
@@ -242,7 +283,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     const c = this.counters;
     return {
       hits: { l1: c.l1, l2: c.l2 },
-      staleHits: c.stale,
+      staleHits: c.l1Stale + c.l2Stale,
       misses: c.misses,
       failSafeHits: this.loader.failSafe.hits,
       eagerRefreshes: c.eager,
@@ -282,7 +323,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
 
   /** Slow path of `wrap`, shared by concurrent callers of a key. @internal */
   resolve(key: string, loader: () => unknown, call: CallOptions): Promise<unknown> {
-    return this.loader.resolve(key, loader, call);
+    return this.telemetry.traced('wrap', () => this.loader.resolve(key, loader, call));
   }
 
   /** Eager refresh of a hit past its `refreshAhead` point (see `EagerRefresh`). @internal */

@@ -1,3 +1,4 @@
+import type { CacheTelemetry } from '../telemetry/cache-telemetry.js';
 import type { Logger } from '@nestjs/common';
 import type { BackgroundWork } from '../coordination/background-work.js';
 import type { Fallback } from '../coordination/fail-safe.js';
@@ -12,7 +13,11 @@ import type { Announcement, L2Tier, WriteCondition } from '../l2/l2-tier.js';
 export interface CacheCounters {
   l1: number;
   l2: number;
-  stale: number;
+  /** Stale answers from L1 and from L2 (grace); `stats().staleHits` is their sum. */
+  l1Stale: number;
+  l2Stale: number;
+  /** Lookups that went past L1 without an answer there. */
+  l1Misses: number;
   misses: number;
   loaderCalls: number;
   loaderErrors: number;
@@ -21,6 +26,7 @@ export interface CacheCounters {
 
 /** What the parts of one cache share: its options, tiers and coordination state (created by the service). @internal */
 export interface CacheContext {
+  readonly telemetry: CacheTelemetry;
   readonly options: ResolvedOptions;
   readonly l1: L1Store | undefined;
   readonly l2: L2Tier | undefined;

@@ -64,7 +64,7 @@ export class KeyLoader {
         return local.value;
       }
       if (local.staleUntil > now) {
-        counters.stale++;
+        counters.l1Stale++;
         flight.outcome = 'stale';
         this.refreshInBackground(key, loader, call, undefined);
         return local.value;
@@ -72,6 +72,7 @@ export class KeyLoader {
       // Past its TTL and grace, kept as the last known value.
       if (call.failSafeMaxMs > 0 && now <= local.endedAt + call.failSafeMaxMs) fallback = local;
     }
+    counters.l1Misses++;
     const budget = this.entries.budget();
     let versions: TagVersions | undefined;
     let expect: WriteCondition = null;
@@ -93,7 +94,7 @@ export class KeyLoader {
           return entry.value;
         }
         if (entry.staleUntil > now) {
-          counters.stale++;
+          counters.l2Stale++;
           flight.outcome = 'stale';
           this.entries.backfill(key, entry, start);
           this.refreshInBackground(key, loader, call, entry.raw);
@@ -138,13 +139,16 @@ export class KeyLoader {
     const versions = knownVersions ?? (call.tags && l2 ? await l2.tagVersions(call.tags, budget) : undefined);
     counters.loaderCalls++;
     let value: unknown;
+    const began = performance.now();
     try {
       // The loader's time is not Redis time: it does not use up the call's budget.
       value = budget ? await budget.outside(loader) : await loader();
     } catch (error) {
       counters.loaderErrors++;
+      this.ctx.telemetry.loaderDone((performance.now() - began) / 1000, error);
       throw error;
     }
+    this.ctx.telemetry.loaderDone((performance.now() - began) / 1000);
     const text = encodeValue(value);
     const stored = this.entries.store(key, value, text, call, versions, mode);
     if (mode.awaitL2) await stored;
