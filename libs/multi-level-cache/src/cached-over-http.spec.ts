@@ -168,7 +168,7 @@ describe.each(platforms)('@Cached over HTTP on %s', (platform, adapter) => {
   it('defect 19: five concurrent requests run the handler once', async () => {
     const app = await start();
     const cache = app.get(MultiLevelCache);
-    const lookups = vi.spyOn(cache, 'peek');
+    const lookups = vi.spyOn(cache, 'peekEntry');
     let release!: () => void;
     gate = new Promise((resolve) => (release = resolve));
     const server = app.getHttpServer();

@@ -198,6 +198,15 @@ describe('OpenTelemetry of the cache (SDK reader, real Redis)', () => {
     expect(finished[5].events.map((e) => e.name)).toStrictEqual(['exception']);
   });
 
+  it('the loader runs under the cache.wrap span, so its own spans nest there', async () => {
+    const spans = registerTracerProvider();
+    const cache = await start({ namespace: uniquePrefix('otel-nest'), l2: { url: redisUrl() } });
+    await cache.wrap('k', () => trace.getTracer('app').startActiveSpan('db.query', (span) => (span.end(), 1)));
+    const [db, wrap] = spans.getFinishedSpans();
+    expect([db.name, wrap.name]).toStrictEqual(['db.query', 'cache.wrap']);
+    expect(db.parentSpanContext?.spanId).toBe(wrap.spanContext().spanId);
+  });
+
   it('keeps the instrumentation version equal to the package version', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(INSTRUMENTATION_VERSION).toBe(pkg.version);
