@@ -184,6 +184,29 @@ describe('on a 3-master Redis Cluster', () => {
     expect(b.stats().l2Errors).toBe(0);
   });
 
+  it('clear() on A removes the namespace’s entries from every master and from B’s L1', async () => {
+    const a = (await instance({ namespace })).get(MultiLevelCache);
+    const b = (await instance({ namespace })).get(MultiLevelCache);
+    const keys = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    for (const k of keys) await a.set(k, k);
+    for (const k of keys) expect(await b.get(k)).toBe(k);
+    await expect(a.clear()).resolves.toBe(true);
+    await within(() => b.stats().l1Entries === 0, 2_000);
+    const left = await Promise.all(
+      cluster.urls.map(async (url) => {
+        const node = await createClient({ url }).connect();
+        try {
+          return (await node.keys(`${namespace}::*`)).length;
+        } finally {
+          node.destroy();
+        }
+      }),
+    );
+    expect(left).toStrictEqual(cluster.urls.map(() => 0));
+    for (const k of keys) expect(await b.get(k)).toBeUndefined();
+    expect(a.stats().l2Errors + b.stats().l2Errors).toBe(0);
+  });
+
   it('a tag invalidation on B clears A’s L1 and the L2 entry', async () => {
     const [ma, mb] = [await instance({ namespace }), await instance({ namespace })];
     const [pa, pb] = [ma.get(Catalog), mb.get(Catalog)];
