@@ -1,8 +1,10 @@
-import { createKeyv } from '@keyv/redis';
+import { createClient, createKeyv } from '@keyv/redis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { createCache, type Cache as CacheManagerCache } from 'cache-manager';
 import { redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
+import { encodeValue } from '../codec/value-codec.js';
 import { MultiLevelCacheModule } from '../multi-level-cache.module.js';
 import { MultiLevelCache } from '../multi-level-cache.service.js';
 
@@ -106,5 +108,36 @@ describe('record interop with cache-manager 7 + @keyv/redis on a shared Redis an
       missing: { $u: 0 },
       $$dollar: 'key',
     });
+  });
+
+  it('a record in the format of earlier versions ({"expires","value":{"v",…}}) is still a hit, with its types', async () => {
+    const namespace = uniquePrefix('interop-old');
+    const now = Date.now();
+    const value = { at: new Date(now), n: 5n };
+    const raw = await createClient({ url: redisUrl() }).connect();
+    try {
+      const old = `{"expires":${now + 60_000},"value":{"v":${encodeValue(value)},"f":${now + 60_000},"a":${now}}}`;
+      await raw.set(`${namespace}::old`, old, { expiration: { type: 'PX', value: 60_000 } });
+    } finally {
+      raw.destroy();
+    }
+    const cache = await ours(namespace);
+    expect(await cache.wrap('old', () => 'loaded')).toStrictEqual(value);
+    expect(cache.stats()).toMatchObject({ hits: { l2: 1 }, loaderCalls: 0, l2Errors: 0 });
+  });
+
+  it('a cache-manager read deletes a record past its TTL that our fail-safe still kept', async () => {
+    const namespace = uniquePrefix('interop-failsafe');
+    const cache = await ours(namespace);
+    await cache.wrap('k', () => 'v', { ttl: 100, failSafeMaxMs: 60_000 });
+    await sleep(250);
+    const raw = await createClient({ url: redisUrl() }).connect();
+    try {
+      expect(await raw.exists(`${namespace}::k`)).toBe(1); // kept as the last known value
+      expect(await cacheManager(namespace).get('k')).toBeUndefined();
+      expect(await raw.exists(`${namespace}::k`)).toBe(0); // Keyv deleted it on reading
+    } finally {
+      raw.destroy();
+    }
   });
 });
