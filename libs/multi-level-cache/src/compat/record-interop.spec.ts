@@ -17,6 +17,7 @@ const JSON_VALUES: [string, unknown][] = [
   ['IPv6 loopback', '::1'],
   ['string that looks like a Keyv Buffer', ':base64:aGk='],
   ['object key with a leading colon', { ':k': ':v', plain: 'x:y' }],
+  ['object with numeric a and f fields', { a: 1, f: 2, id: 'x' }],
   ['number', 42.5],
   ['boolean', false],
   ['null', null],

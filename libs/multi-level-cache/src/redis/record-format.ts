@@ -190,8 +190,15 @@ function keyvRecord(text: string): KeyvRecord | undefined {
   const { value, expires, ...rest } = record as Record<string, unknown>;
   if (Object.keys(rest).length > 0) return undefined;
   if (expires !== undefined && expires !== null && !isFiniteNumber(expires)) return undefined;
-  if (value !== null && typeof value === 'object' && isFiniteNumber((value as { a?: unknown }).a)) return undefined;
+  if (isOldEnvelope(value)) return undefined;
   return { value, expires };
+}
+
+/** An envelope this cache wrote as Keyv's value before the `mlc` format: `v`, and numeric `f` and `a`. */
+function isOldEnvelope(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || !('v' in value)) return false;
+  const { f, a } = value as { f?: unknown; a?: unknown };
+  return isFiniteNumber(f) && isFiniteNumber(a);
 }
 
 /**
