@@ -99,11 +99,14 @@ export class Cache {
     return true;
   }
 
-  /** Drops every entry of the namespace, on every instance (see `MultiLevelCache.clear`). */
+  /**
+   * Drops every entry of the namespace, on every instance (see `MultiLevelCache.clear`); false when L2 could not be
+   * cleared (Redis failed, or a Keyv store as L2).
+   */
   async clear(): Promise<boolean> {
-    await this.cache.clear();
+    const cleared = await this.cache.clear();
     this.events.emit('clear');
-    return true;
+    return cleared;
   }
 
   /** When the entry expires (ms since the epoch), as cache-manager's `ttl`, or `undefined` on a miss. */
