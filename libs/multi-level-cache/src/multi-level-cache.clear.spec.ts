@@ -67,6 +67,15 @@ describe('MultiLevelCache.clear() (real Redis)', () => {
     expect(await other.get('k')).toBe(2);
   });
 
+  it('with a Keyv store as L2, resolves to false: L1 is emptied, the store keeps its entries until their TTL', async () => {
+    const store = new Map<string, unknown>();
+    const cache = await start({ namespace: uniquePrefix('clear-store'), l2: { store } });
+    await cache.set('k', 1);
+    await expect(cache.clear()).resolves.toBe(false);
+    expect(store.size).toBe(1);
+    expect(cache.stats().l1Entries).toBe(0);
+  });
+
   it('with L1 only, empties L1', async () => {
     const cache = await start({ namespace: uniquePrefix('clear-l1'), l2: false });
     await cache.set('k', 1);
