@@ -141,4 +141,18 @@ describe('record interop with cache-manager 7 + @keyv/redis on a shared Redis an
       raw.destroy();
     }
   });
+
+  it('tags starting with ":" survive the escaping of our own records, with and without an escaped value', async () => {
+    const namespace = uniquePrefix('interop-tags');
+    const writer = await ours(namespace);
+    await writer.set('t', 'tagged', { tags: [':a', 'b'] });
+    await writer.set('u', ':tagged', { tags: [':a', 'b'] });
+    const reader = await ours(namespace);
+    expect(await reader.wrap('t', () => 'loaded', { tags: [':a', 'b'] })).toBe('tagged');
+    expect(await reader.wrap('u', () => 'loaded', { tags: [':a', 'b'] })).toBe(':tagged');
+    await writer.invalidateTags([':a']);
+    const later = await ours(namespace);
+    expect(await later.wrap('t', () => 'loaded', { tags: [':a', 'b'] })).toBe('loaded');
+    expect(await later.wrap('u', () => 'loaded', { tags: [':a', 'b'] })).toBe('loaded');
+  });
 });

@@ -8,6 +8,11 @@
 /** A string value starting with ":" is preceded by `[`, `,` or `:` (or starts the text); a cheap pre-check. */
 const MAY_HOLD_COLON_STRING = /(?:^|[[,:])":/;
 
+/** Whether compact JSON text may hold a string value starting with ":" (false: it surely does not). @internal */
+export function mayHoldColonString(json: string): boolean {
+  return MAY_HOLD_COLON_STRING.test(json);
+}
+
 /**
  * The JSON text with one ":" added to (`add`) or removed from (`!add`) every string value that starts with ":", or
  * undefined when there is none. `json` is compact JSON (no whitespace between tokens). @internal

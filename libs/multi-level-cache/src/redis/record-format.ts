@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value-codec.js';
 import { MAX_TIMER_MS, MAX_TTL_MS } from '../multi-level-cache.options.js';
-import { parseKeyvJson, shiftColonStrings } from './keyv-record.js';
+import { mayHoldColonString, parseKeyvJson, shiftColonStrings } from './keyv-record.js';
 
 /**
  * Versions of a list of tags, each `<epoch>:<count>`. The epoch belongs to the namespace and lives in the same slot as
@@ -72,7 +72,8 @@ export function encodeRecord(
   const expiresIn = Math.max(1, Math.ceil(staleUntil - now));
   const pxMs = Math.max(expiresIn, Math.ceil(keepUntil - now));
   const plain = `${OWN_RECORD}${envelope},"expires":${now + expiresIn},"value":${valueText}}`;
-  const escaped = shiftColonStrings(plain, true);
+  // Only the value may hold such strings for Keyv to read (it ignores "mlc"): the common record is not scanned here.
+  const escaped = mayHoldColonString(valueText) ? shiftColonStrings(plain, true) : undefined;
   return { text: escaped === undefined ? plain : ESCAPED_RECORD + escaped.slice(OWN_RECORD.length + 1), pxMs };
 }
 
