@@ -1,6 +1,5 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import type { TrafficHistory } from '../history/traffic-history.js';
 import type { DemoConfig } from '../config/demo-config.js';
@@ -38,11 +37,10 @@ export function applyConnectionLimits(app: NestFastifyApplication, config: DemoC
   (app.getHttpServer() as Server).maxConnections = config.maxConnections;
 }
 
-/** Every answered request counts for the dashboard's requests/s chart. */
+/**
+ * Every request counts for the dashboard's requests/s chart: a listener on the Node server's `request` event, which
+ * costs less per request than a Fastify hook.
+ */
 export function countRequests(app: NestFastifyApplication, history: TrafficHistory): void {
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  fastify.addHook('onResponse', (_request, _reply, done) => {
-    history.countRequest();
-    done();
-  });
+  (app.getHttpServer() as Server).on('request', () => history.countRequest());
 }
