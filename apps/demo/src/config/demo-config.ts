@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { isHost } from '../validation/is-host.validator.js';
 
 export interface UpstreamAddress {
   id: string;
@@ -165,12 +165,10 @@ function readSessionSecret(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
 function readHost(env: NodeJS.ProcessEnv): string {
   const raw = env.HOST?.trim();
   if (!raw) return '127.0.0.1';
-  if (isIP(raw) === 0 && !HOSTNAME.test(raw)) {
+  if (!isHost(raw)) {
     throw new DemoConfigError(
       `HOST=${raw} is not valid: expected an address or host name to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::.`,
     );

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectLoadBalancer, type LoadBalancer, type NodeSnapshot } from '@nest-scale/load-balancer';
 import { MultiLevelCache } from '@nest-scale/multi-level-cache';
-import { TaskQueue } from '@nest-scale/task-queue';
+import { TaskQueue, type TaskQueueStats } from '@nest-scale/task-queue';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CATALOG_UPSTREAM } from '../catalog/catalog.constants.js';
 import { withTimeout } from '../health/with-timeout.js';
@@ -116,7 +116,12 @@ export class MetricsService {
    * without them, and `nest_scale_queue_stats_up` says so (an alert can key on it).
    */
   private registerQueueMetrics(): void {
-    const stats = () => withTimeout(this.tasks.stats(), QUEUE_STATS_TIMEOUT_MS).catch(() => undefined);
+    // Three gauges read the same counts: one read per scrape (the collectors of a scrape run together).
+    let pending: Promise<TaskQueueStats | undefined> | undefined;
+    const stats = () =>
+      (pending ??= withTimeout(this.tasks.stats(), QUEUE_STATS_TIMEOUT_MS)
+        .catch(() => undefined)
+        .finally(() => setImmediate(() => (pending = undefined))));
     this.gauge(
       'nest_scale_queue_stats_up',
       'Whether the last scrape could read the queue (1) or not (0)',
