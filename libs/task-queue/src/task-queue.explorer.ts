@@ -161,16 +161,19 @@ export class TaskQueueExplorer {
         const method = (instance as Record<string, unknown>)[methodName];
         if (typeof method !== 'function') continue;
         const where = `${prototype.constructor.name}.${methodName}`;
-        const event = this.reflector.get<TaskEventMetadata | undefined>(TASK_EVENT_METADATA, method);
+        const events = this.reflector.get<TaskEventMetadata[] | undefined>(TASK_EVENT_METADATA, method);
         const meta = this.reflector.get<TaskHandlerMetadata | undefined>(TASK_HANDLER_METADATA, method);
-        if (meta === undefined && event === undefined) continue;
+        if (meta === undefined && events === undefined) continue;
         if (!wrapper.isDependencyTreeStatic()) {
           this.logger.warn(
             HANDLER_IGNORED(where, 'request-scoped (or transient) providers cannot run tasks; make it a singleton'),
           );
           continue;
         }
-        if (event !== undefined) this.listeners.push(this.checkListener(event, where, method.bind(instance)));
+        if (events !== undefined) {
+          const listener = method.bind(instance) as TaskEventListener;
+          for (const event of events) this.listeners.push(this.checkListener(event, where, listener));
+        }
         if (meta === undefined) continue;
         const schedule = this.reflector.get<ScheduleMetadata | undefined>(TASK_SCHEDULE_METADATA, method);
         discovered.push(this.check(meta, where, method.bind(instance) as DiscoveredHandler['invoke'], schedule));

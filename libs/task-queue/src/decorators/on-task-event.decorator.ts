@@ -1,4 +1,3 @@
-import { SetMetadata } from '@nestjs/common';
 import type { TaskEventName } from '../interfaces/task-event.interface.js';
 import { TASK_EVENT_METADATA } from '../task-queue.constants.js';
 
@@ -11,8 +10,14 @@ export interface TaskEventMetadata {
 /**
  * @publicApi Calls the method with a `TaskEvent` each time `event` happens on this instance to a task of `queue`
  * (default: the `forRoot` queue). Discovered at boot like `@TaskHandler`; what it throws is logged, never
- * passed to the queue.
+ * passed to the queue. Stack several on one method to hear several events.
  */
 export function OnTaskEvent(event: TaskEventName, options: { queue?: string } = {}): MethodDecorator {
-  return SetMetadata<string, TaskEventMetadata>(TASK_EVENT_METADATA, { event, queue: options?.queue });
+  return (_target, _key, descriptor) => {
+    const method = descriptor.value as object;
+    const stacked = (Reflect.getMetadata(TASK_EVENT_METADATA, method) as TaskEventMetadata[] | undefined) ?? [];
+    // Decorators apply bottom-up: prepend, so the list reads in source order.
+    Reflect.defineMetadata(TASK_EVENT_METADATA, [{ event, queue: options?.queue }, ...stacked], method);
+    return descriptor;
+  };
 }
