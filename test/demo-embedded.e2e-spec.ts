@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { NodeProcess } from './harness/index.js';
 import { http, startGateway, startUpstreams, stopStack } from './support/demo-stack.js';
+import { samples, sampleSum } from './support/prometheus-text.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of the browser tests, for a human to look at (not compared). */
@@ -32,8 +33,9 @@ describe('demo gateway, embedded mode', () => {
     const before = (await http(gateway.url, 'GET', '/metrics')).text;
     await http(gateway.url, 'GET', '/products/11');
     const after = (await http(gateway.url, 'GET', '/metrics')).text;
-    expect(metric(after, 'nest_scale_cache_hits_total{tier="l1"}')).toBe(
-      metric(before, 'nest_scale_cache_hits_total{tier="l1"}') + 1,
+    const l1Hits = { cache_tier: 'l1', cache_outcome: 'hit' };
+    expect(sampleSum(after, 'nest_scale_cache_requests_total', l1Hits)).toBe(
+      sampleSum(before, 'nest_scale_cache_requests_total', l1Hits) + 1,
     );
 
     const put = await http(gateway.url, 'PUT', '/products/11', { body: { priceCents: 999, name: 'Renamed' } });
@@ -104,18 +106,20 @@ describe('demo gateway, embedded mode', () => {
     expect(health.body.details.queue).toMatchObject({ status: 'up', driver: 'memory' });
 
     const metrics = (await http(gateway.url, 'GET', '/metrics')).text;
-    for (const name of [
-      'nest_scale_cache_hits_total',
-      'nest_scale_cache_misses_total',
-      'nest_scale_upstream_in_flight',
-      'nest_scale_upstream_latency_ms',
-      'nest_scale_upstream_ejections',
-      'nest_scale_queue_tasks',
-      'nest_scale_task_duration_ms',
+    for (const [name, type] of [
+      ['nest_scale_cache_requests_total', 'counter'],
+      ['nest_scale_cache_loader_duration_seconds', 'histogram'],
+      ['nest_scale_lb_request_duration_seconds', 'histogram'],
+      ['nest_scale_lb_requests_in_flight', 'gauge'],
+      ['nest_scale_lb_node_state', 'gauge'],
     ]) {
-      expect(metrics).toContain(`# TYPE ${name}`);
+      expect(metrics).toContain(`# TYPE ${name} ${type}`);
     }
-    for (const port of upstreams.ports) expect(metrics).toContain(`node="upstream-${port}"`);
+    expect(metrics).not.toMatch(/quantile=/);
+    const healthy = samples(metrics, 'nest_scale_lb_node_state').filter((s) => s.labels.state === 'healthy');
+    expect(healthy.map((s) => [s.labels.node, s.value]).toSorted()).toEqual(
+      upstreams.ports.map((port) => [`upstream-${port}`, 1]).toSorted(),
+    );
   });
 
   it('protects the admin endpoints with the configured token', async () => {
@@ -215,9 +219,3 @@ describe('demo gateway, embedded mode', () => {
     }
   });
 });
-
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (!line) throw new Error(`metric ${series} not found`);
-  return Number(line.slice(series.length + 1));
-}

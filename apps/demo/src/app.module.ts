@@ -24,7 +24,6 @@ import { TrafficHistory } from './history/traffic-history.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis-health.indicator.js';
 import { MetricsController } from './metrics/metrics.controller.js';
-import { MetricsService } from './metrics/metrics.service.js';
 import { InMemoryOrderRepository } from './orders/in-memory-order.repository.js';
 import { OrderRepository } from './orders/order.repository.js';
 import { OrderTasks } from './orders/order-tasks.service.js';
@@ -32,11 +31,15 @@ import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { RedisOrderRepository } from './orders/redis-order.repository.js';
 import { RedisThrottlerStorage } from './rate-limit/redis-throttler.storage.js';
+import { DemoTelemetry } from './telemetry/demo-telemetry.js';
 
-/** The catalog gateway: everything it needs comes in through DI, configured from one `DemoConfig`. */
+/**
+ * The catalog gateway: everything it needs comes in through DI, configured from one `DemoConfig`; `telemetry` is the
+ * OpenTelemetry SDK registered before the app was created (its `/metrics` and its shutdown).
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: DemoConfig): DynamicModule {
+  static forRoot(config: DemoConfig, telemetry: DemoTelemetry): DynamicModule {
     const redis = config.redisCluster
       ? { cluster: config.redisCluster }
       : config.redisUrl
@@ -136,7 +139,7 @@ export class AppModule {
         OrderTasks,
         CartService,
         TrafficHistory,
-        MetricsService,
+        { provide: DemoTelemetry, useValue: telemetry },
         RedisHealthIndicator,
       ],
     };

@@ -10,6 +10,7 @@ import { GatewayRedis } from './config/gateway-redis.js';
 import { applyConnectionLimits, countRequests, createGatewayAdapter, installBodyParsers } from './http/gateway-http.js';
 import { TrafficHistory } from './history/traffic-history.js';
 import { installSessions } from './sessions/sessions.js';
+import { DemoTelemetry } from './telemetry/demo-telemetry.js';
 
 /** Exit code for a configuration the gateway cannot start with (EX_CONFIG). */
 const EXIT_CONFIG = 78;
@@ -28,9 +29,13 @@ try {
   process.exit(EXIT_CONFIG);
 }
 
-const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createGatewayAdapter(config), {
-  logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined,
-});
+// Before the app: the libraries take their meters when their providers are constructed.
+const telemetry = DemoTelemetry.start(config.instanceId);
+const app = await NestFactory.create<NestFastifyApplication>(
+  AppModule.forRoot(config, telemetry),
+  createGatewayAdapter(config),
+  { logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : undefined },
+);
 app.enableShutdownHooks();
 installBodyParsers(app);
 countRequests(app, app.get(TrafficHistory));
