@@ -44,6 +44,7 @@ export type { TaskQueueModuleExtras } from './task-queue.module-definition.js';
 export { TaskQueueModule } from './task-queue.module.js';
 export { TaskQueue } from './task-queue.service.js';
 export { getTaskQueueToken } from './task-queue.tokens.js';
+export { TASK_QUEUE_PROMETHEUS_VIEWS } from './telemetry/prometheus-views.js';
 export {
   TaskQueueHealthIndicator,
   type TaskQueueHealthIndicatorResult,

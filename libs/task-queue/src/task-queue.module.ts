@@ -21,6 +21,7 @@ import {
 import { TaskQueue } from './task-queue.service.js';
 import { getTaskQueueToken } from './task-queue.tokens.js';
 import { TaskRunner } from './task-runner.js';
+import { TaskQueueTelemetry } from './telemetry/task-queue-telemetry.js';
 
 /** A `BullModule.forRoot` configuration, when the app has one. */
 const SHARED_BULL_CONFIG = { token: BULL_CONFIG_DEFAULT_TOKEN, optional: true };
@@ -62,7 +63,8 @@ export class TaskQueueFeatureModule {}
     },
     {
       provide: TaskRunner,
-      useFactory: (options: ResolvedTaskQueueOptions) => new TaskRunner(options.timeoutMs),
+      useFactory: (options: ResolvedTaskQueueOptions) =>
+        new TaskRunner(options.timeoutMs, new TaskQueueTelemetry(options.queueName)),
       inject: [RESOLVED_TASK_QUEUE_OPTIONS],
     },
     {
@@ -102,7 +104,7 @@ export class TaskQueueModule extends ConfigurableTaskQueueModule {
           provide: token,
           useFactory: (root: TaskQueueModuleOptions, shared: SharedBullConfig | undefined, explorer: TaskQueueExplorer) => {
             const options = resolveRegisteredQueueOptions(root, queue, shared);
-            const runner = new TaskRunner(options.timeoutMs);
+            const runner = new TaskRunner(options.timeoutMs, new TaskQueueTelemetry(options.queueName));
             return new TaskQueue(options, createDriver(options, runner), runner, explorer);
           },
           inject: [TASK_QUEUE_MODULE_OPTIONS, SHARED_BULL_CONFIG, TaskQueueExplorer],

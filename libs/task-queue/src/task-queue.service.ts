@@ -51,6 +51,7 @@ export class TaskQueue
     private readonly explorer: TaskQueueExplorer,
   ) {
     explorer.claim(options.queueName);
+    runner.telemetry.watch(driver);
   }
 
   /** The queue's name (`queueName` of `forRoot`, or the `name` of `registerQueue`). */
@@ -70,7 +71,10 @@ export class TaskQueue
     } catch (error) {
       return Promise.reject(error);
     }
-    const added = this.driver.enqueueOne(task);
+    const telemetry = this.runner.telemetry;
+    const added = telemetry.recordsEnqueue()
+      ? telemetry.send([task], () => this.driver.enqueueOne(task), this.driver.kind === 'memory')
+      : this.driver.enqueueOne(task);
     return this.driver.events.has('enqueued') ? added.then((ref) => this.enqueued([ref])[0]) : added;
   }
 
@@ -94,7 +98,11 @@ export class TaskQueue
   async enqueueMany(items: readonly EnqueueManyItem[]): Promise<TaskRef[]> {
     argument.array('enqueueMany(items)', items, 'an array of { name, payload?, options? }');
     if (items.length === 0) return [];
-    const refs = await this.driver.enqueue(items.map((item) => this.prepare(item.name, item.payload, item.options)));
+    const tasks = items.map((item) => this.prepare(item.name, item.payload, item.options));
+    const telemetry = this.runner.telemetry;
+    const refs = await (telemetry.recordsEnqueue()
+      ? telemetry.send(tasks, () => this.driver.enqueue(tasks), this.driver.kind === 'memory')
+      : this.driver.enqueue(tasks));
     return this.driver.events.has('enqueued') ? this.enqueued(refs) : refs;
   }
 
@@ -175,6 +183,7 @@ export class TaskQueue
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.runner.telemetry.close();
     await this.driver.close();
   }
 
@@ -227,6 +236,7 @@ export class TaskQueue
         backoff: handler.backoff ?? this.options.backoff,
         dedupKey: undefined,
         group: undefined,
+        trace: undefined,
       };
     }
     const { delayMs, priority, attempts, backoff, dedupKey, group } = resolveEnqueueOptions(name, options);
@@ -239,6 +249,7 @@ export class TaskQueue
       backoff: backoff ?? handler.backoff ?? this.options.backoff,
       dedupKey,
       group,
+      trace: undefined,
     };
   }
 }

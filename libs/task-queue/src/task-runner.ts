@@ -2,6 +2,8 @@ import { TaskTimeoutError } from './errors/task-timeout.error.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { TaskDurationStats } from './interfaces/task-queue-stats.interface.js';
+import type { TaskQueueTelemetry } from './telemetry/task-queue-telemetry.js';
+import type { RunTrace } from './telemetry/task-spans.js';
 import { TaskDeque } from './task-deque.js';
 import { argument } from './task-queue.options.js';
 
@@ -58,6 +60,8 @@ export abstract class TaskRun implements TaskContext {
   /** Links in the runner's list of attempts in flight (intrusive: no hashing on the hot path). */
   prev: TaskRun | undefined;
   next: TaskRun | undefined;
+  /** The attempt's span, while tracing. */
+  trace: RunTrace | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
 
@@ -109,6 +113,11 @@ export abstract class TaskRun implements TaskContext {
 
   /** Called exactly once with the attempt's outcome. */
   abstract settle(error: unknown, result: unknown, failed: boolean): void;
+
+  /** The trace context stored with the task by its producer (read only while tracing; may be malformed). */
+  traceCarrier(): unknown {
+    return undefined;
+  }
 }
 
 const DURATION_WINDOW = 1024;
@@ -125,9 +134,13 @@ export class TaskRunner {
   private readonly durations = new Float64Array(DURATION_WINDOW);
   private durationCount = 0;
 
-  constructor(private readonly defaultTimeoutMs: number | undefined) {}
+  constructor(
+    private readonly defaultTimeoutMs: number | undefined,
+    readonly telemetry: TaskQueueTelemetry,
+  ) {}
 
   execute(handler: RegisteredTaskHandler, run: TaskRun): void {
+    this.telemetry.taken(run.name);
     run.handler = handler;
     run.next = this.head;
     if (this.head !== undefined) this.head.prev = run;
@@ -203,7 +216,7 @@ export class TaskRunner {
     };
     let returned: unknown;
     try {
-      returned = (handler.invoke as (tasks: TaskRun[]) => unknown)(runs);
+      returned = this.telemetry.invokeBatch(handler, runs);
     } catch (error) {
       failAll(error);
       return;
@@ -270,7 +283,7 @@ export class TaskRunner {
     }
     let returned: unknown;
     try {
-      returned = handler.invoke(run.payload, run);
+      returned = this.telemetry.invoke(handler, run);
     } catch (error) {
       this.finish(run, error, undefined, true);
       return;
@@ -295,7 +308,9 @@ export class TaskRunner {
     const handler = run.handler as RegisteredTaskHandler;
     if (handler.batch !== undefined) {
       if (run.started) {
-        this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = performance.now() - run.startedAt;
+        const ms = performance.now() - run.startedAt;
+        this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = ms;
+        this.telemetry.finished(run, ms, error, failed);
         this.batchRunDone(handler, run);
       } else {
         handler.pending.splice(handler.pending.indexOf(run), 1);
@@ -313,7 +328,9 @@ export class TaskRunner {
     if (run.started) {
       if (run.timer !== undefined) clearTimeout(run.timer);
       handler.active--;
-      this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = performance.now() - run.startedAt;
+      const ms = performance.now() - run.startedAt;
+      this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = ms;
+      this.telemetry.finished(run, ms, error, failed);
     } else {
       handler.parked.remove(run);
     }

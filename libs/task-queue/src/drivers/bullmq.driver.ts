@@ -55,6 +55,11 @@ class BullRun extends TaskRun {
     this.resolve(failed ? this.driver.failed(this.job, this.token, error) : result);
   }
 
+  /** BullMQ's own trace field (a JSON carrier, as bullmq-otel writes it), whatever wrote the job. */
+  override traceCarrier(): unknown {
+    return (this.job.opts.telemetry as { metadata?: unknown } | undefined)?.metadata;
+  }
+
   protected async reportProgress(value: number | object): Promise<void> {
     await this.job.updateProgress(value);
     this.driver.events.emit('progress', this.id, this.name, this.attempt, value);
@@ -412,6 +417,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     deduplication?: { id: string; ttl: number };
     removeOnComplete: { count: number; age: number };
     removeOnFail: { count: number; age: number };
+    telemetry?: { metadata: string };
   } {
     return {
       attempts: t.attempts,
@@ -424,6 +430,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       ...(t.dedupKey !== undefined ? { deduplication: { id: t.dedupKey, ttl: this.options.dedupWindowMs } } : {}),
       removeOnComplete: this.removeOnComplete,
       removeOnFail: this.removeOnFail,
+      ...(t.trace !== undefined ? { telemetry: { metadata: JSON.stringify(t.trace) } } : {}),
     };
   }
 

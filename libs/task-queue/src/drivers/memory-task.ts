@@ -1,6 +1,7 @@
 import type { TaskBackoffOptions } from '../interfaces/task-backoff-options.interface.js';
 import type { TaskErrorInfo, TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import type { TaskEvents } from '../task-events.js';
+import type { TraceCarrier } from '../telemetry/task-spans.js';
 import { clonePayload } from '../task-payload.js';
 import { MAX_TASK_LOG_LINES } from '../task-queue.constants.js';
 import { TaskRun } from '../task-runner.js';
@@ -15,6 +16,8 @@ export class MemoryTask {
   timer: ReturnType<typeof setTimeout> | undefined;
   progress: number | object | undefined;
   logs: string[] | undefined;
+  /** Its producer's trace context (set only while tracing). */
+  trace: TraceCarrier | undefined;
 
   constructor(
     readonly id: string,
@@ -46,6 +49,10 @@ export class MemoryRun extends TaskRun {
 
   settle(error: unknown, result: unknown, failed: boolean): void {
     this.driver.settled(this.task, error, result, failed);
+  }
+
+  override traceCarrier(): unknown {
+    return this.task.trace;
   }
 
   protected async reportProgress(value: number | object): Promise<void> {

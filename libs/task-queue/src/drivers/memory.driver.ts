@@ -243,6 +243,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     const seq = ++this.seq;
     const priority = t.group === undefined ? t.priority : this.groupPriority(t.group);
     const task = new MemoryTask(String(seq), seq, t.name, t.payload, priority, t.attempts, t.backoff, now);
+    if (t.trace !== undefined) task.trace = t.trace;
     this.tasks.set(seq, task);
     if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
     if (t.delayMs > 0) this.delay(task, t.delayMs);

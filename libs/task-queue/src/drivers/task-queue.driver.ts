@@ -3,6 +3,7 @@ import type { TaskInfo } from '../interfaces/task-info.interface.js';
 import type { TaskQueueStats } from '../interfaces/task-queue-stats.interface.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { TaskEvents } from '../task-events.js';
+import type { TraceCarrier } from '../telemetry/task-spans.js';
 import type { ResolvedSchedule } from '../task-queue.options.js';
 import type { RegisteredTaskHandler } from '../task-runner.js';
 
@@ -18,6 +19,8 @@ export interface NewTask {
   dedupKey: string | undefined;
   /** Fair sharing group; the driver turns it into a round-robin priority. */
   group: string | undefined;
+  /** The enqueue's PRODUCER span context, when tracing: the driver stores it with the task. */
+  trace: TraceCarrier | undefined;
 }
 
 /** @internal An `@ScheduledTask`: its schedule and the task each occurrence enqueues. */
