@@ -1,4 +1,5 @@
 import { UpstreamNode } from '../node/upstream-node.js';
+import { seededRandom } from '../random/random-source.js';
 import { SlowStart } from '../selection/slow-start.js';
 import { NodeHealthModel } from './node-health-model.js';
 
@@ -85,6 +86,24 @@ describe('NodeHealthModel (issue 16 redesign)', () => {
     // The ring holds 1037..1100 now.
     expect(model.latencyPercentile(n, 1)).toBe(1_037);
     expect(model.latencyPercentile(n, 99.9)).toBe(1_100);
+  });
+
+  it('a latency percentile is the nearest rank of the sorted samples, for any ring content, ties included', () => {
+    const random = seededRandom(16);
+    for (let round = 0; round < 300; round++) {
+      const { nodes, model } = setup(1);
+      const [n] = nodes;
+      // 8 to 200 samples (the ring wraps past 64), drawn from few distinct values so ties are common.
+      const samples = Array.from({ length: 8 + Math.floor(random() * 193) }, () => Math.floor(random() * 12) * 25);
+      for (const ms of samples) model.record(n, ms, false, 0);
+      const kept = samples.slice(-64).toSorted((a, b) => a - b);
+      for (const p of [1, 10, 50, 90, 95, 99, 99.9, 100 * random()]) {
+        const rank = Math.max(0, Math.min(kept.length - 1, Math.ceil((p / 100) * kept.length) - 1));
+        expect(model.latencyPercentile(n, p)).toBe(kept[rank]);
+      }
+      // Asking does not disturb the samples themselves.
+      expect(model.latencyPercentile(n, 50)).toBe(kept[Math.ceil(kept.length / 2) - 1]);
+    }
   });
 
   it('recordAtLeast (a try that lost to a hedge) only raises the estimate, and counts no request or sample', () => {
