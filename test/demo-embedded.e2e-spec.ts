@@ -112,6 +112,9 @@ describe('demo gateway, embedded mode', () => {
       ['nest_scale_lb_request_duration_seconds', 'histogram'],
       ['nest_scale_lb_requests_in_flight', 'gauge'],
       ['nest_scale_lb_node_state', 'gauge'],
+      ['messaging_client_sent_messages_total', 'counter'],
+      ['messaging_process_duration_seconds', 'histogram'],
+      ['nest_scale_queue_tasks', 'gauge'],
     ]) {
       expect(metrics).toContain(`# TYPE ${name} ${type}`);
     }
