@@ -1,6 +1,9 @@
 // `npm run bench -- load-balancer`: cost per pick of every strategy (n = 10, 100, 1000) beside undici's BalancedPool,
 // then a seeded discrete-event replay of the Linkerd slow-node experiment per strategy, with an SVG plot, then the
 // cost of the OpenTelemetry instrumentation with the SDK registered.
+// LB_BENCH_ONLY=pick runs only the pick section (for alternating runs against another checkout) and writes nothing;
+// LB_BENCH_ONLY=replay runs only the replay and writes nothing. LB_REPLAY_STALLS=off replays without the per-node
+// stalls (the model before 2026-12-01), for comparison.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { metrics as otelMetrics, trace as otelTrace } from '@opentelemetry/api';
@@ -61,14 +64,16 @@ function pickBalancer(strategy: BuiltinStrategyName, n: number): LoadBalancer {
   return lb;
 }
 
+const only = process.env.LB_BENCH_ONLY;
+if (only !== undefined && only !== 'pick' && only !== 'replay') throw new Error('LB_BENCH_ONLY is pick or replay');
 const keys = Array.from({ length: 4096 }, (_, i) => `user:${i * 7919}`);
 // Warm every pick path once first, so the first size measured is not paying for JIT tier-up.
-for (const strategy of STRATEGIES) {
+for (const strategy of only === 'replay' ? [] : STRATEGIES) {
   const lb = pickBalancer(strategy, 10);
   let k = 0;
   await medianNs(() => lb.pick(keys[k++ & 4095]), { samples: 5, batch: 10_000, warmup: 200_000 });
 }
-for (const n of SIZES) {
+for (const n of only === 'replay' ? [] : SIZES) {
   for (const strategy of STRATEGIES) {
     const lb = pickBalancer(strategy, n);
     let k = 0;
@@ -89,11 +94,27 @@ for (const n of SIZES) {
   metrics[`peer_undici_balanced_pool_pick_ns_n${n}`] = await medianNs(getDispatcher);
   await pool.destroy();
 }
+if (only === 'pick') {
+  console.table(Object.entries(metrics).map(([name, value]) => ({ metric: name, value })));
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 2. Linkerd's slow-node experiment (linkerd.io, 2016-03-16), replayed in simulated time: 11 nodes with a median
 // latency of ~167 ms, 1,000 requests/s for 60 s, one node at 2 s for a 30 s window, a 1 s timeout and no retries.
 // Every request's client-side latency is recorded (a timeout counts as 1 s and as a failure).
+//
+// Per-node stalls on top (since 2026-12-01). Service times alone are independent log-normal draws (σ 0.3): a thin
+// tail where p99.9 is only 2.5× the median and no balancer or hedge can do much. Real tails come from moments when
+// one node stops serving (a stop-the-world GC pause, CPU throttling, a noisy neighbour: Dean & Barroso, "The Tail at
+// Scale", CACM 2013), which is what hedging is for. Each node here pauses for STALL_MS = 200 ms, the default
+// pause-time goal of HotSpot's G1 collector (MaxGCPauseMillis, set in G1Arguments::initialize; a goal, not a bound:
+// DataStax ships Cassandra with 500 ms and tells operators to set it to their expected peak pause, 500-2,000 ms), at
+// random times, one every STALL_EVERY_MS = 10 s on average (a Poisson process per node, independent across nodes,
+// the same schedule for every strategy). That is 2 % of the node's time, under the 5 % of time in GC that SAP's Java
+// monitoring calls normal and Oracle's JVM throughput alert takes as its default threshold. A request in service or
+// arriving during a pause makes no progress until the pause ends. Both parameters were fixed before the first run
+// with them and not changed after.
 // ---------------------------------------------------------------------------------------------------------------
 const NODES = 11;
 const RATE_PER_MS = 1;
@@ -104,6 +125,40 @@ const SLOW_MS = 2_000;
 const TIMEOUT_MS = 1_000;
 const MEDIAN_MS = 167;
 const SIGMA = 0.3;
+const STALL_MS = 200;
+const STALL_EVERY_MS = 10_000;
+const STALLS = process.env.LB_REPLAY_STALLS !== 'off';
+
+/** Each node's pauses as [start, end) pairs in time order, overlapping ones merged, up to the last possible answer. */
+function stallSchedule(random: RandomSource): number[] {
+  const pauses: number[] = [];
+  for (let at = -Math.log(1 - random()) * STALL_EVERY_MS; at < DURATION_MS + 2 * TIMEOUT_MS;) {
+    const end = at + STALL_MS;
+    if (pauses.length > 0 && at <= pauses[pauses.length - 1]) pauses[pauses.length - 1] = end;
+    else pauses.push(at, end);
+    at += -Math.log(1 - random()) * STALL_EVERY_MS;
+  }
+  return pauses;
+}
+const stallRandom = seededRandom(1303);
+const stalls = Array.from({ length: NODES }, () => (STALLS ? stallSchedule(stallRandom) : []));
+
+/** When a request that needs `serviceMs` of the node's time, started at `start`, is answered. */
+function answeredAt(pauses: readonly number[], start: number, serviceMs: number): number {
+  let at = start;
+  let left = serviceMs;
+  for (let k = 0; k < pauses.length; k += 2) {
+    const from = pauses[k];
+    const until = pauses[k + 1];
+    if (until <= at) continue;
+    if (from > at) {
+      if (at + left <= from) break;
+      left -= from - at;
+    }
+    at = until;
+  }
+  return at + left;
+}
 
 function gaussian(random: RandomSource): number {
   const u = 1 - random();
@@ -147,8 +202,8 @@ async function simulate(
       const now = clock.now();
       const slow = nodeId === 'n0' && now >= SLOW_FROM_MS && now < SLOW_UNTIL_MS;
       if (slow) toSlow++;
-      const latency = slow ? SLOW_MS : MEDIAN_MS * Math.exp(SIGMA * gaussian(world));
-      const timer = clock.setTimeout(resolve, latency);
+      const service = slow ? SLOW_MS : MEDIAN_MS * Math.exp(SIGMA * gaussian(world));
+      const timer = clock.setTimeout(resolve, answeredAt(stalls[Number(nodeId.slice(1))], now, service) - now);
       signal.addEventListener('abort', () => clock.clearTimeout(timer), { once: true });
     });
 
@@ -208,6 +263,10 @@ metrics.success_rate_p2c_ewma_hedged = hedged.successRate;
 metrics.p99_ms_p2c_ewma_hedged = hedged.p99;
 metrics.p999_ms_p2c_ewma_hedged = hedged.p999;
 metrics.hedge_extra_requests_pct_p2c_ewma = hedged.extraPct;
+if (only === 'replay') {
+  console.table(Object.entries(metrics).map(([name, value]) => ({ metric: name, value })));
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deadlines on the real clock and event loop: 4 local "nodes" (fast, slow, failing fast, never answering and
@@ -322,7 +381,7 @@ function writePlot(results: Record<string, SimulationResult>): void {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">Linkerd slow-node experiment, simulated: client latency per strategy</text>`,
-    `<text x="${width / 2}" y="44" text-anchor="middle" fill="#555">11 nodes, median 167 ms, 1,000 req/s for 60 s, one node at 2 s for 30 s, 1 s timeout (a timed-out request counts as 1,000 ms), no retries, no ejection; log scale</text>`,
+    `<text x="${width / 2}" y="44" text-anchor="middle" fill="#555">11 nodes, median 167 ms, 1,000 req/s for 60 s, one node at 2 s for 30 s, ${STALLS ? 'each node pausing 200 ms every 10 s on average, ' : ''}1 s timeout (a timeout counts as 1,000 ms), no retries, no ejection; log scale</text>`,
   );
   for (const tick of [100, 200, 500, 1_000, 2_000]) {
     parts.push(

@@ -108,4 +108,62 @@ describe('hedge options (issue 16 item 2)', () => {
     await expect(call).resolves.toMatch(/^hedge@n\d$/);
     expect(lb.nodes().reduce((sum, n) => sum + n.inFlight, 0)).toBe(0);
   });
+
+  it('with percentile, the delay is that percentile of the node the try went to, and the hedge goes elsewhere', async () => {
+    const { clock, lb } = setup({ outlierDetection: false, slowStart: false }, 2);
+    for (let i = 0; i < 10; i++) {
+      lb.report('n0', { latencyMs: 100 });
+      lb.report('n1', { latencyMs: 500 });
+    }
+    for (let i = 0; i < 20; i++) await lb.execute(() => 'ok', { idempotent: true, hedge: { delayMs: 60_000 } });
+    const tries: Array<{ node: string; at: number; hedge: boolean }> = [];
+    const releases: Array<() => void> = [];
+    const calls = [0, 1].map(() =>
+      lb.execute(
+        (node, _signal, context) =>
+          new Promise<void>((resolve) => {
+            tries.push({ node: node.id, at: clock.now(), hedge: context.hedge });
+            releases.push(resolve);
+          }),
+        { idempotent: true, hedge: { percentile: 90 } },
+      ),
+    );
+    clock.advance(1_000);
+    // The call on n0 (p90 100 ms) hedges to n1 after 100 ms; the call on n1 (p90 500 ms) to n0 after 500 ms.
+    expect(tries.toSorted((a, b) => a.at - b.at)).toEqual([
+      { node: expect.any(String), at: 0, hedge: false },
+      { node: expect.any(String), at: 0, hedge: false },
+      { node: 'n1', at: 100, hedge: true },
+      { node: 'n0', at: 500, hedge: true },
+    ]);
+    for (const release of releases) release();
+    await Promise.all(calls);
+  });
+
+  it('tries that keep losing to hedges count as no failure: their node is not ejected', async () => {
+    const { clock, lb } = setup({ slowStart: false, outlierDetection: { consecutiveFailures: 3 } });
+    let lost = 0;
+    for (let i = 0; i < 30; i++) {
+      // n0 never answers by itself; the others answer in 10 ms. budget 1: every call may hedge.
+      const call = lb.execute(
+        (node, signal) =>
+          new Promise<string>((resolve, reject) => {
+            if (node.id !== 'n0') clock.setTimeout(() => resolve('ok'), 10);
+            else signal.addEventListener('abort', () => (lost++, reject(signal.reason)), { once: true });
+          }),
+        { idempotent: true, hedge: { delayMs: 50, budget: 1 } },
+      );
+      // Step time so each answer's continuation runs before the next timer (no hedge of a call already answered).
+      for (let step = 0; step < 10; step++) {
+        clock.advance(10);
+        for (let tick = 0; tick < 5; tick++) await Promise.resolve();
+      }
+      await expect(call).resolves.toBe('ok');
+    }
+    // Every try n0 got lost (at least 10, far past the 3 failures in a row that would eject it).
+    expect(lost).toBeGreaterThanOrEqual(10);
+    const n0 = lb.nodes().find((n) => n.id === 'n0')!;
+    expect(n0).toMatchObject({ state: 'healthy', errorRate: 0, requests: 0 });
+    expect(n0.latencyMs).toBeGreaterThanOrEqual(50);
+  });
 });
