@@ -1,14 +1,6 @@
 import {
   type Attributes,
-  type BatchObservableCallback,
   context,
-  createNoopMeter,
-  type Histogram,
-  type Meter,
-  metrics,
-  type Observable,
-  type ObservableCallback,
-  type ObservableGauge,
   ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
@@ -17,11 +9,11 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { withTimeout } from '../drivers/bullmq-connection.js';
 import type { NewTask, TaskQueueDriver } from '../drivers/task-queue.driver.js';
 import type { TaskRef } from '../interfaces/task-ref.interface.js';
 import type { RegisteredTaskHandler, TaskRun } from '../task-runner.js';
-import { TaskSeriesMap } from './task-series.js';
+import { QueueInstruments } from './queue-instruments.js';
+import type { TaskSeriesMap } from './task-series.js';
 import { BatchSpan, fail, injectCarrier, producerContext, producerLinks, RunSpan } from './task-spans.js';
 import {
   ATTR_ATTEMPT,
@@ -30,59 +22,35 @@ import {
   ATTR_MESSAGE_ID,
   ATTR_OPERATION_NAME,
   ATTR_OPERATION_TYPE,
-  ATTR_STATE,
   ATTR_SYSTEM,
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,
-  METRIC_CONSUMED_MESSAGES,
-  METRIC_DEAD_TASKS,
-  METRIC_OPERATION_DURATION,
-  METRIC_PROCESS_DURATION,
-  METRIC_QUEUE_TASKS,
-  METRIC_RETRIES,
-  METRIC_SENT_MESSAGES,
-  OPERATION_BUCKETS_S,
-  PROCESS_BUCKETS_S,
-  QUEUE_DEPTH_TIMEOUT_MS,
   SYSTEM,
 } from './telemetry-names.js';
 
-/** The gauge's states, and the field of the driver's counts each reads (`dead` is the counts' `failed`). */
-const DEPTH_STATES = [
-  ['waiting', 'waiting'],
-  ['active', 'active'],
-  ['delayed', 'delayed'],
-  ['dead', 'failed'],
-  ['completed', 'completed'],
-] as const;
-
 /**
- * @internal One queue's OpenTelemetry instruments and spans, through `@opentelemetry/api` only: no-ops until the
- * application registers an SDK. The four counters are observable, over plain fields counted per task name, so a
- * task costs no SDK call for them; the two histograms record one point per enqueue call and per handler run with
- * attributes built once per task name. The meter is taken at construction (register the SDK before the
- * application is created) and without it nothing is timed; the tracer is looked up per enqueue and per run, and
- * without a tracer provider no span work is done.
+ * @internal One queue's OpenTelemetry metrics and spans, through `@opentelemetry/api` only: no-ops until the
+ * application registers an SDK. Counting a task is a field increment (the counters are observable, see
+ * QueueInstruments); the two histograms record one point per enqueue call and per attempt, with attributes built
+ * once per task name. The meter is taken at construction (register the SDK before the application is created) and
+ * without it nothing is timed; the tracer is looked up per enqueue and per run, and without a tracer provider no
+ * span work is done and nothing is stored with a task.
  */
 export class TaskQueueTelemetry {
   /** False when no MeterProvider was registered at construction: nothing is counted or timed. */
   readonly metering: boolean;
-  private readonly meter: Meter;
+  private readonly instruments: QueueInstruments;
   private readonly series: TaskSeriesMap;
-  private readonly operationDuration: Histogram;
-  private readonly processDuration: Histogram;
-  private readonly counters: Observable[];
-  private readonly observeCounters: BatchObservableCallback;
-  private readonly depth: ObservableGauge;
-  private observeDepth: ObservableCallback | undefined;
   private readonly sendName: string;
   private readonly processName: string;
   private readonly batchSendAttributes: Attributes;
   private tracerDelegate: TracerProvider | undefined;
   private tracer: Tracer | undefined;
 
-  constructor(private readonly queue: string) {
-    this.series = new TaskSeriesMap(queue);
+  constructor(queue: string) {
+    this.instruments = new QueueInstruments(queue);
+    this.metering = this.instruments.metering;
+    this.series = this.instruments.series;
     this.sendName = `send ${queue}`;
     this.processName = `process ${queue}`;
     // Several task names may share an enqueueMany: its span names none.
@@ -92,71 +60,11 @@ export class TaskQueueTelemetry {
       [ATTR_OPERATION_NAME]: 'send',
       [ATTR_OPERATION_TYPE]: 'send',
     };
-    const meter = (this.meter = metrics.getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION));
-    // Without a registered MeterProvider the API hands out its no-op meter.
-    this.metering = meter.constructor !== createNoopMeter().constructor;
-    this.operationDuration = meter.createHistogram(METRIC_OPERATION_DURATION, {
-      description: 'Duration of enqueue calls (enqueue, enqueueMany); error.type is set when the call failed.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: OPERATION_BUCKETS_S },
-    });
-    this.processDuration = meter.createHistogram(METRIC_PROCESS_DURATION, {
-      description: 'Duration of handler runs (each attempt); error.type is set when the attempt failed.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: PROCESS_BUCKETS_S },
-    });
-    const sent = meter.createObservableCounter(METRIC_SENT_MESSAGES, {
-      description: 'Tasks enqueued by this instance; error.type is set for those whose enqueue failed.',
-      unit: '{message}',
-    });
-    const consumed = meter.createObservableCounter(METRIC_CONSUMED_MESSAGES, {
-      description: 'Tasks taken by a worker of this instance for a run (each attempt).',
-      unit: '{message}',
-    });
-    const retries = meter.createObservableCounter(METRIC_RETRIES, {
-      description: 'Attempts that failed and were scheduled again.',
-      unit: '{retry}',
-    });
-    const dead = meter.createObservableCounter(METRIC_DEAD_TASKS, {
-      description: 'Tasks that went dead (attempts exhausted, non-retryable, unreadable or without a handler).',
-      unit: '{task}',
-    });
-    this.depth = meter.createObservableGauge(METRIC_QUEUE_TASKS, {
-      description:
-        'Tasks of the queue by state, read from the driver at collection (BullMQ: the whole queue in Redis).',
-      unit: '{task}',
-    });
-    this.counters = [sent, consumed, retries, dead];
-    this.observeCounters = (result) => {
-      for (const s of this.series.values()) {
-        result.observe(sent, s.sent, s.attributes);
-        for (const [attributes, count] of s.sentErrors) result.observe(sent, count, attributes);
-        result.observe(consumed, s.consumed, s.attributes);
-        result.observe(retries, s.retries, s.attributes);
-        result.observe(dead, s.dead, s.attributes);
-      }
-    };
-    meter.addBatchObservableCallback(this.observeCounters, this.counters);
   }
 
-  /**
-   * Counts retries and dead tasks from the driver's events, and reports its counts as the depth gauge. A read that
-   * fails or takes longer than QUEUE_DEPTH_TIMEOUT_MS (Redis away) skips the points; nothing reaches the SDK.
-   */
+  /** Counts retries and dead tasks from the driver's events, and reports its counts as the depth gauge. */
   watch(driver: TaskQueueDriver): void {
-    if (!this.metering) return;
-    driver.events.on('retrying', (event) => void this.series.of(event.name).retries++);
-    driver.events.on('dead', (event) => void this.series.of(event.name).dead++);
-    const attributes = DEPTH_STATES.map(([state]) => ({ [ATTR_DESTINATION]: this.queue, [ATTR_STATE]: state }));
-    this.observeDepth = async (result) => {
-      try {
-        const counts = await withTimeout(driver.stats(), QUEUE_DEPTH_TIMEOUT_MS);
-        DEPTH_STATES.forEach(([, field], i) => result.observe(counts[field], attributes[i]));
-      } catch {
-        // Skipped: the gauge has no point this collection, which is what "unknown" should look like.
-      }
-    };
-    this.depth.addCallback(this.observeDepth);
+    this.instruments.watch(driver);
   }
 
   /** Whether an enqueue has anything to record: a MeterProvider at construction, or a tracer provider now. */
@@ -214,8 +122,20 @@ export class TaskQueueTelemetry {
 
   /** Calls the handler, inside a CONSUMER span `process <queue>` under the producer's context when tracing. */
   invoke(handler: RegisteredTaskHandler, run: TaskRun): unknown {
+    // Small on purpose: the untraced path inlines into the runner.
     const tracer = this.activeTracer();
-    if (tracer === undefined) return handler.invoke(run.payload, run);
+    return tracer === undefined ? handler.invoke(run.payload, run) : this.invokeTraced(tracer, handler, run);
+  }
+
+  /** Calls a batch handler, inside one CONSUMER span linked to each attempt's producer when tracing. */
+  invokeBatch(handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
+    const tracer = this.activeTracer();
+    return tracer === undefined
+      ? (handler.invoke as (tasks: TaskRun[]) => unknown)(runs)
+      : this.invokeBatchTraced(tracer, handler, runs);
+  }
+
+  private invokeTraced(tracer: Tracer, handler: RegisteredTaskHandler, run: TaskRun): unknown {
     const parent = producerContext(run.traceCarrier());
     const span = tracer.startSpan(
       this.processName,
@@ -228,11 +148,8 @@ export class TaskQueueTelemetry {
     return context.with(trace.setSpan(parent, span), handler.invoke, undefined, run.payload, run);
   }
 
-  /** Calls a batch handler, inside one CONSUMER span linked to each attempt's producer when tracing. */
-  invokeBatch(handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
+  private invokeBatchTraced(tracer: Tracer, handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
     const invoke = handler.invoke as (tasks: TaskRun[]) => unknown;
-    const tracer = this.activeTracer();
-    if (tracer === undefined) return invoke(runs);
     const span = tracer.startSpan(
       this.processName,
       { kind: SpanKind.CONSUMER, attributes: this.series.of(handler.name).processSpan, links: producerLinks(runs) },
@@ -253,13 +170,12 @@ export class TaskQueueTelemetry {
     }
     if (!this.metering) return;
     const series = this.series.of(run.name);
-    this.processDuration.record(ms / 1_000, failed ? series.failureAttributes(error) : series.attributes);
+    this.instruments.processDuration.record(ms / 1_000, failed ? series.failureAttributes(error) : series.attributes);
   }
 
   /** Stops reporting (a closed queue must not keep its collection callbacks alive). */
   close(): void {
-    this.meter.removeBatchObservableCallback(this.observeCounters, this.counters);
-    if (this.observeDepth !== undefined) this.depth.removeCallback(this.observeDepth);
+    this.instruments.close();
   }
 
   private sendDone(
@@ -289,7 +205,8 @@ export class TaskQueueTelemetry {
     const series = this.series.of(name);
     if (failed) series.sendFailed(error);
     else series.sent++;
-    if (timed) this.operationDuration.record(seconds, failed ? series.failureAttributes(error) : series.attributes);
+    if (timed)
+      this.instruments.operationDuration.record(seconds, failed ? series.failureAttributes(error) : series.attributes);
   }
 
   /** The SDK's tracer, or undefined while only the API's proxy (no provider) is in place. */
