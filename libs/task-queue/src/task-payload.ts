@@ -8,64 +8,103 @@ import { UnserializablePayloadError } from './errors/unserializable-payload.erro
  */
 export function toTaskPayload(taskName: string, payload: unknown): unknown {
   if (payload === undefined) return null;
-  // The copy is synchronous and not re-entrant, so one stack of ancestors serves every call.
-  sharedAncestors.length = 0;
+  // A toJSON may enqueue in turn: the inner call checks cycles only against its own ancestors (from `from` up).
+  const from = depth;
   try {
-    return copy(taskName, payload, 'payload', sharedAncestors);
+    return copy(payload, from);
+  } catch (error) {
+    if (error instanceof Unserializable) {
+      throw new UnserializablePayloadError(taskName, `payload${error.path}`, error.reason);
+    }
+    throw error;
   } finally {
-    sharedAncestors.length = 0;
+    depth = from;
   }
 }
 
-const sharedAncestors: object[] = [];
+/**
+ * Thrown inside the copy and completed on the way out, each level putting its key in front: a payload that is
+ * valid builds no path strings.
+ */
+class Unserializable {
+  constructor(
+    public path: string,
+    readonly reason: string,
+  ) {}
+}
 
-function copy(taskName: string, value: unknown, path: string, ancestors: object[]): unknown {
+function withKey(error: unknown, key: string): unknown {
+  if (error instanceof Unserializable) error.path = key + error.path;
+  return error;
+}
+
+/** The objects being copied, outermost first: a stack shared by every call (the copy is synchronous). */
+const ancestors: (object | undefined)[] = [];
+let depth = 0;
+
+function copy(value: unknown, from: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) {
-        throw new UnserializablePayloadError(taskName, path, `is ${value} (JSON would turn it into null)`);
-      }
+      if (!Number.isFinite(value)) throw new Unserializable('', `is ${value} (JSON would turn it into null)`);
       return value;
     case 'object':
       if (value === null) return null;
-      return copyObject(taskName, value, path, ancestors);
+      return copyObject(value, from);
     default:
-      throw new UnserializablePayloadError(taskName, path, `is a ${typeof value}`);
+      throw new Unserializable('', `is a ${typeof value}`);
   }
 }
 
-function copyObject(taskName: string, value: object, path: string, ancestors: object[]): unknown {
-  if (ancestors.includes(value))
-    throw new UnserializablePayloadError(taskName, path, 'refers back to itself (a cycle)');
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return copy(taskName, toJSON.call(value), path, ancestors);
-  if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    throw new UnserializablePayloadError(taskName, path, `is a ${value.constructor.name} (JSON would turn it into {})`);
+function copyObject(value: object, from: number): unknown {
+  for (let i = from; i < depth; i++) {
+    if (ancestors[i] === value) throw new Unserializable('', 'refers back to itself (a cycle)');
   }
-  ancestors.push(value);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return copy(toJSON.call(value), from);
+  const proto: unknown = Object.getPrototypeOf(value);
+  // Plain objects and arrays (nearly every payload) skip the four class checks.
+  if (
+    proto !== Object.prototype &&
+    proto !== Array.prototype &&
+    proto !== null &&
+    (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+  ) {
+    throw new Unserializable('', `is a ${value.constructor.name} (JSON would turn it into {})`);
+  }
+  ancestors[depth++] = value;
   let out: unknown;
   if (Array.isArray(value)) {
     const arr: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (item === undefined)
-        throw new UnserializablePayloadError(taskName, `${path}[${i}]`, 'is undefined (JSON would turn it into null)');
-      arr.push(copy(taskName, item, `${path}[${i}]`, ancestors));
+      if (item === undefined) throw new Unserializable(`[${i}]`, 'is undefined (JSON would turn it into null)');
+      try {
+        arr.push(copy(item, from));
+      } catch (error) {
+        throw withKey(error, `[${i}]`);
+      }
     }
     out = arr;
   } else {
     const obj: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
+    // for…in allocates no key array (Object.keys does); the hasOwn check keeps it to the keys JSON would take.
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      setOwn(obj, key, copy(taskName, item, `${path}.${key}`, ancestors));
+      try {
+        setOwn(obj, key, copy(item, from));
+      } catch (error) {
+        throw withKey(error, `.${key}`);
+      }
     }
     out = obj;
   }
-  ancestors.pop();
+  // Cleared so that the stack does not keep the caller's objects alive.
+  ancestors[--depth] = undefined;
   return out;
 }
 

@@ -20,7 +20,6 @@ export class MemoryTask {
   trace: TraceCarrier | undefined;
 
   constructor(
-    readonly id: string,
     readonly seq: number,
     readonly name: string,
     readonly payload: unknown,
@@ -29,6 +28,11 @@ export class MemoryTask {
     readonly backoff: Required<TaskBackoffOptions>,
     readonly createdAt: number,
   ) {}
+
+  /** Made when asked for, not kept: a queued task is then a string smaller (the queue can hold many). */
+  get id(): string {
+    return String(this.seq);
+  }
 }
 
 /** @internal What a run needs from its driver. */

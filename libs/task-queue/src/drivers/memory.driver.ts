@@ -17,6 +17,7 @@ import { NO_HANDLER_ON_WORKER, TASKS_DISCARDED_AT_SHUTDOWN } from '../task-queue
 import type { ResolvedRetention } from '../task-queue.options.js';
 import type { RegisteredTaskHandler, TaskRunner } from '../task-runner.js';
 import { MemoryRetention } from './memory-retention.js';
+import { MemoryTaskIndex } from './memory-task-index.js';
 import { info, MemoryRun, MemoryTask } from './memory-task.js';
 import { MemorySchedules } from './memory-schedules.js';
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
@@ -41,8 +42,8 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   readonly kind = 'memory';
   readonly events: TaskEvents;
   private readonly logger = new Logger('TaskQueue');
-  /** Every task still known, by sequence number (small integer keys hash much faster than strings). */
-  private readonly tasks = new Map<number, MemoryTask>();
+  /** Every task still known, by sequence number. */
+  private readonly tasks = new MemoryTaskIndex<MemoryTask>();
   private readonly ready = new TaskDeque<MemoryTask>();
   private prioritized: TaskHeap<MemoryTask> | undefined;
   private readonly delayed = new Set<MemoryTask>();
@@ -62,6 +63,9 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private stopped = false;
   private pumping = false;
   private pumpScheduled = false;
+  /** Set once the event has a listener (emit checks again), so that a dispatch without listeners calls nothing. */
+  private emitsActive = false;
+  private emitsCompleted = false;
   private idleWaiters: (() => void)[] = [];
   private onDrained: (() => void) | undefined;
   private readonly pumpTask = () => {
@@ -75,6 +79,10 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   ) {
     super();
     this.events = new TaskEvents(options.queueName);
+    this.events.whenListened((event) => {
+      if (event === 'active') this.emitsActive = true;
+      else if (event === 'completed') this.emitsCompleted = true;
+    });
     this.finished = new MemoryRetention(options.retention, (task) => this.tasks.delete(task.seq));
   }
 
@@ -210,7 +218,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       task.result = result;
       task.finishedAt = Date.now();
       this.finished.complete(task, task.finishedAt);
-      this.events.emit('completed', task.id, task.name, attempt, result);
+      if (this.emitsCompleted) this.events.emit('completed', task.id, task.name, attempt, result);
     } else {
       task.error = toTaskErrorInfo(error);
       // An attempt aborted at shutdown is not retried: nothing would run it.
@@ -242,13 +250,13 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     }
     const seq = ++this.seq;
     const priority = t.group === undefined ? t.priority : this.groupPriority(t.group);
-    const task = new MemoryTask(String(seq), seq, t.name, t.payload, priority, t.attempts, t.backoff, now);
+    const task = new MemoryTask(seq, t.name, t.payload, priority, t.attempts, t.backoff, now);
     if (t.trace !== undefined) task.trace = t.trace;
-    this.tasks.set(seq, task);
+    this.tasks.add(task);
     if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
     if (t.delayMs > 0) this.delay(task, t.delayMs);
     else this.makeReady(task);
-    return { id: task.id, name: task.name };
+    return { id: String(seq), name: t.name };
   }
 
   private pump(): void {
@@ -270,7 +278,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
         this.active++;
         task.state = 'active';
         const run = new MemoryRun(task, this);
-        this.events.emit('active', task.id, task.name, run.attempt);
+        if (this.emitsActive) this.events.emit('active', run.id, task.name, run.attempt);
         if (handler === undefined) run.settle(new NonRetryableError(NO_HANDLER_ON_WORKER(task.name)), undefined, true);
         else this.runner.execute(handler, run);
       }
