@@ -16,7 +16,6 @@ import {
   CONNECTIONS_FORCED_CLOSED,
   NO_HANDLER_ON_WORKER,
   TASKS_REQUEUED_AT_SHUTDOWN,
-  UNREADABLE_JOB,
 } from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
@@ -45,14 +44,14 @@ class BullRun extends TaskRun {
   constructor(
     private readonly driver: BullMqTaskQueueDriver,
     private readonly job: Job,
-    private readonly token: string | undefined,
     private readonly resolve: (value: unknown) => void,
   ) {
     super(job.id as string, job.name, job.attemptsMade + 1, job.data);
   }
 
   settle(error: unknown, result: unknown, failed: boolean): void {
-    this.resolve(failed ? this.driver.failed(this.job, this.token, error) : result);
+    // BullMQ sets the job's lock token before it calls the processor.
+    this.resolve(failed ? this.driver.failed(this.job, this.job.token, error) : result);
   }
 
   /** BullMQ's own trace field (a JSON carrier, as bullmq-otel writes it), whatever wrote the job. */
@@ -96,7 +95,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private readonly logger = new Logger('TaskQueue');
   private lastErrorLog = 0;
   private readonly clusters: Cluster[] = [];
-  // Built once and shared by every job: BullMQ's `age` is in seconds.
+  // The worker's retention (BullMQ's `age` is in seconds).
   private readonly removeOnComplete: { count: number; age: number };
   private readonly removeOnFail: { count: number; age: number };
   /**
@@ -154,6 +153,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         ...(tuning.lockDurationMs !== undefined ? { lockDuration: tuning.lockDurationMs } : {}),
         ...(tuning.stalledIntervalMs !== undefined ? { stalledInterval: tuning.stalledIntervalMs } : {}),
         ...(tuning.maxStalledCount !== undefined ? { maxStalledCount: tuning.maxStalledCount } : {}),
+        // Retention is the worker's, not each job's: every finish goes through a worker (a job stalled too often
+        // too), and BullMQ applies these to a job without its own. The job hash then carries no retention, so
+        // each fetch reads and parses that much less.
+        removeOnComplete: this.removeOnComplete,
+        removeOnFail: this.removeOnFail,
       },
     );
     this.worker.on('error', (error) => this.logConnectionError(error));
@@ -175,11 +179,11 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     for (const { name, schedule, task } of schedules) {
       const id = SCHEDULE_ID_PREFIX + name;
       wanted.add(id);
-      const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions(task);
+      const { attempts, backoff } = this.jobOptions(task);
       await this.queue.upsertJobScheduler(
         id,
         schedule.kind === 'cron' ? { pattern: schedule.cron, tz: schedule.tz } : { every: schedule.everyMs },
-        { name, data: task.payload, opts: { attempts, ...(backoff ? { backoff } : {}), removeOnComplete, removeOnFail } },
+        { name, data: task.payload, opts: { attempts, ...(backoff ? { backoff } : {}) } },
       );
     }
     for (const existing of await this.queue.getJobSchedulers(0, -1)) {
@@ -362,13 +366,12 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     return cluster;
   }
 
+  /** A job that cannot be read never gets here: TaskQueueWorker marks it and BullMQ fails it first. */
   private process(job: Job, token: string | undefined): Promise<unknown> {
-    const unreadable = (this.worker as TaskQueueWorker).unreadable(job);
-    if (unreadable !== undefined) return Promise.reject(new UnrecoverableError(UNREADABLE_JOB(job.id, unreadable)));
     const handler = this.handlers.get(job.name);
     if (handler === undefined) return Promise.reject(new UnrecoverableError(NO_HANDLER_ON_WORKER(job.name)));
     if (handler.rateLimit !== undefined) return this.processLimited(job, token, handler, handler.rateLimit);
-    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
+    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, resolve)));
   }
 
   /**
@@ -389,7 +392,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
-    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, token, resolve)));
+    return new Promise((resolve) => this.runner.execute(handler, new BullRun(this, job, resolve)));
   }
 
   /** @internal The rejection BullMQ gets for a failed attempt (called by `BullRun.settle`). */
@@ -415,8 +418,6 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     delay?: number;
     priority?: number;
     deduplication?: { id: string; ttl: number };
-    removeOnComplete: { count: number; age: number };
-    removeOnFail: { count: number; age: number };
     telemetry?: { metadata: string };
   } {
     return {
@@ -428,8 +429,6 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
       ...(t.delayMs > 0 ? { delay: t.delayMs } : {}),
       ...(t.priority > 0 ? { priority: t.priority } : {}),
       ...(t.dedupKey !== undefined ? { deduplication: { id: t.dedupKey, ttl: this.options.dedupWindowMs } } : {}),
-      removeOnComplete: this.removeOnComplete,
-      removeOnFail: this.removeOnFail,
       ...(t.trace !== undefined ? { telemetry: { metadata: JSON.stringify(t.trace) } } : {}),
     };
   }

@@ -1,4 +1,5 @@
 import { type Job, type JobJson, type Processor, Worker, type WorkerOptions } from 'bullmq';
+import { UNREADABLE_JOB } from '../task-queue.messages.js';
 
 type ExecCommand = (client: unknown, command: string, args: unknown[]) => Promise<unknown>;
 
@@ -9,10 +10,10 @@ const KNOWN_OPTS_MAX = 256;
  * @internal A BullMQ Worker that fails a job whose hash it cannot parse, instead of letting it cycle
  * active → stalled. BullMQ throws while decoding such a job (`data` in `createJob`, `opts` while reading the fetch
  * result), with the job already active and nobody to finish it; here the job is fetched with harmless
- * placeholders, marked, and the driver fails it at once with a clear error.
+ * placeholders and marked with BullMQ's own `deferredFailure`, so BullMQ fails it at once, unrecoverably, with a
+ * clear error, before any processor runs.
  */
 export class TaskQueueWorker extends Worker {
-  private readonly unreadableJobs = new WeakMap<Job, string>();
   /** Ids whose `opts` were replaced while fetching, with the reason; read back in `createJob`. */
   private readonly unreadableOpts = new Map<string, string>();
   private readonly knownOpts = new Set<string>();
@@ -39,11 +40,6 @@ export class TaskQueueWorker extends Worker {
     (this as unknown as { stalledCheckStopper?: () => void }).stalledCheckStopper?.();
   }
 
-  /** Why the job cannot be read, or undefined for a normal job. */
-  unreadable(job: Job): string | undefined {
-    return this.unreadableJobs.get(job);
-  }
-
   protected override createJob(data: JobJson, jobId: string): Job {
     let reason = this.unreadableOpts.size === 0 ? undefined : this.unreadableOpts.get(jobId);
     let job: Job;
@@ -56,7 +52,7 @@ export class TaskQueueWorker extends Worker {
     }
     if (reason !== undefined) {
       this.unreadableOpts.delete(jobId);
-      this.unreadableJobs.set(job, reason);
+      job.deferredFailure = UNREADABLE_JOB(jobId, reason);
     }
     return job;
   }
