@@ -16,6 +16,7 @@ import { DemoTelemetry } from './telemetry/demo-telemetry.js';
 const EXIT_CONFIG = 78;
 
 let config: DemoConfig;
+let telemetry: DemoTelemetry;
 try {
   config = DemoConfig.fromEnv();
   await lookup(config.host).catch((error: Error) => {
@@ -23,14 +24,14 @@ try {
       `HOST=${config.host} cannot be resolved (${error.message}): use an address of this machine.`,
     );
   });
+  // Before the app: the libraries take their meters when their providers are constructed.
+  telemetry = DemoTelemetry.start(config.instanceId);
 } catch (error) {
   if (!(error instanceof DemoConfigError)) throw error;
   console.error(`gateway not started: ${error.message}`);
   process.exit(EXIT_CONFIG);
 }
 
-// Before the app: the libraries take their meters when their providers are constructed.
-const telemetry = DemoTelemetry.start(config.instanceId);
 const app = await NestFactory.create<NestFastifyApplication>(
   AppModule.forRoot(config, telemetry),
   createGatewayAdapter(config),

@@ -40,6 +40,15 @@ describe('DemoTelemetry', () => {
     expect(text).not.toMatch(/^spec_stuck/m);
   });
 
+  it('refuses to start over a MeterProvider registered already, which would get the meters instead', async () => {
+    telemetry = DemoTelemetry.start('spec-4a');
+    expect(() => DemoTelemetry.start('spec-4b')).toThrow(
+      expect.objectContaining({ name: 'DemoConfigError', message: expect.stringMatching(/already registered/) }),
+    );
+    metrics.getMeter('demo-telemetry-spec').createCounter('spec.still_served').add(1);
+    expect(await telemetry.scrape()).toMatch(/^spec_still_served_total\{[^}]*\} 1$/m);
+  });
+
   it('gives the global registration back on shutdown, so the next app in the process can register its own', async () => {
     const first = DemoTelemetry.start('spec-3a');
     await first.onApplicationShutdown();

@@ -6,6 +6,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { LOAD_BALANCER_PROMETHEUS_VIEWS } from '@nest-scale/load-balancer';
 import { MULTI_LEVEL_CACHE_PROMETHEUS_VIEWS } from '@nest-scale/multi-level-cache';
 import { TASK_QUEUE_PROMETHEUS_VIEWS } from '@nest-scale/task-queue';
+import { DemoConfigError } from '../config/demo-config.js';
 
 /**
  * A scrape waits at most this long for an observable callback; one that has not answered is left out of that scrape
@@ -31,6 +32,7 @@ export class DemoTelemetry implements OnApplicationShutdown {
     private readonly exporter: PrometheusExporter,
   ) {}
 
+  /** Registers the SDK globally; a `DemoConfigError` when a MeterProvider is registered already. */
   static start(instanceId: string): DemoTelemetry {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     const provider = new MeterProvider({
@@ -38,7 +40,13 @@ export class DemoTelemetry implements OnApplicationShutdown {
       views: [...LOAD_BALANCER_PROMETHEUS_VIEWS, ...MULTI_LEVEL_CACHE_PROMETHEUS_VIEWS, ...TASK_QUEUE_PROMETHEUS_VIEWS],
       readers: [exporter],
     });
-    metrics.setGlobalMeterProvider(provider);
+    if (!metrics.setGlobalMeterProvider(provider)) {
+      // Another SDK (an --import of an auto-instrumentation, say) would get the libraries' meters: /metrics would be empty.
+      throw new DemoConfigError(
+        'an OpenTelemetry MeterProvider is already registered in this process; the gateway registers its own for ' +
+          '/metrics: start it without the other SDK.',
+      );
+    }
     return new DemoTelemetry(provider, exporter);
   }
 
