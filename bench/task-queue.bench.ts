@@ -4,12 +4,16 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
   type BatchTask,
   TaskHandler,
   TaskQueue,
   TaskQueueModule,
   type TaskQueueModuleOptions,
+  TASK_QUEUE_PROMETHEUS_VIEWS,
 } from '@nest-scale/task-queue';
 import { Queue, Worker } from 'bullmq';
 import fastq from 'fastq';
@@ -215,18 +219,38 @@ async function main() {
 
   // 1. In-process: 100k no-op tasks, same concurrency, alternating rounds, median.
   const memory = await bootQueue({ driver: 'memory', concurrency: MEMORY_CONCURRENCY, attempts: 1 });
+  // The same queue created while the OpenTelemetry SDK's MeterProvider is registered (the queue takes its meter at
+  // construction; no tracer provider), measured in the same rounds; unregistered again so nothing else sees it.
+  const otelReader = new PrometheusExporter({ preventServerStart: true });
+  otelMetrics.setGlobalMeterProvider(
+    new MeterProvider({ readers: [otelReader], views: [...TASK_QUEUE_PROMETHEUS_VIEWS] }),
+  );
+  const memoryOtel = await bootQueue({ driver: 'memory', concurrency: MEMORY_CONCURRENCY, attempts: 1 });
+  otelMetrics.disable();
   await memoryDriverRound(memory.queue);
+  await memoryDriverRound(memoryOtel.queue);
   await fastqRound();
   await pqueueRound();
   const mem: number[] = [];
+  const memOtel: number[] = [];
   const fq: number[] = [];
   const pq: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     mem.push(await memoryDriverRound(memory.queue));
+    memOtel.push(await memoryDriverRound(memoryOtel.queue));
     fq.push(await fastqRound());
     pq.push(await pqueueRound());
   }
+  // The SDK saw every task: counted at enqueue, timed per run.
+  const collected = (await otelReader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+  const runs = collected.find((m) => m.descriptor.name === 'messaging.process.duration_seconds')?.dataPoints[0];
+  if ((runs?.value as { count?: number } | undefined)?.count !== (ROUNDS + 1) * MEMORY_TASKS) {
+    throw new Error('the SDK did not record every run of the memory bench');
+  }
+  await memoryOtel.app.close();
   metrics.memory_tasks_per_s = median(mem);
+  metrics.memory_tasks_per_s_otel_sdk = median(memOtel);
+  metrics.memory_otel_sdk_vs_plain_ratio = metrics.memory_tasks_per_s_otel_sdk / metrics.memory_tasks_per_s;
   metrics.fastq_tasks_per_s = median(fq);
   metrics.pqueue_tasks_per_s = median(pq);
   metrics.memory_vs_fastq_ratio = metrics.memory_tasks_per_s / metrics.fastq_tasks_per_s;
