@@ -124,9 +124,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   /** The value under `key`, or `undefined` on a miss (a cached `null` is a hit and returns `null`). */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  get<T = unknown>(key: string): Promise<T | undefined> {
     const hit = this.peekEntry(key);
-    if (hit !== undefined) return hit.value as T;
+    if (hit !== undefined) return (hit.resolved ??= Promise.resolve(hit.value)) as Promise<T>;
+    return this.getMiss(key);
+  }
+
+  private async getMiss<T>(key: string): Promise<T | undefined> {
     this.counters.l1Misses++;
     if (this.l2) return this.telemetry.traced('get', () => this.readL2<T>(this.l2!, key));
     this.counters.misses++;

@@ -22,6 +22,11 @@ export interface L1Entry {
   tags: readonly string[] | undefined;
   /** Approximate bytes (UTF-16 length of the encoded value), counted only when `l1.maxSizeBytes` is set. */
   size: number;
+  /**
+   * A promise fulfilled with `value`, made on the first hit that returns one and handed to every later one: resolving
+   * an object looks up its `then` on every call, the largest part of an L1 hit's cost.
+   */
+  resolved: Promise<unknown> | undefined;
 }
 
 /** `refreshAt` of an entry that needs no eager refresh. @internal */
@@ -88,6 +93,7 @@ export class L1Store {
       refreshAt: refreshFor < freshFor ? now + refreshFor : NO_REFRESH,
       tags,
       size: Math.max(1, size * 2),
+      resolved: undefined,
     };
     this.lru.set(key, entry, { ttl: Math.ceil(kept) });
     if (tags) {
