@@ -85,6 +85,27 @@ describe.each(DRIVERS)('task-queue metrics on the %s driver (SDK reader)', (_dri
   });
 });
 
+describe('task-queue metrics of jobs another producer wrote', () => {
+  it('bullmq: a job of a name no handler declares goes dead and is counted under its name', async () => {
+    const reader = registerMeterProvider();
+    const options = { driver: 'bullmq' as const, connection: { url: redisUrl() }, prefix: uniquePrefix('tq-otel') };
+    await bootApp(options);
+    const raw = new Queue(QUEUE, { connection: { url: redisUrl() }, prefix: options.prefix });
+    try {
+      await raw.add('ghost', 1);
+    } finally {
+      await raw.close();
+    }
+    await vi.waitFor(async () =>
+      expect(points(metric(await collect(reader), 'nest_scale.queue.dead_tasks'))).toEqual({ [op('ghost')]: 1 }),
+    );
+    // Never run, so never taken for a run nor timed.
+    const got = await collect(reader);
+    expect(points(metric(got, 'messaging.client.consumed.messages'))).toEqual({ [op('ghost')]: 0 });
+    expect(metric(got, 'messaging.process.duration_seconds')).toBeUndefined();
+  });
+});
+
 describe('task-queue metrics when the enqueue fails', () => {
   it('memory, after shutdown: error.type on the sent count and the enqueue duration', async () => {
     const reader = registerMeterProvider();
