@@ -325,14 +325,14 @@ metrics.deadline_expired_pct = overrun.expiredPct;
 // too (spans are created and sampled, no processor exports them).
 // ---------------------------------------------------------------------------------------------------------------
 const answer = () => 1;
+/** `suffix` names the SDK setup: '' (none), '_otel_sdk' or '_otel_sdk_traced'. */
+async function measure(suffix: string): Promise<void> {
+  const lb = pickBalancer('p2c-ewma', 100);
+  metrics[`pick_ns_p2c_ewma_n100${suffix || '_no_sdk'}`] = await medianNs(() => lb.pick());
+  metrics[`execute_ns_p2c_ewma_n100${suffix}`] = await medianNs(() => lb.execute(answer), { samples: 11 });
+  lb.close();
+}
 async function otelCost(): Promise<void> {
-  // `suffix` names the SDK setup: '' (none), '_otel_sdk' or '_otel_sdk_traced'.
-  const measure = async (suffix: string) => {
-    const lb = pickBalancer('p2c-ewma', 100);
-    metrics[`pick_ns_p2c_ewma_n100${suffix || '_no_sdk'}`] = await medianNs(() => lb.pick());
-    metrics[`execute_ns_p2c_ewma_n100${suffix}`] = await medianNs(() => lb.execute(answer), { samples: 11 });
-    lb.close();
-  };
   await measure('');
   const meterProvider = new MeterProvider({
     readers: [

@@ -16,6 +16,13 @@ async function listen(
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+/** A streamed body as text. */
+async function read(body: AsyncIterable<unknown>): Promise<string> {
+  let text = '';
+  for await (const chunk of body) text += String(chunk);
+  return text;
+}
+
 describe('LoadBalancedHttpClient limits against real servers', () => {
   const servers: Server[] = [];
   const clients: LoadBalancedHttpClient[] = [];
@@ -151,11 +158,6 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     });
     const c = new LoadBalancedHttpClient(lb);
     clients.push(c);
-    const read = async (body: AsyncIterable<unknown>) => {
-      let text = '';
-      for await (const chunk of body) text += String(chunk);
-      return text;
-    };
     for (let i = 0; i < 4; i++) {
       const response = await c.stream('/s', { retries: 1 });
       expect([response.status, response.nodeId, await read(response.body)]).toEqual([200, 'healthy', 'streamed']);

@@ -82,8 +82,8 @@ describe('locality through the balancer (issue 16 item 3)', () => {
         const tried: string[] = [];
         await expect(
           lb.execute(
-            (node) => {
-              tried.push(node.id);
+            (picked) => {
+              tried.push(picked.id);
               throw new Error('upstream failed');
             },
             { retries: 2 },
