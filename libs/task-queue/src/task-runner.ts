@@ -132,6 +132,8 @@ export class TaskRunner {
   processed = 0;
   failedAttempts = 0;
   private readonly durations = new Float64Array(DURATION_WINDOW);
+  /** The telemetry's flag, read here so that an unobserved queue makes no call into it per attempt. */
+  private readonly metering: boolean;
   private durationCount = 0;
   /**
    * The clock read by the finish now settling its run, or -1. The driver often starts the next run inside that
@@ -143,10 +145,12 @@ export class TaskRunner {
   constructor(
     private readonly defaultTimeoutMs: number | undefined,
     readonly telemetry: TaskQueueTelemetry,
-  ) {}
+  ) {
+    this.metering = telemetry.metering;
+  }
 
   execute(handler: RegisteredTaskHandler, run: TaskRun): void {
-    this.telemetry.taken(run.name);
+    if (this.metering) this.telemetry.taken(run.name);
     run.handler = handler;
     run.next = this.head;
     if (this.head !== undefined) this.head.prev = run;
@@ -222,7 +226,9 @@ export class TaskRunner {
     };
     let returned: unknown;
     try {
-      returned = this.telemetry.invokeBatch(handler, runs);
+      returned = this.telemetry.tracing()
+        ? this.telemetry.invokeBatch(handler, runs)
+        : (handler.invoke as (tasks: TaskRun[]) => unknown)(runs);
     } catch (error) {
       failAll(error);
       return;
@@ -294,7 +300,7 @@ export class TaskRunner {
     }
     let returned: unknown;
     try {
-      returned = this.telemetry.invoke(handler, run);
+      returned = this.telemetry.tracing() ? this.telemetry.invoke(handler, run) : handler.invoke(run.payload, run);
     } catch (error) {
       this.finish(run, error, undefined, true);
       return;
@@ -321,7 +327,7 @@ export class TaskRunner {
       if (run.started) {
         const ms = performance.now() - run.startedAt;
         this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = ms;
-        this.telemetry.finished(run, ms, error, failed);
+        if (this.metering || run.trace !== undefined) this.telemetry.finished(run, ms, error, failed);
         this.batchRunDone(handler, run);
       } else {
         handler.pending.splice(handler.pending.indexOf(run), 1);
@@ -343,7 +349,7 @@ export class TaskRunner {
       now = performance.now();
       const ms = now - run.startedAt;
       this.durations[this.durationCount++ & (DURATION_WINDOW - 1)] = ms;
-      this.telemetry.finished(run, ms, error, failed);
+      if (this.metering || run.trace !== undefined) this.telemetry.finished(run, ms, error, failed);
     } else {
       handler.parked.remove(run);
     }

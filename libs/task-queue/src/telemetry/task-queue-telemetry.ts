@@ -26,6 +26,7 @@ import {
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,
   SYSTEM,
+  TRACER_LOOKUP_EVERY,
 } from './telemetry-names.js';
 
 /**
@@ -33,8 +34,8 @@ import {
  * application registers an SDK. Counting a task is a field increment (the counters are observable, see
  * QueueInstruments); the two histograms record one point per enqueue call and per attempt, with attributes built
  * once per task name. The meter is taken at construction (register the SDK before the application is created) and
- * without it nothing is timed; the tracer is looked up per enqueue and per run, and without a tracer provider no
- * span work is done and nothing is stored with a task.
+ * without it nothing is timed; the tracer provider is looked up on the first enqueue or run and every
+ * TRACER_LOOKUP_EVERY after, and without one no span work is done and nothing is stored with a task.
  */
 export class TaskQueueTelemetry {
   /** False when no MeterProvider was registered at construction: nothing is counted or timed. */
@@ -46,6 +47,8 @@ export class TaskQueueTelemetry {
   private readonly batchSendAttributes: Attributes;
   private tracerDelegate: TracerProvider | undefined;
   private tracer: Tracer | undefined;
+  /** Calls since the tracer provider was last looked up (the first call looks it up). */
+  private sinceLookup = TRACER_LOOKUP_EVERY;
 
   constructor(queue: string) {
     this.instruments = new QueueInstruments(queue);
@@ -69,7 +72,7 @@ export class TaskQueueTelemetry {
 
   /** Whether an enqueue has anything to record: a MeterProvider at construction, or a tracer provider now. */
   recordsEnqueue(): boolean {
-    return this.metering || this.activeTracer() !== undefined;
+    return this.metering || this.tracing();
   }
 
   /**
@@ -120,24 +123,18 @@ export class TaskQueueTelemetry {
     if (this.metering) this.series.of(name).consumed++;
   }
 
-  /** Calls the handler, inside a CONSUMER span `process <queue>` under the producer's context when tracing. */
+  /**
+   * Whether a tracer provider is registered. The runner asks before each attempt and calls `invoke` /
+   * `invokeBatch` only when it is, so an untraced attempt makes no other call into this object.
+   */
+  tracing(): boolean {
+    return this.activeTracer() !== undefined;
+  }
+
+  /** Calls the handler inside a CONSUMER span `process <queue>` under the producer's context (while `tracing()`). */
   invoke(handler: RegisteredTaskHandler, run: TaskRun): unknown {
-    // Small on purpose: the untraced path inlines into the runner.
-    const tracer = this.activeTracer();
-    return tracer === undefined ? handler.invoke(run.payload, run) : this.invokeTraced(tracer, handler, run);
-  }
-
-  /** Calls a batch handler, inside one CONSUMER span linked to each attempt's producer when tracing. */
-  invokeBatch(handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
-    const tracer = this.activeTracer();
-    return tracer === undefined
-      ? (handler.invoke as (tasks: TaskRun[]) => unknown)(runs)
-      : this.invokeBatchTraced(tracer, handler, runs);
-  }
-
-  private invokeTraced(tracer: Tracer, handler: RegisteredTaskHandler, run: TaskRun): unknown {
     const parent = producerContext(run.traceCarrier());
-    const span = tracer.startSpan(
+    const span = (this.tracer as Tracer).startSpan(
       this.processName,
       { kind: SpanKind.CONSUMER, attributes: this.series.of(run.name).processSpan },
       parent,
@@ -148,9 +145,10 @@ export class TaskQueueTelemetry {
     return context.with(trace.setSpan(parent, span), handler.invoke, undefined, run.payload, run);
   }
 
-  private invokeBatchTraced(tracer: Tracer, handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
+  /** Calls a batch handler inside one CONSUMER span linked to each attempt's producer (while `tracing()`). */
+  invokeBatch(handler: RegisteredTaskHandler, runs: TaskRun[]): unknown {
     const invoke = handler.invoke as (tasks: TaskRun[]) => unknown;
-    const span = tracer.startSpan(
+    const span = (this.tracer as Tracer).startSpan(
       this.processName,
       { kind: SpanKind.CONSUMER, attributes: this.series.of(handler.name).processSpan, links: producerLinks(runs) },
       ROOT_CONTEXT,
@@ -209,11 +207,18 @@ export class TaskQueueTelemetry {
       this.instruments.operationDuration.record(seconds, failed ? series.failureAttributes(error) : series.attributes);
   }
 
-  /** The SDK's tracer, or undefined while only the API's proxy (no provider) is in place. */
+  /**
+   * The SDK's tracer, or undefined while no tracer provider is registered. The global lookup is a symbol-keyed read
+   * of the global object, which measured a few per cent of a no-op task when done twice per task, so it is redone
+   * only every TRACER_LOOKUP_EVERY calls: a tracer provider registered (or removed) later is seen within that many
+   * enqueues and runs of the queue.
+   */
   private activeTracer(): Tracer | undefined {
+    if (++this.sinceLookup < TRACER_LOOKUP_EVERY) return this.tracer;
+    this.sinceLookup = 0;
     const provider = trace.getTracerProvider();
     if (!(provider instanceof ProxyTracerProvider))
-      return provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+      return (this.tracer = provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION));
     const delegate = provider.getDelegate();
     if (delegate !== this.tracerDelegate) {
       this.tracerDelegate = delegate;

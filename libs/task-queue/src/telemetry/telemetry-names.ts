@@ -40,6 +40,9 @@ export const MAX_ERROR_TYPES = 64;
 export const MAX_TASK_NAMES = 256;
 export const OTHER = '_OTHER';
 
+/** Enqueues and runs between two lookups of the global tracer provider (see TaskQueueTelemetry.activeTracer). */
+export const TRACER_LOOKUP_EVERY = 64;
+
 /** How long a collection waits for the queue's counts (Redis for BullMQ) before it skips the depth points. */
 export const QUEUE_DEPTH_TIMEOUT_MS = 1_000;
 
