@@ -207,6 +207,19 @@ describe('task-queue spans: hostile trace contexts', () => {
   });
 });
 
+describe('a tracer provider registered after the app started', () => {
+  it('is picked up within 64 enqueues and runs (the lookup is cached in between)', async () => {
+    const { queue } = await bootApp({ driver: 'memory' });
+    await queue.enqueue('ok', 0);
+    await queue.waitUntilIdle({ timeoutMs: 10_000 });
+    const spans = registerTracerProvider();
+    for (let i = 1; i <= 64; i++) await queue.enqueue('ok', i);
+    await queue.waitUntilIdle({ timeoutMs: 10_000 });
+    expect(byName(spans.getFinishedSpans(), `send ${QUEUE}`).length).toBeGreaterThan(0);
+    expect(byName(spans.getFinishedSpans(), `process ${QUEUE}`).length).toBeGreaterThan(0);
+  });
+});
+
 describe('task-queue spans without a propagator', () => {
   it('the consumer span starts a trace of its own (nothing could be carried)', async () => {
     const spans = registerTracerProvider();
