@@ -6,7 +6,6 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { encodeValue } from './codec/value-codec.js';
 import { BackgroundWork } from './coordination/background-work.js';
 import { FillWaiters } from './coordination/fill-waiters.js';
 import { KeyCoordinator } from './coordination/key-coordinator.js';
@@ -15,12 +14,13 @@ import type { CachedEntryView, MultiLevelCacheStats } from './interfaces/cache-s
 import type { MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
 import { L1Store, NO_REFRESH, type L1Entry } from './l1/l1-store.js';
 import type { CacheContext, CacheCounters } from './load/cache-context.js';
-import { isStringArray, resolveCallOptions, type CallOptions } from './load/call-options.js';
+import { resolveCallOptions, type CallOptions } from './load/call-options.js';
+import { CacheWrites } from './load/cache-writes.js';
 import { EagerRefresh } from './load/eager-refresh.js';
 import { EntryStore } from './load/entry-store.js';
 import { KeyLoader } from './load/key-loader.js';
 import { MULTI_LEVEL_CACHE_OPTIONS } from './multi-level-cache.module-definition.js';
-import { invalidOption, resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
+import { resolveOptions, type ResolvedOptions } from './multi-level-cache.options.js';
 import { InvalidationBus, type BusMessage } from './redis/invalidation-bus.js';
 import { KeyvStoreTier } from './l2/keyv-store-tier.js';
 import type { L2Tier } from './l2/l2-tier.js';
@@ -35,7 +35,8 @@ const SHUTDOWN_DRAIN_MS = 2_000;
  * return the stored reference, Redis failures never reach the caller, and concurrent misses of a key share one loader
  * call (in the process, and across instances with a lease). Who may join and who may write when loads, refreshes and
  * invalidations of a key interleave is decided by the `KeyCoordinator` (see its state machine); the slow path of a
- * read is the `KeyLoader`'s, eager refreshes the `EagerRefresh`'s, and writes into the tiers the `EntryStore`'s.
+ * read is the `KeyLoader`'s, eager refreshes the `EagerRefresh`'s, writes into the tiers the `EntryStore`'s, and
+ * `set`, `del`, `invalidateTags` and `clear` the `CacheWrites`'.
  * @publicApi
  */
 @Injectable()
@@ -61,6 +62,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
   private readonly entries: EntryStore;
   private readonly loader: KeyLoader;
   private readonly eager: EagerRefresh;
+  private readonly writes: CacheWrites;
   private readonly telemetry: CacheTelemetry;
 
   constructor(@Inject(MULTI_LEVEL_CACHE_OPTIONS) options: MultiLevelCacheModuleOptions) {
@@ -76,7 +78,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
         this.bus = new InvalidationBus(redis, `${this.options.namespace}:bus`, {
           onMessage: (message) => this.onBusMessage(message),
           onGap: () => this.l1?.shorten(),
-          onLive: () => this.flushL1(),
+          onLive: () => this.writes.flushL1(),
         });
       }
     }
@@ -102,6 +104,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     this.entries = new EntryStore(ctx);
     this.loader = new KeyLoader(ctx, this.entries, this.fillWaiters);
     this.eager = new EagerRefresh(ctx, this.entries, this.loader);
+    this.writes = new CacheWrites(ctx, this.entries);
   }
 
   async onModuleInit(): Promise<void> {
@@ -156,62 +159,20 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
    */
   set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<void> {
     return this.l2
-      ? this.telemetry.traced('set', () => this.setNow(key, value, options))
-      : this.setNow(key, value, options);
-  }
-
-  private async setNow<T>(key: string, value: T, options: CacheSetOptions): Promise<void> {
-    const call = this.callOptions(options, false);
-    const text = encodeValue(value);
-    this.keys.invalidateKeys([key]);
-    const start = this.keys.begin();
-    const budget = this.entries.budget();
-    const versions = call.tags && this.l2 ? await this.l2.tagVersions(call.tags, budget) : undefined;
-    const announce = this.bus?.announcement({ k: [key] });
-    let announced: boolean;
-    if (this.l2 && call.tags && versions === undefined) {
-      // Tag versions unknown: the new value cannot be stored invalidatably, and the old one must not be reloaded.
-      this.entries.storeL1(key, value, text, call, start);
-      announced = (await this.l2.remove([key], this.tombstoneMs(), announce, budget)) && announce !== undefined;
-    } else {
-      const mode = { start, expect: undefined, budget, announce };
-      announced = await this.entries.store(key, value, text, call, versions, mode);
-    }
-    if (announced) this.noteAnnounced();
-    else await this.bus?.publish({ k: [key] }, budget);
+      ? this.telemetry.traced('set', () => this.writes.set(key, value, options))
+      : this.writes.set(key, value, options);
   }
 
   /** Deletes keys from both tiers and from every other instance's L1. */
   del(key: string | readonly string[]): Promise<void> {
-    return this.l2 ? this.telemetry.traced('del', () => this.delNow(key)) : this.delNow(key);
-  }
-
-  private async delNow(key: string | readonly string[]): Promise<void> {
-    const keys = typeof key === 'string' ? [key] : isStringArray(key) ? [...key] : invalidKeys(key);
-    if (keys.length === 0) return;
-    this.keys.invalidateKeys(keys);
-    for (const k of keys) this.l1?.delete(k);
-    const budget = this.entries.budget();
-    if (await this.l2?.remove(keys, this.tombstoneMs(), this.bus?.announcement({ k: keys }), budget))
-      this.noteAnnounced();
-    // On a cluster the key's master may be down while others relay messages: still tell the other instances.
-    else if (this.l2?.cluster) await this.bus?.publish({ k: keys }, budget);
+    return this.l2 ? this.telemetry.traced('del', () => this.writes.del(key)) : this.writes.del(key);
   }
 
   /** Invalidates every entry carrying one of the tags, in both tiers and on every instance. */
   invalidateTags(tags: readonly string[]): Promise<void> {
     return this.l2
-      ? this.telemetry.traced('invalidate_tags', () => this.invalidateNow(tags))
-      : this.invalidateNow(tags);
-  }
-
-  private async invalidateNow(tags: readonly string[]): Promise<void> {
-    if (!isStringArray(tags)) invalidOption('tags', tags, 'an array of strings');
-    if (tags.length === 0) return;
-    this.dropTagged(tags);
-    const budget = this.entries.budget();
-    if (await this.l2?.bumpTags(tags, this.bus?.announcement({ t: [...tags] }), budget)) this.noteAnnounced();
-    else if (this.l2?.cluster) await this.bus?.publish({ t: [...tags] }, budget);
+      ? this.telemetry.traced('invalidate_tags', () => this.writes.invalidateTags(tags))
+      : this.writes.invalidateTags(tags);
   }
 
   /**
@@ -221,16 +182,7 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
    * anyway. A load already running on another instance may still write its value after the clear.
    */
   clear(): Promise<boolean> {
-    return this.l2 ? this.telemetry.traced('clear', () => this.clearNow()) : this.clearNow();
-  }
-
-  private async clearNow(): Promise<boolean> {
-    this.flushL1();
-    const cleared = this.l2 === undefined || (await this.l2.clear());
-    // Loads that started during the scan may have filled L1 from records it had not reached yet.
-    this.flushL1();
-    await this.bus?.publish({ c: 1 }, this.entries.budget());
-    return cleared;
+    return this.l2 ? this.telemetry.traced('clear', () => this.writes.clear()) : this.writes.clear();
   }
 
   /**
@@ -340,36 +292,13 @@ export class MultiLevelCache implements OnModuleInit, BeforeApplicationShutdown,
     return resolveCallOptions(options, this.options, leaseByDefault);
   }
 
-  private dropTagged(tags: readonly string[]): void {
-    this.keys.invalidateTags(tags);
-    this.l1?.deleteTagged(tags);
-  }
-
   private onBusMessage(message: BusMessage): void {
     if (message.k) {
       this.keys.invalidateKeys(message.k);
       for (const key of message.k) this.l1?.delete(key);
     }
-    if (message.t) this.dropTagged(message.t);
+    if (message.t) this.writes.dropTagged(message.t);
     if (message.f !== undefined) this.fillWaiters.filled(message.f);
-    if (message.c === 1) this.flushL1();
+    if (message.c === 1) this.writes.flushL1();
   }
-
-  private flushL1(): void {
-    this.keys.invalidateAll();
-    this.l1?.clear();
-  }
-
-  private noteAnnounced(): void {
-    if (this.bus) this.bus.published++;
-  }
-
-  /** Long enough to outlast a load that started before the delete (it may wait for a lease, then load). */
-  private tombstoneMs(): number {
-    return Math.max(this.options.ttl, this.options.lease.ttlMs + this.options.lease.waitMs);
-  }
-}
-
-function invalidKeys(key: unknown): never {
-  return invalidOption('key', key, 'a string or an array of strings');
 }
