@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
+import { MemoryTaskQueueDriver } from './drivers/memory.driver.js';
 import { type NewTask, TaskQueueDriver } from './drivers/task-queue.driver.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
 import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
@@ -72,9 +73,15 @@ export class TaskQueue
       return Promise.reject(error);
     }
     const telemetry = this.runner.telemetry;
-    const added = telemetry.recordsEnqueue()
-      ? telemetry.send([task], () => this.driver.enqueueOne(task), this.driver.kind === 'memory')
-      : this.driver.enqueueOne(task);
+    let added: Promise<TaskRef>;
+    if (!telemetry.recordsEnqueue()) added = this.driver.enqueueOne(task);
+    else if (this.driver instanceof MemoryTaskQueueDriver) {
+      try {
+        added = Promise.resolve(telemetry.sendNow(task, this.driver.addOne));
+      } catch (error) {
+        added = Promise.reject(error);
+      }
+    } else added = telemetry.send([task], () => this.driver.enqueueOne(task), false);
     return this.driver.events.has('enqueued') ? added.then((ref) => this.enqueued([ref])[0]) : added;
   }
 
