@@ -82,7 +82,7 @@ export class TaskQueue
         added = Promise.reject(error);
       }
     } else added = telemetry.send([task], () => this.driver.enqueueOne(task), false);
-    return this.driver.events.has('enqueued') ? added.then((ref) => this.enqueued([ref])[0]) : added;
+    return added;
   }
 
   /**
@@ -110,7 +110,7 @@ export class TaskQueue
     const refs = await (telemetry.recordsEnqueue()
       ? telemetry.send(tasks, () => this.driver.enqueue(tasks), this.driver.kind === 'memory')
       : this.driver.enqueue(tasks));
-    return this.driver.events.has('enqueued') ? this.enqueued(refs) : refs;
+    return refs;
   }
 
   /** A task by id: waiting, delayed, active, failed (dead), or completed while still retained (`keepCompleted`). */
@@ -211,11 +211,6 @@ export class TaskQueue
     this.driver
       .schedule(entries)
       .catch((error: unknown) => this.logger.error(SCHEDULES_NOT_REGISTERED(this.options.queueName, error)));
-  }
-
-  private enqueued(refs: TaskRef[]): TaskRef[] {
-    for (const ref of refs) this.driver.events.emit('enqueued', ref.id, ref.name, undefined);
-    return refs;
   }
 
   private handlerMap(): Map<string, RegisteredTaskHandler> {

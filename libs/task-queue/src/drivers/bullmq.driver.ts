@@ -1,5 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, DelayedError, Job, type MinimalJob, Queue, UnrecoverableError, WaitingError } from 'bullmq';
+import {
+  type ConnectionOptions,
+  DelayedError,
+  Job,
+  type MinimalJob,
+  Queue,
+  UnrecoverableError,
+  WaitingError,
+} from 'bullmq';
 import { Cluster, type RedisOptions } from 'ioredis';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { TaskAbortedError } from '../errors/task-aborted.error.js';
@@ -12,11 +20,7 @@ import { FAIR_PRIORITY_SCRIPT } from '../fair-priority.js';
 import { RATE_WINDOW_SCRIPT } from '../rate-limit.js';
 import { TaskEvents } from '../task-events.js';
 import type { ResolvedTaskQueueOptions } from '../task-queue.options.js';
-import {
-  CONNECTIONS_FORCED_CLOSED,
-  NO_HANDLER_ON_WORKER,
-  TASKS_REQUEUED_AT_SHUTDOWN,
-} from '../task-queue.messages.js';
+import { CONNECTIONS_FORCED_CLOSED, NO_HANDLER_ON_WORKER, TASKS_REQUEUED_AT_SHUTDOWN } from '../task-queue.messages.js';
 import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-runner.js';
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 import { readTask } from './bullmq-task-info.js';
@@ -30,8 +34,6 @@ import {
   withTimeout,
 } from './bullmq-connection.js';
 import { converted, emitWorkerEvents } from './bullmq-worker-events.js';
-
-
 
 /** Dead tasks retried per batch of concurrent Redis calls by `retryDead`. */
 const RETRY_PAGE = 500;
@@ -201,14 +203,17 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         'shut-down',
       );
     }
+    let refs: TaskRef[];
     try {
-      return await withTimeout(this.addTasks(tasks), this.options.enqueueTimeoutMs);
+      refs = await withTimeout(this.addTasks(tasks), this.options.enqueueTimeoutMs);
     } catch (error) {
       throw new TaskEnqueueError(
         tasks.map((t) => t.name),
         error,
       );
     }
+    if (this.events.has('enqueued')) for (const ref of refs) this.events.emit('enqueued', ref.id, ref.name, undefined);
+    return refs;
   }
 
   async getTask(id: string): Promise<TaskInfo | undefined> {

@@ -48,7 +48,12 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   private prioritized: TaskHeap<MemoryTask> | undefined;
   private readonly delayed = new Set<MemoryTask>();
   private readonly finished: MemoryRetention<MemoryTask>;
-  private readonly schedules = new MemorySchedules((entry) => void this.enqueueOne(entry.task).catch(() => {}));
+  // An occurrence is added, not enqueued: it emits no `enqueued`, as on BullMQ (the scheduler adds it there).
+  private readonly schedules = new MemorySchedules((entry) => {
+    if (this.stopped) return;
+    this.add(entry.task, Date.now());
+    this.schedulePump();
+  });
   private readonly dedup = new Map<string, { id: string; name: string; expiresAt: number }>();
   /** Rate-limited handlers' windows, by task name. */
   private readonly rateWindows = new Map<string, RateWindow>();
@@ -105,7 +110,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
       );
     }
     const now = Date.now();
-    const refs = tasks.map((t) => this.add(t, now));
+    const refs = tasks.map((t) => this.announce(this.add(t, now)));
     this.schedulePump();
     return refs;
   }
@@ -118,10 +123,16 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   /** `enqueueOne`'s work, done synchronously (the telemetry times it): the ref, or throws after shutdown. */
   readonly addOne = (task: NewTask): TaskRef => {
     if (this.stopped) throw new TaskEnqueueError([task.name], undefined, 'shut-down');
-    const ref = this.add(task, Date.now());
+    const ref = this.announce(this.add(task, Date.now()));
     this.schedulePump();
     return ref;
   };
+
+  /** `enqueued` goes out before the pump can start the task, so a listener never hears `active` first. */
+  private announce(ref: TaskRef): TaskRef {
+    if (this.events.has('enqueued')) this.events.emit('enqueued', ref.id, ref.name, undefined);
+    return ref;
+  }
 
   async getTask(id: string): Promise<TaskInfo | undefined> {
     const task = this.tasks.get(Number(id));
