@@ -146,6 +146,15 @@ export class TaskQueue
   }
 
   /**
+   * How long the task that has waited longest to run has been ready (ms), or undefined when none waits. BullMQ: the
+   * oldest task without priority or group, across the whole queue; memory: every waiting task.
+   */
+  async oldestWaitingAgeMs(): Promise<number | undefined> {
+    const at = await this.driver.oldestWaitingAt();
+    return at === undefined ? undefined : Math.max(0, Date.now() - at);
+  }
+
+  /**
    * Resolves once nothing is waiting, delayed (including retries in backoff) or running. With the memory driver
    * and fake timers, advance the clock for delayed tasks. Rejects after `timeoutMs` when given.
    */

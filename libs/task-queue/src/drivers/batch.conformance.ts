@@ -11,7 +11,11 @@ class BulkHandlers {
   /** Sizes of the batches the handler was called with, and (task id, attempt) per item. */
   readonly batches: { id: string; attempt: number; payload: number }[][] = [];
 
-  @TaskHandler('bulk', { batch: { maxSize: 5, maxWaitMs: 50 }, attempts: 3, backoff: { type: 'fixed', delayMs: 20, jitter: 0 } })
+  @TaskHandler('bulk', {
+    batch: { maxSize: 5, maxWaitMs: 50 },
+    attempts: 3,
+    backoff: { type: 'fixed', delayMs: 20, jitter: 0 },
+  })
   bulk(tasks: BatchTask<number>[]) {
     this.batches.push(tasks.map((t) => ({ id: t.id, attempt: t.attempt, payload: t.payload })));
     // Odd payloads fail on their first attempt: only they are retried.
@@ -43,10 +47,15 @@ export function describeBatchConformance(label: string, makeOptions: () => Confo
       expect(handlers.batches.every((b) => b.length >= 1 && b.length <= 5)).toBe(true);
       expect(Math.max(...handlers.batches.map((b) => b.length))).toBeGreaterThan(1);
       const runs = new Map<number, number[]>();
-      for (const item of handlers.batches.flat()) runs.set(item.payload, [...(runs.get(item.payload) ?? []), item.attempt]);
+      for (const item of handlers.batches.flat())
+        runs.set(item.payload, [...(runs.get(item.payload) ?? []), item.attempt]);
       for (let i = 0; i < 12; i++) expect(runs.get(i)).toEqual(i % 2 === 1 ? [1, 2] : [1]);
       for (const [i, ref] of refs.entries()) {
-        expect(await queue.getTask(ref.id)).toMatchObject({ state: 'completed', result: i * 10, attemptsMade: i % 2 === 1 ? 2 : 1 });
+        expect(await queue.getTask(ref.id)).toMatchObject({
+          state: 'completed',
+          result: i * 10,
+          attemptsMade: i % 2 === 1 ? 2 : 1,
+        });
       }
     });
   });

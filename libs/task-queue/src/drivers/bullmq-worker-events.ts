@@ -34,24 +34,26 @@ export function emitWorkerEvents(worker: TaskQueueWorker, events: TaskEvents, qu
 }
 
 function attachWorkerEvent(
-worker: TaskQueueWorker,
-source: 'active' | 'completed' | 'failed' | 'stalled',
-events: TaskEvents,
-queue: Queue,
+  worker: TaskQueueWorker,
+  source: 'active' | 'completed' | 'failed' | 'stalled',
+  events: TaskEvents,
+  queue: Queue,
 ): void {
   if (source === 'active') {
     worker.on('active', (job) => events.emit('active', job.id as string, job.name, job.attemptsMade + 1));
   } else if (source === 'completed') {
-    worker.on('completed', (job, result) => events.emit('completed', job.id as string, job.name, job.attemptsMade, result));
+    worker.on('completed', (job, result) =>
+      events.emit('completed', job.id as string, job.name, job.attemptsMade, result),
+    );
   } else if (source === 'failed') {
     worker.on('failed', (job, error) => {
-    if (job === undefined) return;
-    const id = job.id as string;
-    // Listeners hear what the handler threw, not the UnrecoverableError it became for BullMQ.
-    if (converted.has(error)) error = error.cause as Error;
-    events.emit('failed', id, job.name, job.attemptsMade, error);
-    if (job.finishedOn !== undefined) events.emit('dead', id, job.name, job.attemptsMade, error);
-    else events.emit('retrying', id, job.name, job.attemptsMade, error, job.delay);
+      if (job === undefined) return;
+      const id = job.id as string;
+      // Listeners hear what the handler threw, not the UnrecoverableError it became for BullMQ.
+      if (converted.has(error)) error = error.cause as Error;
+      events.emit('failed', id, job.name, job.attemptsMade, error);
+      if (job.finishedOn !== undefined) events.emit('dead', id, job.name, job.attemptsMade, error);
+      else events.emit('retrying', id, job.name, job.attemptsMade, error, job.delay);
     });
   } else {
     worker.on('stalled', (id) => {

@@ -253,6 +253,19 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
     return moved;
   }
 
+  /**
+   * The wait list's oldest job (tasks without priority or group: prioritized ones are ordered by priority, not age,
+   * and are not looked at); its ready time is its timestamp plus its delay. A hash that will not parse counts as none.
+   */
+  async oldestWaitingAt(): Promise<number | undefined> {
+    const [id] = await this.queue.getRanges(['wait'], 0, 0, true);
+    if (id === undefined) return undefined;
+    const job = await this.queue.getJob(id).catch(() => undefined);
+    if (job === undefined) return undefined;
+    const at = job.timestamp + (job.delay || 0);
+    return Number.isFinite(at) && at > 0 ? at : undefined;
+  }
+
   async stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>> {
     const c = await this.queue.getJobCounts(
       'waiting',

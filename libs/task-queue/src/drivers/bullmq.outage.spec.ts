@@ -38,7 +38,8 @@ async function firstSuccessAfter(app: ConformanceApp, payload: string, limitMs: 
       return performance.now() - started;
     } catch (error) {
       if (!(error instanceof TaskEnqueueError)) throw error;
-      if (performance.now() - started > limitMs) throw new Error(`no enqueue succeeded within ${limitMs} ms`, { cause: error });
+      if (performance.now() - started > limitMs)
+        throw new Error(`no enqueue succeeded within ${limitMs} ms`, { cause: error });
       await sleep(50);
     }
   }

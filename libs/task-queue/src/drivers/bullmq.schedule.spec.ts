@@ -20,7 +20,12 @@ describe('bullmq driver: @ScheduledTask on three replicas in their own processes
 
   it('runs each occurrence once across the replicas, keeps one schedule, and removes it when the code drops it', async () => {
     replicas = ['a', 'b', 'c'].map((label) =>
-      NodeProcess.start(`replica-${label}`, FIXTURE, { REDIS_URL: redisUrl(), PREFIX: prefix, LABEL: label, EVERY_MS: '400' }),
+      NodeProcess.start(`replica-${label}`, FIXTURE, {
+        REDIS_URL: redisUrl(),
+        PREFIX: prefix,
+        LABEL: label,
+        EVERY_MS: '400',
+      }),
     );
     for (const replica of replicas) await replica.waitFor(/READY/, 30_000);
     // A raw BullMQ queue to look: an app without the schedule would (rightly) remove it.
@@ -45,7 +50,14 @@ describe('bullmq driver: @ScheduledTask on three replicas in their own processes
 
     // A new version without the schedule boots: the schedule is removed, the replicas stop getting runs.
     for (const replica of replicas) await replica.stop(10_000);
-    replicas = [NodeProcess.start('replica-new', FIXTURE, { REDIS_URL: redisUrl(), PREFIX: prefix, LABEL: 'new', SCHEDULE: 'off' })];
+    replicas = [
+      NodeProcess.start('replica-new', FIXTURE, {
+        REDIS_URL: redisUrl(),
+        PREFIX: prefix,
+        LABEL: 'new',
+        SCHEDULE: 'off',
+      }),
+    ];
     await replicas[0].waitFor(/READY/, 30_000);
     await until(async () => (await (bull as Queue).getJobSchedulersCount()) === 0, 10_000);
     const before = (await runs()).length;

@@ -18,6 +18,8 @@ export class MemoryTask {
   logs: string[] | undefined;
   /** Its producer's trace context (set only while tracing). */
   trace: TraceCarrier | undefined;
+  /** When it last became ready to run (enqueued, delay over, backoff over, retried): the health check's age. */
+  readyAt = 0;
 
   constructor(
     readonly seq: number,
@@ -84,7 +86,9 @@ export function info(task: MemoryTask): TaskInfo {
     ...(task.error !== undefined ? { error: task.error } : {}),
     createdAt: task.createdAt,
     ...(task.finishedAt !== undefined ? { finishedAt: task.finishedAt } : {}),
-    ...(task.progress !== undefined && task.progress !== 0 ? { progress: clonePayload(task.progress) as number | object } : {}),
+    ...(task.progress !== undefined && task.progress !== 0
+      ? { progress: clonePayload(task.progress) as number | object }
+      : {}),
     ...(task.logs !== undefined ? { logs: [...task.logs] } : {}),
   };
 }

@@ -163,6 +163,15 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     return chosen.length;
   }
 
+  /** O(1) for tasks without priority (the deque is FIFO); a scan of the prioritized ones (a probe, not a hot path). */
+  async oldestWaitingAt(): Promise<number | undefined> {
+    let oldest = this.ready.peek()?.readyAt;
+    for (const task of this.prioritized?.values() ?? []) {
+      if (oldest === undefined || task.readyAt < oldest) oldest = task.readyAt;
+    }
+    return oldest;
+  }
+
   async stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>> {
     return {
       driver: 'memory',
@@ -272,7 +281,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     this.tasks.add(task);
     if (t.dedupKey !== undefined) this.remember(t.dedupKey, task, now);
     if (t.delayMs > 0) this.delay(task, t.delayMs);
-    else this.makeReady(task);
+    else this.makeReady(task, now);
     return { id: String(seq), name: t.name };
   }
 
@@ -310,8 +319,9 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
     queueMicrotask(this.pumpTask);
   }
 
-  private makeReady(task: MemoryTask): void {
+  private makeReady(task: MemoryTask, now = Date.now()): void {
     task.state = 'waiting';
+    task.readyAt = now;
     if (task.priority === 0) {
       this.ready.push(task);
     } else {

@@ -146,9 +146,13 @@ export function describeSeveralQueuesConformance(label: string, makeOptions: () 
       await reports.enqueue('cleanup', 'r');
       await root.enqueue('echo', 'root');
       await until(() => probe.calls.length === 5);
-      expect(probe.calls.map((c) => `${c.name}:${JSON.stringify(c.payload)}`).toSorted()).toEqual(
-        ['cleanup@emails:"e"', 'cleanup@reports:"r"', 'echo:"root"', 'render:{"id":1}', 'send:{"to":"a@example.com"}'],
-      );
+      expect(probe.calls.map((c) => `${c.name}:${JSON.stringify(c.payload)}`).toSorted()).toEqual([
+        'cleanup@emails:"e"',
+        'cleanup@reports:"r"',
+        'echo:"root"',
+        'render:{"id":1}',
+        'send:{"to":"a@example.com"}',
+      ]);
       await until(async () => (await emails.getTask(sent.id))?.state === 'completed');
       expect(await emails.getTask(sent.id)).toMatchObject({ name: 'send', state: 'completed' });
       await until(async () => (await reports.getTask(rendered.id))?.state === 'completed');

@@ -97,7 +97,9 @@ export function describeTaskEventsConformance(label: string, makeOptions: () => 
       expect(seen.find((e) => e.event === 'completed')).toMatchObject({ result: 'done', name: 'flaky' });
       // @OnTaskEvent methods were discovered; the one that throws on every `active` broke nothing.
       expect(recorder.completed.map((e) => e.id)).toEqual([ref.id]);
-      expect(Logger.prototype.error).toHaveBeenCalledWith(expect.stringMatching(/listener of the queue .* failed: listener bug/));
+      expect(Logger.prototype.error).toHaveBeenCalledWith(
+        expect.stringMatching(/listener of the queue .* failed: listener bug/),
+      );
     });
 
     it('emits failed then dead for a non-retryable failure, and the state is stored when the event fires', async () => {
@@ -112,7 +114,10 @@ export function describeTaskEventsConformance(label: string, makeOptions: () => 
       expect(trail(seen, ref.id).filter((e) => e !== 'enqueued')).toEqual(['active#1', 'failed#1', 'dead#1']);
       expect(trail(seen, ref.id)).toContain('enqueued');
       expect(states).toEqual(['failed']);
-      expect(recorder.dead[0]).toMatchObject({ id: ref.id, error: { name: 'NonRetryableError', message: 'bad input' } });
+      expect(recorder.dead[0]).toMatchObject({
+        id: ref.id,
+        error: { name: 'NonRetryableError', message: 'bad input' },
+      });
     });
 
     it('keeps progress and log lines on the task (getTask) and emits progress events', async () => {
@@ -139,7 +144,9 @@ export function describeTaskEventsConformance(label: string, makeOptions: () => 
       expect(seen.filter((e) => e.event === 'progress').map((e) => e.progress)).toEqual([10, { done: 1, total: 2 }]);
       expect(rejected).toHaveLength(5);
       for (const error of rejected) expect(error).toBeInstanceOf(InvalidTaskQueueArgumentError);
-      expect(String((rejected[0] as Error).message)).toMatch(/^`context\.progress\(value\)` must be a finite number or a JSON object; got NaN\./);
+      expect(String((rejected[0] as Error).message)).toMatch(
+        /^`context\.progress\(value\)` must be a finite number or a JSON object; got NaN\./,
+      );
       expect(String((rejected[4] as Error).message)).toMatch(/^`context\.log\(line\)` must be a string; got 5\./);
     });
 

@@ -67,6 +67,9 @@ export abstract class TaskQueueDriver {
 
   abstract stats(): Promise<Omit<TaskQueueStats, 'processed' | 'failedAttempts' | 'durations'>>;
 
+  /** When the task that has waited longest became ready to run (epoch ms), or undefined when none waits. */
+  abstract oldestWaitingAt(): Promise<number | undefined>;
+
   /** Resolves when nothing is waiting, delayed or running. */
   abstract waitUntilIdle(timeoutMs?: number): Promise<void>;
 

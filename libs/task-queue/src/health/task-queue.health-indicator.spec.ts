@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { freePort } from '../../../../test/harness/index.js';
+import { freePort, redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
 import { TaskHandler } from '../decorators/task-handler.decorator.js';
 import type { TaskQueueModuleOptions } from '../interfaces/task-queue-options.interface.js';
 import { TaskQueueModule } from '../task-queue.module.js';
@@ -68,6 +68,56 @@ describe('TaskQueueHealthIndicator with @nestjs/terminus', () => {
       });
       const degraded = await indicator.isHealthy('queue', { timeoutMs: 300, whenUnreachable: 'degraded' });
       expect(degraded.queue.status).toBe('degraded');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['memory', (): TaskQueueModuleOptions => ({ driver: 'memory', workers: false })],
+    [
+      'bullmq',
+      (): TaskQueueModuleOptions => ({
+        driver: 'bullmq',
+        connection: { url: redisUrl() },
+        prefix: uniquePrefix('health-age'),
+        workers: false,
+      }),
+    ],
+  ])('on %s, is degraded once the oldest waiting task is older than maxOldestWaitingMs', async (_driver, options) => {
+    const { app, health, indicator, queue } = await boot(options());
+    try {
+      expect(await queue.oldestWaitingAgeMs()).toBeUndefined();
+      const idle = await health.check([() => indicator.isHealthy('queue', { maxOldestWaitingMs: 20 })]);
+      expect(idle.details.queue).toMatchObject({ status: 'up', oldestWaitingMs: 0 });
+
+      // No worker runs here: the tasks wait. The first is the oldest, whatever comes after it.
+      const enqueuedAt = Date.now();
+      await queue.enqueue('noop', 1);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await queue.enqueue('noop', 2);
+      const age = await queue.oldestWaitingAgeMs();
+      expect(age).toBeGreaterThanOrEqual(50);
+      expect(age).toBeLessThanOrEqual(Date.now() - enqueuedAt + 5);
+
+      const stale = await health.check([() => indicator.isHealthy('queue', { maxOldestWaitingMs: 20 })]);
+      expect(stale.status).toBe('degraded');
+      expect(stale.details.queue).toMatchObject({ status: 'degraded', waiting: 2 });
+      expect((stale.details.queue as { oldestWaitingMs: number }).oldestWaitingMs).toBeGreaterThanOrEqual(50);
+      const fresh = await health.check([() => indicator.isHealthy('queue', { maxOldestWaitingMs: 60_000 })]);
+      expect(fresh.details.queue).toMatchObject({ status: 'up', waiting: 2 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('on memory, a prioritized task counts too (the scan of the priority heap)', async () => {
+    const { app, queue } = await boot({ driver: 'memory', workers: false });
+    try {
+      await queue.enqueue('noop', 1, { priority: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await queue.enqueue('noop', 2);
+      expect(await queue.oldestWaitingAgeMs()).toBeGreaterThanOrEqual(50);
     } finally {
       await app.close();
     }
