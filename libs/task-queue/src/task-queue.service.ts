@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { BullMqTaskQueueDriver } from './drivers/bullmq.driver.js';
-import { MemoryTaskQueueDriver } from './drivers/memory.driver.js';
 import { type NewTask, TaskQueueDriver } from './drivers/task-queue.driver.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
 import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
@@ -75,7 +74,7 @@ export class TaskQueue
     const telemetry = this.runner.telemetry;
     let added: Promise<TaskRef>;
     if (!telemetry.recordsEnqueue()) added = this.driver.enqueueOne(task);
-    else if (this.driver instanceof MemoryTaskQueueDriver) {
+    else if (this.driver.addOne !== undefined) {
       try {
         added = Promise.resolve(telemetry.sendNow(task, this.driver.addOne));
       } catch (error) {

@@ -121,7 +121,7 @@ export class MemoryTaskQueueDriver extends TaskQueueDriver {
   }
 
   /** `enqueueOne`'s work, done synchronously (the telemetry times it): the ref, or throws after shutdown. */
-  readonly addOne = (task: NewTask): TaskRef => {
+  override readonly addOne = (task: NewTask): TaskRef => {
     if (this.stopped) throw new TaskEnqueueError([task.name], undefined, 'shut-down');
     const ref = this.announce(this.add(task, Date.now()));
     this.schedulePump();

@@ -51,6 +51,12 @@ export abstract class TaskQueueDriver {
   /** Adds tasks, all in one round trip; the result is in input order. */
   abstract enqueue(tasks: readonly NewTask[]): Promise<TaskRef[]>;
 
+  /**
+   * `enqueueOne`'s work done synchronously, for a driver that stores in process (the telemetry then times it without
+   * a promise reaction per task); undefined when adding needs I/O.
+   */
+  readonly addOne?: (task: NewTask) => TaskRef;
+
   /** Adds one task (drivers may override it with a cheaper path). */
   async enqueueOne(task: NewTask): Promise<TaskRef> {
     const [ref] = await this.enqueue([task]);
