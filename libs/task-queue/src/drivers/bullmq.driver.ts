@@ -25,6 +25,7 @@ import { type RegisteredTaskHandler, TaskRun, type TaskRunner } from '../task-ru
 import { type NewTask, type ScheduledNewTask, TaskQueueDriver } from './task-queue.driver.js';
 import { readTask } from './bullmq-task-info.js';
 import { TaskQueueWorker } from './task-queue-worker.js';
+import { BullRetentionSweep } from './bullmq-retention-sweep.js';
 import {
   CLOSE_GRACE_MS,
   disconnectNow,
@@ -97,9 +98,8 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   private readonly logger = new Logger('TaskQueue');
   private lastErrorLog = 0;
   private readonly clusters: Cluster[] = [];
-  // The worker's retention (BullMQ's `age` is in seconds).
-  private readonly removeOnComplete: { count: number; age: number };
-  private readonly removeOnFail: { count: number; age: number };
+  /** Retention's age, on worker instances only (its count is the Worker's). */
+  private sweep: BullRetentionSweep | undefined;
   /**
    * Every connection's reconnect delay: 50, 100, … ms up to `bullmq.reconnectMaxDelayMs`. BullMQ's default
    * (1 s at first, growing to 20 s) left the queue failing for seconds after Redis was back.
@@ -112,9 +112,6 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   ) {
     super();
     this.events = new TaskEvents(options.queueName);
-    const { completed, dead } = options.retention;
-    this.removeOnComplete = { count: completed.count, age: Math.ceil(completed.ageMs / 1_000) };
-    this.removeOnFail = { count: dead.count, age: Math.ceil(dead.ageMs / 1_000) };
     const maxDelayMs = options.bullmq.reconnectMaxDelayMs;
     this.retryStrategy = (times) => Math.min(times * RECONNECT_DELAY_STEP_MS, maxDelayMs);
     // The producer connection fails fast while Redis is away (no offline queue, one retry, a command timeout),
@@ -155,14 +152,16 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
         ...(tuning.lockDurationMs !== undefined ? { lockDuration: tuning.lockDurationMs } : {}),
         ...(tuning.stalledIntervalMs !== undefined ? { stalledInterval: tuning.stalledIntervalMs } : {}),
         ...(tuning.maxStalledCount !== undefined ? { maxStalledCount: tuning.maxStalledCount } : {}),
-        // Retention is the worker's, not each job's: every finish goes through a worker (a job stalled too often
-        // too), and BullMQ applies these to a job without its own. The job hash then carries no retention, so
-        // each fetch reads and parses that much less.
-        removeOnComplete: this.removeOnComplete,
-        removeOnFail: this.removeOnFail,
+        // Retention's count is the worker's, not each job's: every finish goes through a worker (a job stalled
+        // too often too), and BullMQ applies these to a job without its own. The job hash then carries no
+        // retention, so each fetch reads and parses that much less. Its age is the sweep's.
+        removeOnComplete: { count: this.options.retention.completed.count },
+        removeOnFail: { count: this.options.retention.dead.count },
       },
     );
     this.worker.on('error', (error) => this.logConnectionError(error));
+    this.sweep = new BullRetentionSweep(this.queue, this.options.retention, (error) => this.logConnectionError(error));
+    this.sweep.start();
     emitWorkerEvents(this.worker, this.events, this.queue);
   }
 
@@ -305,6 +304,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
   async drain(deadlineMs: number): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
+    this.sweep?.stop();
     // close() stops fetching at once and resolves when the running jobs are done; past the deadline the
     // stragglers are aborted, and `process` hands them back to the queue.
     const closed = worker.close();
@@ -323,6 +323,7 @@ export class BullMqTaskQueueDriver extends TaskQueueDriver {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.sweep?.stop();
     const closing = Promise.all([this.worker?.close(), this.queue.close()]);
     if (!(await settlesWithin(closing, CLOSE_GRACE_MS))) {
       this.logger.warn(CONNECTIONS_FORCED_CLOSED(CLOSE_GRACE_MS));
