@@ -26,8 +26,12 @@ const MEMORY_CONCURRENCY = 16;
 const BULL_JOBS = 20_000;
 const BULL_CONCURRENCY = 50;
 const ROUNDS = 5;
-/** BullMQ rounds are noisier (two processes, network stack), so more of them, after one discarded warm-up pair. */
-const BULL_ROUNDS = 7;
+/**
+ * BullMQ rounds are noisier (two processes on two cores, the network stack): one round's throughput moves by ±15 %
+ * with the machine, so more of them, after one discarded warm-up pair, and the ratios are taken per pair of adjacent
+ * rounds (which share the machine's state) before the median.
+ */
+const BULL_ROUNDS = 11;
 const LATENCY_SAMPLES = 2_000;
 
 /** The batch comparison: 100 tasks, a downstream that serves 10 calls at once and takes 10 ms per call. */
@@ -305,12 +309,12 @@ async function main() {
     }
     metrics.bullmq_driver_jobs_per_s = median(drv.map((d) => d.jobsPerS));
     metrics.bullmq_raw_jobs_per_s = median(raw.map((d) => d.jobsPerS));
-    metrics.bullmq_driver_vs_raw_ratio = metrics.bullmq_driver_jobs_per_s / metrics.bullmq_raw_jobs_per_s;
+    metrics.bullmq_driver_vs_raw_ratio = median(drv.map((d, i) => d.jobsPerS / raw[i].jobsPerS));
     metrics.bullmq_driver_enqueue_bulk_per_s = median(drv.map((d) => d.enqueuePerS));
     metrics.bullmq_raw_enqueue_bulk_per_s = median(raw.map((d) => d.enqueuePerS));
     metrics.bullmq_driver_cpu_us_per_job = median(drv.map((d) => d.cpuUsPerJob));
     metrics.bullmq_raw_cpu_us_per_job = median(raw.map((d) => d.cpuUsPerJob));
-    metrics.bullmq_driver_vs_raw_cpu_ratio = metrics.bullmq_driver_cpu_us_per_job / metrics.bullmq_raw_cpu_us_per_job;
+    metrics.bullmq_driver_vs_raw_cpu_ratio = median(drv.map((d, i) => d.cpuUsPerJob / raw[i].cpuUsPerJob));
 
     // 3. Single-enqueue latency against Redis (workers off, so only the producer path is measured).
     const producer = await bootQueue({ driver: 'bullmq', connection: { url }, prefix: 'bench:tq:lat', workers: false });
