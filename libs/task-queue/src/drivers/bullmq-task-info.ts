@@ -1,18 +1,34 @@
 import { Job, type Queue } from 'bullmq';
 import type { TaskInfo, TaskState } from '../interfaces/task-info.interface.js';
 import { UNREADABLE_JOB } from '../task-queue.messages.js';
+import type { IoRedisEval } from './bullmq-connection.js';
+import { repairUnreadableJob, UNREADABLE_FIELD, unreadableFields } from './bullmq-unreadable.js';
 
-/** @internal A BullMQ job as a TaskInfo; one whose hash is not valid JSON is reported as such, never thrown. */
+type HashClient = IoRedisEval & {
+  hget(key: string, field: string): Promise<string | null>;
+  hgetall(key: string): Promise<Record<string, string>>;
+};
+
+/**
+ * @internal A BullMQ job as a TaskInfo; one whose hash is not valid JSON is reported as such, never thrown, and
+ * repaired for other readers. A job marked unreadable earlier keeps `unreadable` set.
+ */
 export async function readTask(queue: Queue, id: string, state: TaskState): Promise<TaskInfo | undefined> {
+  const client = (await queue.backend.client) as unknown as HashClient;
+  // Sent together with the job's read, so the marker costs no extra round trip.
+  const marker = client.hget(queue.toKey(id), UNREADABLE_FIELD);
   let job: Job | undefined;
   try {
     job = await Job.fromId(queue, id);
   } catch (error) {
+    await marker;
     if (!(error instanceof SyntaxError)) throw error;
-    return readUnreadableJob(queue, id, state, error);
+    return readUnreadableJob(queue, client, id, state, error);
   }
+  const unreadable = await marker;
   if (job === undefined) return undefined;
   const task = info(job, state);
+  if (unreadable !== null) task.unreadable = unreadable;
   const { logs } = await queue.getJobLogs(id);
   if (logs.length > 0) task.logs = logs;
   return task;
@@ -46,14 +62,15 @@ function info(job: Job, state: TaskState): TaskInfo {
 /** A dead or waiting job whose hash cannot be parsed, reported from its raw fields instead of throwing. */
 async function readUnreadableJob(
   queue: Queue,
+  client: HashClient,
   id: string,
   state: TaskState,
   error: SyntaxError,
 ): Promise<TaskInfo | undefined> {
-  const client = await queue.backend.client;
   const raw = await client.hgetall(queue.toKey(id));
   if (Object.keys(raw).length === 0) return undefined;
   const reason = `its stored job is not valid JSON (${error.message})`;
+  await repairUnreadableJob(client, queue.toKey(id), unreadableFields(raw), reason);
   return {
     id,
     name: raw.name ?? '',

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisUrl, uniquePrefix } from '../../../../test/harness/index.js';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
@@ -112,6 +113,19 @@ describe('bullmq driver: hostile conditions (issue 11)', () => {
       expect(await web.queue.getTask(badData.id)).toMatchObject({ state: 'failed', payload: '{"broken":' });
       expect((await web.queue.getTask(badOpts.id))?.state).toBe('failed');
 
+      // What bull-board lists and retries: BullMQ's own reads parse every job of the page, and now can.
+      const bull = web.queue.bullQueue as Queue;
+      const failed = await bull.getFailed();
+      expect(failed.map((job) => job.id).toSorted()).toEqual([badData.id, badOpts.id].toSorted());
+      expect(failed.find((job) => job.id === badData.id)?.data).toBe('{"broken":');
+      redis ??= new Redis(redisUrl());
+      const key = (id: string) => `${shared.prefix}:${DEFAULT_QUEUE_NAME}:${id}`;
+      expect(await redis.hget(key(badOpts.id), 'nsUnreadableOpts')).toBe('{"broken":');
+      // bull-board's retry button: the job fails again, readably, and the handler still never sees it.
+      await failed.find((job) => job.id === badOpts.id)?.retry('failed');
+      await until(async () => (await web.queue.getTask(badOpts.id))?.state === 'failed', 10_000);
+      expect(worker.probe.calls.map((c) => c.payload)).toEqual(['fine']);
+
       // Retrying does not throw; the tasks fail again, readably.
       expect(await web.queue.retryDead(badData.id)).toBe(1);
       expect(await web.queue.retryAllDead()).toBeGreaterThanOrEqual(1);
@@ -139,6 +153,10 @@ describe('bullmq driver: hostile conditions (issue 11)', () => {
       dead = await queue.listDead();
       expect(dead.map((t) => Boolean(t.unreadable))).toEqual([true, true]);
       expect((await queue.getTask(bad.id))?.unreadable).toMatch(/not valid JSON/);
+      // The reads repaired both hashes, so BullMQ's own listing (bull-board's) parses them, losing nothing.
+      const failed = await (queue.bullQueue as Queue).getFailed();
+      expect(failed.map((job) => job.data).toSorted()).toEqual(['bad', '{"broken":']);
+      expect((await queue.listDead()).map((t) => Boolean(t.unreadable))).toEqual([true, true]);
       expect(await queue.retryAllDead()).toBe(2);
       await until(async () => (await queue.stats()).failed === 2);
       await sleep(50);

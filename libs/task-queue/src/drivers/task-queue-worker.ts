@@ -1,5 +1,7 @@
 import { type Job, type JobJson, type Processor, Worker, type WorkerOptions } from 'bullmq';
 import { UNREADABLE_JOB } from '../task-queue.messages.js';
+import type { IoRedisEval } from './bullmq-connection.js';
+import { repairUnreadableJob, UNREADABLE_FIELD, type UnreadableFields } from './bullmq-unreadable.js';
 
 type ExecCommand = (client: unknown, command: string, args: unknown[]) => Promise<unknown>;
 
@@ -9,16 +11,23 @@ const ignoreRejection = () => {};
 /** Distinct valid `opts` strings remembered, so the usual few need no parse per job. */
 const KNOWN_OPTS_MAX = 256;
 
+/** A fetched job found unreadable (or marked so): why, and the `opts` text the guard replaced. */
+interface Unreadable {
+  reason: string;
+  opts?: string;
+}
+
 /**
  * @internal A BullMQ Worker that fails a job whose hash it cannot parse, instead of letting it cycle
  * active → stalled. BullMQ throws while decoding such a job (`data` in `createJob`, `opts` while reading the fetch
  * result), with the job already active and nobody to finish it; here the job is fetched with harmless
  * placeholders and marked with BullMQ's own `deferredFailure`, so BullMQ fails it at once, unrecoverably, with a
- * clear error, before any processor runs.
+ * clear error, before any processor runs. Its hash is then repaired (see `repairUnreadableJob`) so that other
+ * readers can list it, and marked, so that a retry from anywhere fails it again.
  */
 export class TaskQueueWorker extends Worker {
-  /** Ids whose `opts` were replaced while fetching, with the reason; read back in `createJob`. */
-  private readonly unreadableOpts = new Map<string, string>();
+  /** Ids found unreadable (or marked so) while fetching; read back in `createJob`. */
+  private readonly unreadable = new Map<string, Unreadable>();
   private readonly knownOpts = new Set<string>();
   /** Allocated once: the hook below runs for every fetched job. */
   private readonly guard = (raw: unknown) => this.guardOpts(raw);
@@ -47,38 +56,67 @@ export class TaskQueueWorker extends Worker {
   }
 
   protected override createJob(data: JobJson, jobId: string): Job {
-    let reason = this.unreadableOpts.size === 0 ? undefined : this.unreadableOpts.get(jobId);
+    const found = this.unreadable.size === 0 ? undefined : this.unreadable.get(jobId);
+    const fields: { data?: string; opts?: string } = {};
+    if (found?.opts !== undefined) fields.opts = found.opts;
+    let reason = found?.reason;
     let job: Job;
     try {
       job = super.createJob(data, jobId);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       reason = `its data is not valid JSON (${error.message})`;
+      fields.data = data.data;
       job = super.createJob({ ...data, data: 'null' }, jobId);
     }
     if (reason !== undefined) {
-      this.unreadableOpts.delete(jobId);
+      this.unreadable.delete(jobId);
       job.deferredFailure = UNREADABLE_JOB(jobId, reason);
+      if (fields.data !== undefined || fields.opts !== undefined) void this.repair(jobId, fields, reason);
     }
     return job;
   }
 
-  /** raw = [flat hash fields, id, …] when a job was fetched; an invalid `opts` is replaced in that array. */
+  private async repair(jobId: string, fields: UnreadableFields, reason: string): Promise<void> {
+    try {
+      await repairUnreadableJob(
+        (await this.backend.client) as unknown as IoRedisEval,
+        this.toKey(jobId),
+        fields,
+        reason,
+      );
+    } catch {
+      // The job still fails readably; only other readers keep tripping on it until a read repairs it.
+    }
+  }
+
+  /**
+   * raw = [flat hash fields, id, …] when a job was fetched; an invalid `opts` is replaced in that array, and a job
+   * this module marked unreadable before is remembered as such (its hash is readable now, but it must not run).
+   */
   private guardOpts(raw: unknown): void {
     if (!Array.isArray(raw) || !Array.isArray(raw[0])) return;
     const fields = raw[0] as unknown[];
     for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] !== 'opts') continue;
+      const field = fields[i];
+      if (field === UNREADABLE_FIELD) {
+        const id = String(raw[1]);
+        if (!this.unreadable.has(id)) this.unreadable.set(id, { reason: String(fields[i + 1]) });
+        continue;
+      }
+      if (field !== 'opts') continue;
       const opts = fields[i + 1];
-      if (typeof opts !== 'string' || this.knownOpts.has(opts)) break;
+      if (typeof opts !== 'string' || this.knownOpts.has(opts)) continue;
       try {
         JSON.parse(opts);
         if (this.knownOpts.size < KNOWN_OPTS_MAX) this.knownOpts.add(opts);
       } catch (error) {
         fields[i + 1] = '{}';
-        this.unreadableOpts.set(String(raw[1]), `its opts are not valid JSON (${(error as Error).message})`);
+        this.unreadable.set(String(raw[1]), {
+          reason: `its opts are not valid JSON (${(error as Error).message})`,
+          opts,
+        });
       }
-      break;
     }
   }
 }
