@@ -118,6 +118,19 @@ describe('option validation with the shared bounds (defect 26)', () => {
     }
   });
 
+  it('an unknown option key fails naming it, with the nearest known one when it looks like a typo', () => {
+    const nodes = [{ id: 'n0', host: 'h', port: 1 }];
+    const typo = () => new LoadBalancer({ nodes, timeoutMS: 100 } as never);
+    expect(typo).toThrow(InvalidLoadBalancerOptionsError);
+    expect(typo).toThrow(
+      /Load balancer ".*" has no option "timeoutMS": did you mean "timeoutMs"\? Known options: name, /,
+    );
+    expect(() => new LoadBalancer({ nodes, outlierDetecton: false } as never)).toThrow(
+      /did you mean "outlierDetection"/,
+    );
+    expect(() => new LoadBalancer({ nodes, upstreams: [] } as never)).toThrow(/no option "upstreams"\. Known options:/);
+  });
+
   it('defect 26: execute({ timeoutMs: 2^31 }) rejects before any try, naming the argument', async () => {
     const lb = new LoadBalancer({ nodes: [{ id: 'n0', host: 'h', port: 1 }], clock: new ManualClock() });
     let calls = 0;

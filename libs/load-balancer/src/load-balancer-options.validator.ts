@@ -11,11 +11,16 @@ import {
   FIX_DNS_DISCOVERY,
   FIX_NODE,
   FIX_OPTION,
+  UNKNOWN_OPTION,
   UNKNOWN_STRATEGY,
 } from './load-balancer.messages.js';
+import didYouMean from 'didyoumean2';
 import { BUILTIN_STRATEGIES } from './strategies/builtin-strategies.js';
 import { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';
 import { checkHeaders, Checker, describeValue, MANAGED_HEADERS, RULES } from './validation/value-rules.js';
+
+/** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
+const TYPO = { threshold: 0.55 };
 
 /**
  * The lib's one validation path: boot-time options here, call-time arguments in `ArgumentValidator`, both with the
@@ -78,9 +83,43 @@ function nodeLabel(config: unknown): string {
 }
 
 /** Boot-time validation of a whole options object; returns the resolved initial nodes. */
+/** Every key of `LoadBalancerOptions`, and `name` (forRoot's named instances). */
+const OPTION_KEYS: readonly (keyof LoadBalancerOptions | 'name')[] = [
+  'name',
+  'nodes',
+  'strategy',
+  'retries',
+  'timeoutMs',
+  'deadlineMs',
+  'retryBudget',
+  'outlierDetection',
+  'slowStart',
+  'panicThreshold',
+  'decayMs',
+  'initialLatencyMs',
+  'errorPenalty',
+  'locality',
+  'healthCheck',
+  'discovery',
+  'http',
+  'clock',
+  'random',
+];
+
+/** A misspelled option would otherwise be ignored: fail on it, suggesting the nearest known key. */
+function rejectUnknownKeys(balancer: string, options: object): void {
+  for (const key of Object.keys(options)) {
+    if ((OPTION_KEYS as readonly string[]).includes(key)) continue;
+    throw new InvalidLoadBalancerOptionsError(
+      UNKNOWN_OPTION(balancer, key, didYouMean(key, [...OPTION_KEYS], TYPO) ?? undefined, OPTION_KEYS),
+    );
+  }
+}
+
 export function validateLoadBalancerOptions(balancer: string, options: LoadBalancerOptions): ResolvedNodeConfig[] {
   const check = new Checker(InvalidLoadBalancerOptionsError, FIX_OPTION(balancer));
   check.required(options, '(options)', RULES.object);
+  rejectUnknownKeys(balancer, options);
   check.optional((options as { name?: unknown }).name, 'name', RULES.nonEmptyString);
   check.optional(options.nodes, 'nodes', RULES.array);
   if (options.nodes === undefined && options.discovery === undefined) {

@@ -41,6 +41,16 @@ export const BACKGROUND_TASK_FAILED = (balancer: string, task: string, error: st
 export const DUPLICATE_NODE = (balancer: string, id: string) =>
   `Duplicate node id "${id}" in load balancer "${balancer}". Give each node a unique id (default is host:port).`;
 
+export const UNKNOWN_OPTION = (
+  balancer: string,
+  key: string,
+  suggestion: string | undefined,
+  known: readonly string[],
+) =>
+  `Load balancer "${balancer}" has no option "${key}"` +
+  (suggestion === undefined ? '.' : `: did you mean "${suggestion}"?`) +
+  ` Known options: ${known.join(', ')}. Fix its name or remove it (a misspelled option would otherwise be ignored).`;
+
 export const UNKNOWN_STRATEGY = (balancer: string, strategy: unknown) =>
   `Unknown strategy ${JSON.stringify(String(strategy))} for load balancer "${balancer}". Use one of round-robin, ` +
   'weighted-round-robin, least-connections, weighted-random, p2c-ewma, consistent-hash, or a class extending LoadBalancingStrategy.';

@@ -3,6 +3,12 @@
 export const INVALID_OPTION = (option: string, value: unknown, expected: string) =>
   `\`${option}\` must be ${expected}; got ${shown(value)}. Fix it in the options passed to MultiLevelCacheModule.forRoot/forRootAsync (or to the call).`;
 
+export const UNKNOWN_OPTION = (key: string, suggestion: string | undefined, known: readonly string[]) =>
+  `MultiLevelCacheModule has no option \`${key}\`` +
+  (suggestion === undefined ? '.' : `: did you mean \`${suggestion}\`?`) +
+  ` Known options: ${known.join(', ')}. Fix its name or remove it from the options passed to ` +
+  'MultiLevelCacheModule.forRoot/forRootAsync (a misspelled option would otherwise be ignored).';
+
 export const MALFORMED_RECORD = (namespace: string, key: string, problem: string) =>
   `Redis entry "${namespace}::${key}" is not a record this cache can trust (${problem}); it counts as a miss and the loader's value replaces it. Another writer (or another version of this cache) may share the namespace "${namespace}": give each application its own namespace. Logged once per kind.`;
 

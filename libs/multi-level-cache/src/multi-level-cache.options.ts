@@ -1,6 +1,10 @@
 import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
 import type { KeyvStoreLike, MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
-import { INVALID_OPTION } from './multi-level-cache.messages.js';
+import didYouMean from 'didyoumean2';
+import { INVALID_OPTION, UNKNOWN_OPTION } from './multi-level-cache.messages.js';
+
+/** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
+const TYPO = { threshold: 0.55 };
 
 /** Options with every default filled in. @internal */
 export interface ResolvedOptions {
@@ -54,8 +58,10 @@ const KNOWN = [
 export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): ResolvedOptions {
   const o = (raw ?? {}) as MultiLevelCacheModuleOptions & Record<string, unknown>;
   if (typeof o !== 'object') fail('options', o, 'an object');
-  for (const key of Object.keys(o))
-    if (!KNOWN.includes(key)) fail(key, o[key], `one of the known options (${KNOWN.join(', ')})`);
+  for (const key of Object.keys(o)) {
+    if (KNOWN.includes(key)) continue;
+    throw new InvalidCacheOptionsError(UNKNOWN_OPTION(key, didYouMean(key, [...KNOWN], TYPO) ?? undefined, KNOWN), key);
+  }
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0))
     fail('name', o.name, 'a non-empty string (the name of the cache, for @InjectCache(name))');
   const namespace = o.namespace ?? o.name ?? 'cache';

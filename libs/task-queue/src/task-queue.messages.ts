@@ -3,12 +3,12 @@ export const UNKNOWN_TASK = (name: string, known: readonly string[], queue: stri
     ? `Task "${name}" runs on the queue "${elsewhere[0]}", not on "${queue}". Enqueue it through that queue: ` +
       `@InjectTaskQueue("${elsewhere[0]}") (or moduleRef.get(getTaskQueueToken("${elsewhere[0]}"))).`
     : `No @TaskHandler is registered for the task "${name}" on the queue "${queue}". ` +
-  (known.length > 0
-    ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. `
-    : 'No task handler was found at all. ') +
-  'Check the name, and that the provider declaring @TaskHandler("' +
-  name +
-  '") belongs to a module of this application (and that the application was initialised).';
+      (known.length > 0
+        ? `Known tasks: ${known.map((k) => `"${k}"`).join(', ')}. `
+        : 'No task handler was found at all. ') +
+      'Check the name, and that the provider declaring @TaskHandler("' +
+      name +
+      '") belongs to a module of this application (and that the application was initialised).';
 
 export const DUPLICATE_QUEUE = (name: string) =>
   `The task queue "${name}" is registered twice (TaskQueueModule.forRoot's queueName or registerQueue). Register ` +
@@ -27,6 +27,11 @@ export const UNSERIALIZABLE_PAYLOAD = (name: string, path: string, reason: strin
 export const DUPLICATE_TASK_HANDLER = (name: string, first: string, second: string) =>
   `Two @TaskHandler methods are named "${name}": ${first} and ${second}. Task names must be unique within a ` +
   'queue; rename one of them, or bind one to another queue with { queue }.';
+
+export const UNKNOWN_OPTION = (where: string, key: string, suggestion: string | undefined, known: readonly string[]) =>
+  `${where} has no option \`${key}\`` +
+  (suggestion === undefined ? '.' : `: did you mean \`${suggestion}\`?`) +
+  ` Known options: ${known.join(', ')}. Fix its name or remove it (a misspelled option would otherwise be ignored).`;
 
 /** The shared shape: `<option path>` must be <expectation>; got <value>. <how to fix> */
 export const INVALID_OPTION = (option: string, value: unknown, expected: string, fix = 'Check your configuration.') =>

@@ -1,5 +1,5 @@
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
-import { hashTag, resolveTaskQueueOptions } from './task-queue.options.js';
+import { hashTag, resolveRegisteredQueueOptions, resolveTaskQueueOptions } from './task-queue.options.js';
 
 const seeds = [
   { host: '10.0.0.1', port: 7000 },
@@ -172,3 +172,38 @@ function nest(path: string, value: unknown): Record<string, unknown> {
   });
   return root;
 }
+
+describe('unknown option keys', () => {
+  it('fail the boot naming the key, with the nearest known one when it looks like a typo', () => {
+    expect(boot({ shutdownTimeoutMs: 5_000 })).toThrow(
+      /TaskQueueModule has no option `shutdownTimeoutMs`: did you mean `shutdownDeadlineMs`\? Known options: driver, /,
+    );
+    expect(boot({ concurency: 4 })).toThrow(/did you mean `concurrency`\?/);
+    expect(boot({ redis: { url: 'redis://x' } })).toThrow(/no option `redis`\. Known options:/);
+    expect(boot({ redis: {} })).toThrow(InvalidTaskQueueOptionsError);
+  });
+
+  it('in registerQueue options too, and every documented key passes', () => {
+    expect(() =>
+      resolveRegisteredQueueOptions({ driver: 'memory' }, { name: 'mail', atempts: 2 } as never, undefined),
+    ).toThrow(/no option `atempts`: did you mean `attempts`\?/);
+    expect(
+      boot({
+        connection: { url: 'redis://127.0.0.1:6379' },
+        prefix: 'p',
+        concurrency: 2,
+        attempts: 2,
+        backoff: { type: 'fixed', delayMs: 10 },
+        timeoutMs: 1_000,
+        dedupWindowMs: 1_000,
+        shutdownDeadlineMs: 1_000,
+        workers: false,
+        keepCompleted: 5,
+        retention: {},
+        enqueueTimeoutMs: 1_000,
+        bullmq: {},
+        warnWithoutShutdownHooks: false,
+      }),
+    ).not.toThrow();
+  });
+});

@@ -46,6 +46,7 @@ import {
   DELAY_FIX,
   fail,
   integer,
+  knownKeys,
   msOption,
   queueNameOption,
   TIMER_FIX,
@@ -97,12 +98,32 @@ export interface ResolvedTaskQueueOptions {
   warnWithoutShutdownHooks: boolean;
 }
 
+/** Every key of `TaskQueueModuleOptions`. */
+const MODULE_OPTION_KEYS: readonly (keyof TaskQueueModuleOptions)[] = [
+  'driver',
+  'connection',
+  'prefix',
+  'concurrency',
+  'attempts',
+  'backoff',
+  'timeoutMs',
+  'dedupWindowMs',
+  'shutdownDeadlineMs',
+  'workers',
+  'keepCompleted',
+  'retention',
+  'enqueueTimeoutMs',
+  'bullmq',
+  'warnWithoutShutdownHooks',
+];
+
 /** @internal Validates the module options (naming the offending one) and applies the defaults. */
 export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueName: string): ResolvedTaskQueueOptions {
   // A forRootAsync factory that forgot to return its object lands here as undefined.
   if (options === null || typeof options !== 'object') {
     fail('TaskQueueModule options', options, 'an object', 'Return the options object from your forRootAsync factory.');
   }
+  knownKeys('TaskQueueModule', options, MODULE_OPTION_KEYS);
   const driver = options.driver ?? 'memory';
   if (driver !== 'memory' && driver !== 'bullmq') fail('driver', driver, '"memory" or "bullmq"');
   queueNameOption('queueName', queueName);
@@ -290,11 +311,18 @@ export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions)
   }
   const { group } = options;
   if (group !== undefined && (typeof group !== 'string' || group.length === 0)) {
-    throw onError(INVALID_OPTION(at('group'), group, 'a non-empty string', 'Pass the tenant (or other) key as a string.'));
+    throw onError(
+      INVALID_OPTION(at('group'), group, 'a non-empty string', 'Pass the tenant (or other) key as a string.'),
+    );
   }
   if (group !== undefined && priority !== 0) {
     throw onError(
-      INVALID_OPTION(at('priority'), priority, 'left out with group', 'A group orders its tasks by fair sharing; drop one.'),
+      INVALID_OPTION(
+        at('priority'),
+        priority,
+        'left out with group',
+        'A group orders its tasks by fair sharing; drop one.',
+      ),
     );
   }
   return {
@@ -323,7 +351,10 @@ export function resolveHandlerOptions(where: string, options: TaskHandlerOptions
   };
 }
 
-function resolveRateLimit(option: string, limit: TaskHandlerOptions['rateLimit']): { max: number; perMs: number } | undefined {
+function resolveRateLimit(
+  option: string,
+  limit: TaskHandlerOptions['rateLimit'],
+): { max: number; perMs: number } | undefined {
   if (limit === undefined) return undefined;
   if (limit === null || typeof limit !== 'object') fail(option, limit, 'an object { max, perMs }');
   const max = integer(`${option}.max`, limit.max, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
@@ -331,7 +362,10 @@ function resolveRateLimit(option: string, limit: TaskHandlerOptions['rateLimit']
   return { max: max as number, perMs: perMs as number };
 }
 
-function resolveBatch(option: string, batch: TaskHandlerOptions['batch']): { maxSize: number; maxWaitMs: number } | undefined {
+function resolveBatch(
+  option: string,
+  batch: TaskHandlerOptions['batch'],
+): { maxSize: number; maxWaitMs: number } | undefined {
   if (batch === undefined) return undefined;
   if (batch === null || typeof batch !== 'object') fail(option, batch, 'an object { maxSize, maxWaitMs }');
   const maxSize = integer(`${option}.maxSize`, batch.maxSize, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
@@ -358,7 +392,12 @@ export const argument = {
       }
     }
     throw argumentError(
-      INVALID_OPTION('context.progress(value)', value, 'a finite number or a JSON object', 'Report e.g. 42 or { done, total }.'),
+      INVALID_OPTION(
+        'context.progress(value)',
+        value,
+        'a finite number or a JSON object',
+        'Report e.g. 42 or { done, total }.',
+      ),
     );
   },
   logLine(value: unknown): string {

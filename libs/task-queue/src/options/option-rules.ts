@@ -1,6 +1,10 @@
 import { InvalidTaskQueueOptionsError } from '../errors/invalid-task-queue-options.error.js';
 import { MAX_DELAY_MS, MAX_TIMER_MS } from '../task-queue.constants.js';
-import { INVALID_OPTION } from '../task-queue.messages.js';
+import didYouMean from 'didyoumean2';
+import { INVALID_OPTION, UNKNOWN_OPTION } from '../task-queue.messages.js';
+
+/** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
+const TYPO = { threshold: 0.55 };
 
 // @internal The value rules every option and argument of this lib goes through (one validation path).
 
@@ -55,6 +59,16 @@ export function queueNameOption(option: string, name: unknown): string {
 export function bool(option: string, value: boolean | undefined): boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') fail(option, value, 'true or false');
   return value;
+}
+
+/** Fails on a key `known` does not list, suggesting the nearest known one when it looks like a typo of it. */
+export function knownKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    throw new InvalidTaskQueueOptionsError(
+      UNKNOWN_OPTION(where, key, didYouMean(key, [...known], TYPO) ?? undefined, known),
+    );
+  }
 }
 
 export function fail(option: string, value: unknown, expected: string, fix?: string): never {
