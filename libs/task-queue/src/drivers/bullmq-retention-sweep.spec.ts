@@ -91,8 +91,13 @@ describe('BullRetentionSweep', () => {
 
   it('reports a Redis failure to its callback and settles; after stop() it reports nothing', async () => {
     const server = await RedisServer.start();
+    // Not closed by afterEach: closing a queue whose server is gone rejects (its QUIT cannot be sent).
+    const queue = new Queue('sweep', {
+      connection: { url: server.url, maxRetriesPerRequest: 1, commandTimeout: 1_000 },
+      prefix: uniquePrefix('tq-sweep'),
+    });
+    queue.on('error', () => undefined);
     try {
-      const queue = openQueue(server.url);
       await queue.waitUntilReady();
       await server.kill();
       const errors: Error[] = [];
@@ -104,6 +109,7 @@ describe('BullRetentionSweep', () => {
       await sweep.sweep();
       expect(errors).toHaveLength(1);
     } finally {
+      await queue.close().catch(() => undefined);
       await server.stop();
     }
   });
