@@ -1,3 +1,6 @@
+import { DEFAULT_QUEUE_NAME } from '@nest-scale/task-queue';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { NodeProcess } from './harness/index.js';
 import { redisUrl, uniquePrefix } from './harness/index.js';
 import { http, restartUpstream, startGatewayPair, startUpstreams, stopStack } from './support/demo-stack.js';
@@ -116,5 +119,30 @@ describe('demo gateways, distributed mode', () => {
     const board = await http(a.url, 'GET', '/admin/queues', { headers: admin });
     expect(board.status).toBe(200);
     expect(board.text).toMatch(/bull/i);
+  });
+
+  it('bull-board lists a job whose stored data is not JSON, after the worker failed it without running it', async () => {
+    // Another program or version writes a job the gateways cannot read; before, one such job made bull-board's
+    // failed list answer 500 (BullMQ's own getJobs threw on it).
+    const producer = new Queue(DEFAULT_QUEUE_NAME, { connection: { url: redisUrl() }, prefix });
+    const redis = new Redis(redisUrl());
+    try {
+      const job = await producer.add('order.confirm', { orderId: 'x' }, { delay: 1_500, attempts: 1 });
+      await redis.hset(`${prefix}:${DEFAULT_QUEUE_NAME}:${job.id}`, 'data', '{"broken":');
+      const failedPage = `/admin/queues/api/queues?activeQueue=${DEFAULT_QUEUE_NAME}&status=failed&page=1&jobsPerPage=50`;
+      await vi.waitFor(
+        async () => {
+          const page = await http(a.url, 'GET', failedPage, { headers: admin });
+          expect(page.status).toBe(200);
+          const queue = page.body.queues.find((q: { name: string }) => q.name === DEFAULT_QUEUE_NAME);
+          const listed = queue.jobs.find((j: { id: string }) => j.id === job.id);
+          expect(listed).toMatchObject({ data: '{"broken":', failedReason: expect.stringMatching(/cannot be read/) });
+        },
+        { timeout: 15_000, interval: 250 },
+      );
+    } finally {
+      await producer.close();
+      await redis.quit();
+    }
   });
 });
