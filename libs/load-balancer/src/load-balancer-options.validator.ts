@@ -19,7 +19,7 @@ import { BUILTIN_STRATEGIES } from './strategies/builtin-strategies.js';
 import { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';
 import { checkHeaders, Checker, describeValue, MANAGED_HEADERS, RULES } from './validation/value-rules.js';
 
-/** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
+/** How like a known key an unknown one must be to be suggested: `outlierDetecton` → `outlierDetection` is, `upstreams` → `strategy` is not. */
 const TYPO = { threshold: 0.55 };
 
 /**
@@ -82,7 +82,6 @@ function nodeLabel(config: unknown): string {
   return typeof id === 'string' ? JSON.stringify(id) : describeValue(config);
 }
 
-/** Boot-time validation of a whole options object; returns the resolved initial nodes. */
 /** Every key of `LoadBalancerOptions`, and `name` (forRoot's named instances). */
 const OPTION_KEYS: readonly (keyof LoadBalancerOptions | 'name')[] = [
   'name',
@@ -116,6 +115,7 @@ function rejectUnknownKeys(balancer: string, options: object): void {
   }
 }
 
+/** Boot-time validation of a whole options object; returns the resolved initial nodes. */
 export function validateLoadBalancerOptions(balancer: string, options: LoadBalancerOptions): ResolvedNodeConfig[] {
   const check = new Checker(InvalidLoadBalancerOptionsError, FIX_OPTION(balancer));
   check.required(options, '(options)', RULES.object);

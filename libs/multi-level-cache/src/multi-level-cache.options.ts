@@ -3,7 +3,7 @@ import type { KeyvStoreLike, MultiLevelCacheModuleOptions } from './interfaces/m
 import didYouMean from 'didyoumean2';
 import { INVALID_OPTION, UNKNOWN_OPTION } from './multi-level-cache.messages.js';
 
-/** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
+/** How like a known key an unknown one must be to be suggested: `softTimeout` → `softTimeoutMs` is, `redisUrl` → `refreshAhead` is not. */
 const TYPO = { threshold: 0.55 };
 
 /** Options with every default filled in. @internal */

@@ -9,8 +9,8 @@ const UNREADABLE_OPTS_FIELD = 'nsUnreadableOpts';
 
 /** What was wrong with a job's hash: the raw text of each field that is not valid JSON. */
 export interface UnreadableFields {
-  readonly data?: string;
-  readonly opts?: string;
+  readonly data?: string | undefined;
+  readonly opts?: string | undefined;
 }
 
 /**

@@ -57,22 +57,23 @@ export class TaskQueueWorker extends Worker {
 
   protected override createJob(data: JobJson, jobId: string): Job {
     const found = this.unreadable.size === 0 ? undefined : this.unreadable.get(jobId);
-    const fields: { data?: string; opts?: string } = {};
-    if (found?.opts !== undefined) fields.opts = found.opts;
     let reason = found?.reason;
+    let badData: string | undefined;
     let job: Job;
     try {
       job = super.createJob(data, jobId);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       reason = `its data is not valid JSON (${error.message})`;
-      fields.data = data.data;
+      badData = data.data;
       job = super.createJob({ ...data, data: 'null' }, jobId);
     }
     if (reason !== undefined) {
       this.unreadable.delete(jobId);
       job.deferredFailure = UNREADABLE_JOB(jobId, reason);
-      if (fields.data !== undefined || fields.opts !== undefined) void this.repair(jobId, fields, reason);
+      if (badData !== undefined || found?.opts !== undefined) {
+        void this.repair(jobId, { data: badData, opts: found?.opts }, reason);
+      }
     }
     return job;
   }
