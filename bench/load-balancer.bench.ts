@@ -15,17 +15,9 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { BalancedPool } from 'undici';
-import {
-  DeadlineExceededError,
-  LoadBalancer,
-  ManualClock,
-  seededRandom,
-  type BuiltinStrategyName,
-  type ExecuteOptions,
-  type LoadBalancerOptions,
-  type RandomSource,
-} from '@nest-scale/load-balancer';
-import { medianNs, percentile, writeResults } from './support/results.js';
+import { DeadlineExceededError, LoadBalancer, seededRandom, type BuiltinStrategyName } from '@nest-scale/load-balancer';
+import { medianNs, writeResults } from './support/results.js';
+import { simulate, STALLS, type SimulationResult } from './support/slow-node-replay.js';
 
 const STRATEGIES: BuiltinStrategyName[] = [
   'round-robin',
@@ -100,140 +92,8 @@ if (only === 'pick') {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 2. Linkerd's slow-node experiment (linkerd.io, 2016-03-16), replayed in simulated time: 11 nodes with a median
-// latency of ~167 ms, 1,000 requests/s for 60 s, one node at 2 s for a 30 s window, a 1 s timeout and no retries.
-// Every request's client-side latency is recorded (a timeout counts as 1 s and as a failure).
-//
-// Per-node stalls on top (since 2026-12-01). Service times alone are independent log-normal draws (σ 0.3): a thin
-// tail where p99.9 is only 2.5× the median and no balancer or hedge can do much. Real tails come from moments when
-// one node stops serving (a stop-the-world GC pause, CPU throttling, a noisy neighbour: Dean & Barroso, "The Tail at
-// Scale", CACM 2013), which is what hedging is for. Each node here pauses for STALL_MS = 200 ms, the default
-// pause-time goal of HotSpot's G1 collector (MaxGCPauseMillis, set in G1Arguments::initialize; a goal, not a bound:
-// DataStax ships Cassandra with 500 ms and tells operators to set it to their expected peak pause, 500-2,000 ms), at
-// random times, one every STALL_EVERY_MS = 10 s on average (a Poisson process per node, independent across nodes,
-// the same schedule for every strategy). That is 2 % of the node's time, under the 5 % of time in GC that SAP's Java
-// monitoring calls normal and Oracle's JVM throughput alert takes as its default threshold. A request in service or
-// arriving during a pause makes no progress until the pause ends. Both parameters were fixed before the first run
-// with them and not changed after.
+// 2. Linkerd's slow-node experiment per strategy, replayed in simulated time (the model: support/slow-node-replay.ts).
 // ---------------------------------------------------------------------------------------------------------------
-const NODES = 11;
-const RATE_PER_MS = 1;
-const DURATION_MS = 60_000;
-const SLOW_FROM_MS = 15_000;
-const SLOW_UNTIL_MS = 45_000;
-const SLOW_MS = 2_000;
-const TIMEOUT_MS = 1_000;
-const MEDIAN_MS = 167;
-const SIGMA = 0.3;
-const STALL_MS = 200;
-const STALL_EVERY_MS = 10_000;
-const STALLS = process.env.LB_REPLAY_STALLS !== 'off';
-
-/** Each node's pauses as [start, end) pairs in time order, overlapping ones merged, up to the last possible answer. */
-function stallSchedule(random: RandomSource): number[] {
-  const pauses: number[] = [];
-  for (let at = -Math.log(1 - random()) * STALL_EVERY_MS; at < DURATION_MS + 2 * TIMEOUT_MS;) {
-    const end = at + STALL_MS;
-    if (pauses.length > 0 && at <= pauses[pauses.length - 1]) pauses[pauses.length - 1] = end;
-    else pauses.push(at, end);
-    at += -Math.log(1 - random()) * STALL_EVERY_MS;
-  }
-  return pauses;
-}
-const stallRandom = seededRandom(1303);
-const stalls = Array.from({ length: NODES }, () => (STALLS ? stallSchedule(stallRandom) : []));
-
-/** When a request that needs `serviceMs` of the node's time, started at `start`, is answered. */
-function answeredAt(pauses: readonly number[], start: number, serviceMs: number): number {
-  let at = start;
-  let left = serviceMs;
-  for (let k = 0; k < pauses.length; k += 2) {
-    const from = pauses[k];
-    const until = pauses[k + 1];
-    if (until <= at) continue;
-    if (from > at) {
-      if (at + left <= from) break;
-      left -= from - at;
-    }
-    at = until;
-  }
-  return at + left;
-}
-
-function gaussian(random: RandomSource): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-interface SimulationResult {
-  successRate: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  slowShare: number;
-  /** Tries beyond one per request (hedges), in % of requests. */
-  extraPct: number;
-}
-
-async function simulate(
-  strategy: BuiltinStrategyName,
-  options: Partial<LoadBalancerOptions>,
-  call: ExecuteOptions = {},
-): Promise<SimulationResult> {
-  const clock = new ManualClock();
-  const world = seededRandom(2016);
-  const lb = new LoadBalancer({
-    strategy,
-    nodes: Array.from({ length: NODES }, (_, i) => ({ id: `n${i}`, host: '10.1.0.1', port: 9000 + i })),
-    clock,
-    random: seededRandom(99),
-    timeoutMs: TIMEOUT_MS,
-    ...options,
-  });
-  const latencies: number[] = [];
-  let failures = 0;
-  let toSlow = 0;
-  let sent = 0;
-  let tries = 0;
-
-  const serve = (nodeId: string, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      tries++;
-      const now = clock.now();
-      const slow = nodeId === 'n0' && now >= SLOW_FROM_MS && now < SLOW_UNTIL_MS;
-      if (slow) toSlow++;
-      const service = slow ? SLOW_MS : MEDIAN_MS * Math.exp(SIGMA * gaussian(world));
-      const timer = clock.setTimeout(resolve, answeredAt(stalls[Number(nodeId.slice(1))], now, service) - now);
-      signal.addEventListener('abort', () => clock.clearTimeout(timer), { once: true });
-    });
-
-  const arrive = () => {
-    if (clock.now() >= DURATION_MS) return;
-    sent++;
-    const start = clock.now();
-    lb.execute((node, signal) => serve(node.id, signal), { ...call, key: `k${Math.floor(world() * 1e9)}` }).then(
-      () => latencies.push(clock.now() - start),
-      () => {
-        failures++;
-        latencies.push(Math.max(TIMEOUT_MS, clock.now() - start));
-      },
-    );
-    clock.setTimeout(arrive, -Math.log(1 - world()) / RATE_PER_MS);
-  };
-  clock.setTimeout(arrive, 0);
-  // Each event resolves promises; let their continuations run before simulated time moves on.
-  while (clock.runNext()) await new Promise((resolve) => setImmediate(resolve));
-  lb.close();
-  return {
-    successRate: (100 * (sent - failures)) / sent,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    p999: percentile(latencies, 99.9),
-    slowShare: (100 * toSlow) / sent,
-    extraPct: (100 * (tries - sent)) / sent,
-  };
-}
-
 const pure: Record<string, SimulationResult> = {};
 for (const strategy of STRATEGIES) {
   // Strategy alone, as in the published experiment: no ejection, no slow start.
@@ -252,17 +112,31 @@ for (const strategy of STRATEGIES) {
   metrics[`p999_ms_${m}_with_ejection`] = defaults.p999;
 }
 
-// Hedged requests on the same replay (p2c-ewma alone, as above): after the node's observed p90 latency the call also
-// goes to a second node; hedges are capped by the default 10 % budget.
-const hedged = await simulate(
-  'p2c-ewma',
-  { outlierDetection: false, slowStart: false, panicThreshold: 0 },
-  { idempotent: true, hedge: { percentile: 90 } },
-);
+// Hedged requests on the same replay (p2c-ewma alone, as above): once a call has taken longer than the balancer's p93
+// latency, or at once when its node has gone silent, it also goes to a second node; hedges are capped by the default
+// 10 % budget. p93 was chosen on seeds 1-5, not on the published seed 0 (p92 0.856, p93 0.849, p94 0.852, p95 0.858:
+// mean hedged / unhedged p99.9 over those seeds, 2026-12-01).
+const PURE = { outlierDetection: false, slowStart: false, panicThreshold: 0 } as const;
+const HEDGED = { idempotent: true, hedge: { percentile: 93 } } as const;
+const hedged = await simulate('p2c-ewma', PURE, HEDGED);
 metrics.success_rate_p2c_ewma_hedged = hedged.successRate;
 metrics.p99_ms_p2c_ewma_hedged = hedged.p99;
 metrics.p999_ms_p2c_ewma_hedged = hedged.p999;
 metrics.hedge_extra_requests_pct_p2c_ewma = hedged.extraPct;
+// The same comparison on five other seeds, so one seed's luck shows: hedged / unhedged p99.9 per seed.
+const seedRatios: number[] = [];
+let seedExtraMax = 0;
+for (let seed = 1; seed <= 5; seed++) {
+  const unhedgedRun = await simulate('p2c-ewma', PURE, {}, seed);
+  const hedgedRun = await simulate('p2c-ewma', PURE, HEDGED, seed);
+  seedRatios.push(hedgedRun.p999 / unhedgedRun.p999);
+  seedExtraMax = Math.max(seedExtraMax, hedgedRun.extraPct);
+}
+seedRatios.sort((a, b) => a - b);
+metrics.p999_ratio_p2c_ewma_hedged_seeds_min = seedRatios[0];
+metrics.p999_ratio_p2c_ewma_hedged_seeds_median = seedRatios[2];
+metrics.p999_ratio_p2c_ewma_hedged_seeds_max = seedRatios[4];
+metrics.hedge_extra_requests_pct_p2c_ewma_seeds_max = seedExtraMax;
 if (only === 'replay') {
   console.table(Object.entries(metrics).map(([name, value]) => ({ metric: name, value })));
   process.exit(0);

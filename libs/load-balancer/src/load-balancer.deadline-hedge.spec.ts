@@ -109,13 +109,14 @@ describe('hedge options (issue 16 item 2)', () => {
     expect(lb.nodes().reduce((sum, n) => sum + n.inFlight, 0)).toBe(0);
   });
 
-  it('with percentile, the delay is that percentile of the node the try went to, and the hedge goes elsewhere', async () => {
+  it('with percentile, the delay is that percentile of the latencies of all nodes, for calls on a slow node too', async () => {
     const { clock, lb } = setup({ outlierDetection: false, slowStart: false }, 2);
+    // 20 instant calls (they also earn the budget), then n0 at 100 ms and n1 at 500 ms, ten answers each.
+    for (let i = 0; i < 20; i++) await lb.execute(() => 'ok', { idempotent: true, hedge: { delayMs: 60_000 } });
     for (let i = 0; i < 10; i++) {
       lb.report('n0', { latencyMs: 100 });
       lb.report('n1', { latencyMs: 500 });
     }
-    for (let i = 0; i < 20; i++) await lb.execute(() => 'ok', { idempotent: true, hedge: { delayMs: 60_000 } });
     const tries: Array<{ node: string; at: number; hedge: boolean }> = [];
     const releases: Array<() => void> = [];
     const calls = [0, 1].map(() =>
@@ -125,19 +126,66 @@ describe('hedge options (issue 16 item 2)', () => {
             tries.push({ node: node.id, at: clock.now(), hedge: context.hedge });
             releases.push(resolve);
           }),
-        { idempotent: true, hedge: { percentile: 90 } },
+        { idempotent: true, hedge: { percentile: 70, onSilence: false } },
       ),
     );
     clock.advance(1_000);
-    // The call on n0 (p90 100 ms) hedges to n1 after 100 ms; the call on n1 (p90 500 ms) to n0 after 500 ms.
-    expect(tries.toSorted((a, b) => a.at - b.at)).toEqual([
-      { node: expect.any(String), at: 0, hedge: false },
-      { node: expect.any(String), at: 0, hedge: false },
+    // p70 of the 40 samples (20 × 0, 10 × 100, 10 × 500) is 100 ms: the call on the slow n1 does not wait longer.
+    expect(tries.toSorted((a, b) => a.at - b.at || a.node.localeCompare(b.node))).toEqual([
+      { node: 'n0', at: 0, hedge: false },
+      { node: 'n1', at: 0, hedge: false },
+      { node: 'n0', at: 100, hedge: true },
       { node: 'n1', at: 100, hedge: true },
-      { node: 'n0', at: 500, hedge: true },
     ]);
     for (const release of releases) release();
     await Promise.all(calls);
+  });
+
+  it('a node that stops answering gets its running calls hedged before their delay (onSilence)', async () => {
+    const { clock, lb } = setup({ outlierDetection: false, slowStart: false });
+    // Latency samples of 100 ms on every node, and budget for the hedges.
+    for (let i = 0; i < 30; i++) lb.report(`n${i % 3}`, { latencyMs: 100 });
+    for (let i = 0; i < 60; i++) await lb.execute(() => 'ok', { idempotent: true, hedge: { delayMs: 60_000 } });
+    const hedgesOfN0: number[] = [];
+    // Two calls per node (round robin). n0 is paused and answers nothing; the others answer a first try after 100 ms
+    // and a hedge after 300 ms.
+    const calls = Array.from({ length: 6 }, () => {
+      let first = '';
+      return lb.execute(
+        (node, signal, context) =>
+          new Promise<string>((resolve) => {
+            if (!context.hedge) first = node.id;
+            else if (first === 'n0') hedgesOfN0.push(clock.now());
+            if (node.id === 'n0') signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+            else clock.setTimeout(() => resolve(node.id), context.hedge ? 300 : 100);
+          }),
+        { idempotent: true, hedge: { delayMs: 1_000 } },
+      );
+    });
+    for (let step = 0; step < 80; step++) {
+      clock.advance(10);
+      for (let tick = 0; tick < 5; tick++) await Promise.resolve();
+    }
+    const results = await Promise.all(calls);
+    expect(results.filter((r) => r === 'aborted')).toEqual([]);
+    // The second call on n0 started with 2 tries running there (silent after 4 × 100 / 2 = 200 ms); the first one
+    // with 1 (400 ms), and at 400 ms n0 was still silent. The calls elsewhere answered first and were not hedged.
+    expect(hedgesOfN0).toEqual([200, 400]);
+    const n0 = lb.nodes().find((n) => n.id === 'n0')!;
+    expect(n0).toMatchObject({ consecutiveLosses: 2, inFlight: 0 });
+  });
+
+  it('a try cut by its timeout is no answer: the node shows no progress since it was given the try', async () => {
+    const { clock, lb } = setup({ outlierDetection: false }, 1);
+    clock.advance(1_000);
+    const hung = lb.execute(() => new Promise(() => undefined), { timeoutMs: 50 });
+    clock.advance(50);
+    await expect(hung).rejects.toMatchObject({ name: 'TryTimeoutError' });
+    const n0 = lb.pick(); // the node itself (a snapshot has no progress time)
+    expect(n0.progressAt).toBe(1_000);
+    clock.advance(10);
+    await lb.execute(() => 'answered');
+    expect(n0.progressAt).toBe(1_060);
   });
 
   it('tries that keep losing to hedges count as no failure: their node is not ejected', async () => {

@@ -120,11 +120,13 @@ export function wireBalancer(
   };
   const accounting: TryAccounting = {
     started: (node) => {
+      if (node.inFlight === 0) node.progressAt = clock.now();
       node.inFlight++;
       chosen.inFlightChanged(node, node.inFlight - 1);
     },
-    finished: (node, outcome, latencyMs, error) => {
+    finished: (node, outcome, latencyMs, error, answered) => {
       telemetry.tryFinished(node, outcome, latencyMs, error);
+      if (answered) node.progressAt = clock.now();
       node.inFlight--;
       chosen.inFlightChanged(node, node.inFlight + 1);
       if (outcome === 'cancelled') outlier.cancelProbe(node);
@@ -146,7 +148,7 @@ export function wireBalancer(
         pickExcluding: (key, excluded) => selector.pickExcluding(key, excluded),
         release: (node) => outlier.cancelProbe(node),
         expectedLatencyMs: (node) => health.latencyMs(node, clock.now()),
-        latencyPercentile: (node, percentile) => health.latencyPercentile(node, percentile),
+        latencyPercentile: (percentile) => health.latencies.percentile(percentile),
       },
       accounting,
       retryBudget,

@@ -10,7 +10,7 @@ function setup(size = 3) {
   const clock = new ManualClock();
   const nodes = Array.from({ length: size }, (_, i) => new UpstreamNode(`n${i}`, 'h', 9000 + i, 1));
   const log: Array<{ node: string; outcome: TryOutcome; latencyMs: number }> = [];
-  const percentiles = new Map<UpstreamNode, number>();
+  const percentiles = new Map<number, number>();
   const released: string[] = [];
   let next = 0;
   const selector: TrySelector = {
@@ -18,7 +18,7 @@ function setup(size = 3) {
     pickExcluding: (_key, excluded) => nodes.find((n) => !excluded.has(n)) ?? nodes[0],
     release: (node) => released.push(node.id),
     expectedLatencyMs: () => 0,
-    latencyPercentile: (node) => percentiles.get(node),
+    latencyPercentile: (percentile) => percentiles.get(percentile),
   };
   const hedgeBudget = new HedgeBudget();
   const executor = new CallExecutor(
@@ -29,10 +29,14 @@ function setup(size = 3) {
       selector,
       hedgeBudget,
       retryBudget: undefined,
+      // As the balancer's accounting keeps them: in-flight counts, and a node's progress when it answers by itself.
       accounting: {
-        started: (node) => node.inFlight++,
-        finished: (node, outcome, latencyMs) => {
+        started: (node) => {
+          if (node.inFlight++ === 0) node.progressAt = clock.now();
+        },
+        finished: (node, outcome, latencyMs, _error, answered) => {
           node.inFlight--;
+          if (answered) node.progressAt = clock.now();
           log.push({ node: node.id, outcome, latencyMs });
         },
       },
@@ -59,6 +63,19 @@ function controlled() {
 const flush = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
+
+/**
+ * Six calls started together, two per node (the fake selector picks n0, n1, n2 in turn), each hedged after 1 s at the
+ * latest, with a balancer median latency of 100 ms.
+ */
+function sixCallsOnThreeNodes(onSilence?: boolean) {
+  const env = setup();
+  env.percentiles.set(50, 100); // the balancer's median: 100 ms
+  const { tries, fn } = controlled();
+  const hedge = onSilence === undefined ? { delayMs: 1_000 } : { delayMs: 1_000, onSilence };
+  const calls = [0, 1, 2, 3, 4, 5].map(() => env.executor.execute(fn, { idempotent: true, hedge }));
+  return { ...env, tries, calls };
+}
 
 describe('hedged requests (issue 16 item 2)', () => {
   it('after delayMs sends the call to another node; the first success wins and the slow try is aborted', async () => {
@@ -115,8 +132,8 @@ describe('hedged requests (issue 16 item 2)', () => {
     await Promise.all(calls);
   });
 
-  it('with percentile, waits for that percentile of the node latencies, and does not hedge without samples', async () => {
-    const { clock, executor, hedgeBudget, percentiles, nodes } = setup();
+  it('with percentile, waits for that percentile of the latencies, and does not hedge without samples', async () => {
+    const { clock, executor, hedgeBudget, percentiles } = setup();
     hedgeBudget.deposit(5);
     const { tries, fn } = controlled();
     const unsampled = executor.execute(fn, { idempotent: true, hedge: { percentile: 95 } });
@@ -124,8 +141,8 @@ describe('hedged requests (issue 16 item 2)', () => {
     expect(tries).toHaveLength(1);
     tries[0].resolve('slow but alone');
     await expect(unsampled).resolves.toBe('slow but alone');
-    percentiles.set(nodes[1], 250);
-    const sampled = executor.execute(fn, { idempotent: true, hedge: { percentile: 95 } }); // picks n1
+    percentiles.set(95, 250);
+    const sampled = executor.execute(fn, { idempotent: true, hedge: { percentile: 95, onSilence: false } });
     clock.advance(249);
     expect(tries).toHaveLength(2);
     clock.advance(1);
@@ -178,5 +195,85 @@ describe('hedged requests (issue 16 item 2)', () => {
     clock.advance(100);
     await expect(call).rejects.toMatchObject({ name: 'DeadlineExceededError' });
     expect(tries).toHaveLength(1);
+  });
+
+  describe('a try whose node has gone silent (onSilence, the default)', () => {
+    it('is hedged before its delay when its node answered none of its tries for 4 × latency / tries running', async () => {
+      const { clock, hedgeBudget, tries, calls } = sixCallsOnThreeNodes();
+      hedgeBudget.deposit(5);
+      // Two calls per node. n1 and n2 answer theirs at 50 ms; n0 answers nothing.
+      clock.advance(50);
+      for (const other of tries.filter((t) => t.node !== 'n0')) other.resolve('ok');
+      await flush();
+      // The later call on n0 saw 2 tries running when it started: silent at 0 + 4 × 100 / 2 = 200 ms.
+      clock.advance(149);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      clock.advance(1);
+      expect(tries.filter((t) => t.context.hedge).map((t) => t.context.attempt)).toEqual([1]);
+      // The first one saw only itself (4 × 100 / 1 = 400 ms); its check there finds n0 silent as well.
+      clock.advance(199);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(1);
+      clock.advance(1);
+      const hedges = tries.filter((t) => t.context.hedge);
+      expect(hedges.map((t) => t.node)).toEqual(['n1', 'n1']);
+      for (const t of hedges) t.resolve('from the hedge');
+      await expect(Promise.all(calls)).resolves.toEqual(['from the hedge', 'ok', 'ok', 'from the hedge', 'ok', 'ok']);
+    });
+
+    it('is not hedged early while its node keeps answering other tries', async () => {
+      const { clock, hedgeBudget, tries, calls, nodes } = sixCallsOnThreeNodes();
+      hedgeBudget.deposit(9);
+      // Answers of other calls on every node every 150 ms (as the balancer's accounting records them): never the
+      // 200 ms of silence (4 × 100 / 2) that would make a node silent.
+      for (let k = 0; k < 6; k++) {
+        clock.advance(150);
+        for (const node of nodes) node.progressAt = clock.now();
+      }
+      clock.advance(99);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      clock.advance(1);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(6);
+      for (const t of tries) t.resolve('ok');
+      await Promise.all(calls);
+    });
+
+    it('with onSilence: false, waits for the delay whatever the node does', async () => {
+      const { clock, hedgeBudget, tries, calls } = sixCallsOnThreeNodes(false);
+      hedgeBudget.deposit(9);
+      clock.advance(999);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      clock.advance(1);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(6);
+      for (const t of tries) t.resolve('ok');
+      await Promise.all(calls);
+    });
+
+    it('an early hedge the budget cannot pay for is tried again at the regular delay', async () => {
+      const { clock, hedgeBudget, tries, calls } = sixCallsOnThreeNodes();
+      // The six calls deposited 0.6 of a token: nothing to pay for the silence hedges (at 200 ms and 400 ms).
+      clock.advance(500);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      hedgeBudget.deposit(1.4);
+      clock.advance(499);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      clock.advance(1);
+      // Two tokens: the first two calls due get their hedge at the delay; the budget stops the rest.
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(2);
+      for (const t of tries) t.resolve('ok');
+      await Promise.all(calls);
+    });
+
+    it('without latency samples nothing is silent: only the delay applies', async () => {
+      const { clock, executor, hedgeBudget } = setup();
+      hedgeBudget.deposit(5);
+      const { tries, fn } = controlled();
+      const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 300 } });
+      clock.advance(299);
+      expect(tries).toHaveLength(1);
+      clock.advance(1);
+      expect(tries).toHaveLength(2);
+      tries[0].resolve('ok');
+      await call;
+    });
   });
 });

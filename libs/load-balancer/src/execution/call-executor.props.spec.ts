@@ -10,7 +10,7 @@ import type { TryContext } from './running-try.js';
 
 /**
  * Model-based test of the call executor on a ManualClock: a few concurrent calls with random retries, try timeouts,
- * deadlines, hedges and caller aborts, driven by a random script of clock advances and try outcomes (including tries
+ * deadlines, hedges (early ones too, when a node goes silent) and caller aborts, driven by a random script of clock advances and try outcomes (including tries
  * whose fn never settles and ignores its signal). Invariants: every call settles exactly once and, with a deadline, no
  * later than it; no try starts at or after its call's deadline; first tries plus retries stay within 1 + retries and
  * hedges within maxExtra; at most 1 + maxExtra tries of a call run at once; every started try is accounted finished
@@ -24,7 +24,7 @@ interface CallConfig {
   retries: number;
   timeoutMs: number | undefined;
   deadlineMs: number | undefined;
-  hedge: { delayMs: number; maxExtra: number; budget: number } | undefined;
+  hedge: { delayMs: number; maxExtra: number; budget: number; onSilence: boolean } | undefined;
   abortAt: number | undefined;
 }
 
@@ -37,6 +37,7 @@ const callConfig: fc.Arbitrary<CallConfig> = fc.record({
       delayMs: fc.integer({ min: 0, max: 200 }),
       maxExtra: fc.integer({ min: 1, max: 3 }),
       budget: fc.constantFrom(0, 0.1, 0.5, 1),
+      onSilence: fc.boolean(),
     }),
     { nil: undefined },
   ),
@@ -75,7 +76,9 @@ describe('call executor model (issue 16 items 1 and 2)', () => {
         fc.integer({ min: 1, max: 4 }),
         fc.array(callConfig, { minLength: 1, maxLength: 4 }),
         fc.array(step, { maxLength: 40 }),
-        async (size, configs, steps) => {
+        // The balancer's median latency (how soon a node counts as silent), or none yet.
+        fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+        async (size, configs, steps, medianMs) => {
           const clock = new ManualClock();
           const nodes = Array.from({ length: size }, (_, i) => new UpstreamNode(`n${i}`, 'h', i + 1, 1));
           const started = new Map<UpstreamNode, number>();
@@ -94,15 +97,16 @@ describe('call executor model (issue 16 items 1 and 2)', () => {
                 pickExcluding: (_key, excluded) => nodes.find((n) => !excluded.has(n)) ?? nodes[0],
                 release: () => undefined,
                 expectedLatencyMs: () => 0,
-                latencyPercentile: () => undefined,
+                latencyPercentile: () => medianMs,
               },
               accounting: {
                 started: (node) => {
-                  node.inFlight++;
+                  if (node.inFlight++ === 0) node.progressAt = clock.now();
                   started.set(node, (started.get(node) ?? 0) + 1);
                 },
-                finished: (node) => {
+                finished: (node, _outcome, _latencyMs, _error, answered) => {
                   node.inFlight--;
+                  if (answered) node.progressAt = clock.now();
                   if (node.inFlight < 0) finishedTwice = true;
                 },
               },

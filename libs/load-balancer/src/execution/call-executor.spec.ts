@@ -15,7 +15,7 @@ function setup(defaults: Partial<CallDefaults> = {}, size = 3) {
   const log: Array<{ node: string; outcome: TryOutcome; latencyMs: number }> = [];
   const released: string[] = [];
   const latency = new Map<UpstreamNode, number>();
-  const percentiles = new Map<UpstreamNode, number>();
+  const percentiles = new Map<number, number>();
   let next = 0;
   const selector: TrySelector = {
     pick: () => {
@@ -25,7 +25,7 @@ function setup(defaults: Partial<CallDefaults> = {}, size = 3) {
     pickExcluding: (_key, excluded) => nodes.find((n) => !excluded.has(n)) ?? nodes[0],
     release: (node) => released.push(node.id),
     expectedLatencyMs: (node) => latency.get(node) ?? 0,
-    latencyPercentile: (node) => percentiles.get(node),
+    latencyPercentile: (percentile) => percentiles.get(percentile),
   };
   const hedgeBudget = new HedgeBudget();
   const executor = new CallExecutor(

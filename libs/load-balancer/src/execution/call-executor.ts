@@ -33,6 +33,7 @@ export class CallExecutor {
         delayMs: options.hedge.delayMs,
         percentile: options.hedge.percentile,
         maxExtra: options.hedge.maxExtra ?? 1,
+        onSilence: options.hedge.onSilence ?? true,
       };
     }
     services.retryBudget?.deposit();

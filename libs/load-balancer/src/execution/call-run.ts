@@ -6,6 +6,13 @@ import type { RetryBudget } from '../retry/retry-budget.js';
 import type { HedgeBudget } from './hedge-budget.js';
 import { RunningTry, type BalancedCall, type TryAccounting, type TryContext, type TryOutcome } from './running-try.js';
 
+/**
+ * A node is silent once it has answered none of its running tries for this many of its expected gaps between
+ * answers (latency ÷ tries running). With answers arriving at random that happens by chance e^-4 ≈ 2 % of
+ * the time; a node paused by a stop-the-world GC or a stuck event loop is silent for the whole pause.
+ */
+const SILENT_GAPS = 4;
+
 /** The nodes a call may use: picks that already went through admission (probe slots, slow start). */
 export interface TrySelector {
   /** Throws `NoAvailableNodeError` when nothing can serve. */
@@ -16,8 +23,8 @@ export interface TrySelector {
   release(node: UpstreamNode): void;
   /** Time a try on `node` is expected to take (its latency estimate), so a retry is not started without it. */
   expectedLatencyMs(node: UpstreamNode): number;
-  /** The `percentile`-th of the node's recent successful latencies, or undefined with too few samples. */
-  latencyPercentile(node: UpstreamNode, percentile: number): number | undefined;
+  /** The `percentile`-th of the balancer's recent successful latencies, or undefined with too few samples. */
+  latencyPercentile(percentile: number): number | undefined;
 }
 
 /** A hedge policy with defaults applied. */
@@ -25,6 +32,7 @@ export interface HedgePlan {
   readonly delayMs: number | undefined;
   readonly percentile: number | undefined;
   readonly maxExtra: number;
+  readonly onSilence: boolean;
 }
 
 /** One `execute` call with its options resolved. */
@@ -81,6 +89,10 @@ export class CallRun<T> {
   private readonly deadlineAt: number;
   private deadlineTimer: TimerHandle | undefined;
   private hedgeTimer: TimerHandle | undefined;
+  /** The try a silence check watches and when its regular hedge is due. */
+  private watched: RunningTry<T> | undefined;
+  private hedgeAt = 0;
+  private onSilenceCheck: (() => void) | undefined;
   private attempts = 0;
   private failedRounds = 0;
   private hedgesLeft: number;
@@ -106,6 +118,7 @@ export class CallRun<T> {
   /** Starts the first try on `node` (already picked and admitted). */
   start(node: UpstreamNode): void {
     const { signal, deadlineMs } = this.plan;
+    if (this.plan.hedge !== undefined) this.services.hedgeBudget.callStarted();
     if (signal?.aborted) {
       this.services.selector.release(node);
       this.finish(undefined, signal.reason, false);
@@ -139,27 +152,70 @@ export class CallRun<T> {
   private scheduleHedge(t: RunningTry<T>): void {
     const hedge = this.plan.hedge;
     if (hedge === undefined || this.hedgesLeft <= 0 || this.done) return;
-    const delayMs = hedge.delayMs ?? this.services.selector.latencyPercentile(t.node, hedge.percentile!);
+    const delayMs = hedge.delayMs ?? this.services.selector.latencyPercentile(hedge.percentile!);
     if (delayMs === undefined) return;
-    if (t.startedAt + delayMs >= this.deadlineAt) return;
-    if (this.hedgeTimer !== undefined) this.services.clock.clearTimeout(this.hedgeTimer);
-    this.hedgeTimer = this.services.clock.setTimeout(() => this.sendHedge(), Math.max(0, delayMs));
+    const hedgeAt = t.startedAt + Math.max(0, delayMs);
+    if (hedgeAt >= this.deadlineAt) return;
+    this.watched = t;
+    this.hedgeAt = hedgeAt;
+    this.armHedge(hedge.onSilence);
   }
 
-  private sendHedge(): void {
+  /**
+   * Sets the hedge timer: at `hedgeAt`, or with `watchSilence` at the moment the watched try's node would turn silent
+   * if no answer comes first. A silence check that finds the node answering again sets the timer anew.
+   */
+  private armHedge(watchSilence: boolean): void {
+    const { clock } = this.services;
+    if (this.hedgeTimer !== undefined) clock.clearTimeout(this.hedgeTimer);
+    const now = clock.now();
+    const silentAt = watchSilence ? this.silentAt(this.watched!.node) : Number.POSITIVE_INFINITY;
+    if (silentAt < this.hedgeAt) {
+      this.onSilenceCheck ??= () => this.silenceCheck();
+      this.hedgeTimer = clock.setTimeout(this.onSilenceCheck, Math.max(0, silentAt - now));
+    } else {
+      this.hedgeTimer = clock.setTimeout(() => this.sendHedge(), Math.max(0, this.hedgeAt - now));
+    }
+  }
+
+  /**
+   * When `node` turns silent if it answers nothing before: `SILENT_GAPS` expected gaps after its last progress. The
+   * gap uses the balancer's median latency when that is higher than the node's estimate, which decays toward 0
+   * while a node is idle; without latency samples nothing is ever silent.
+   */
+  private silentAt(node: UpstreamNode): number {
+    const { selector } = this.services;
+    const median = selector.latencyPercentile(50);
+    if (median === undefined) return Number.POSITIVE_INFINITY;
+    const latencyMs = Math.max(median, selector.expectedLatencyMs(node));
+    return node.progressAt + (SILENT_GAPS * latencyMs) / Math.max(1, node.inFlight);
+  }
+
+  private silenceCheck(): void {
     this.hedgeTimer = undefined;
-    if (this.done || this.running.length === 0 || this.hedgesLeft <= 0) return;
+    const t = this.watched!;
+    if (this.done || t.settled) return;
+    if (this.silentAt(t.node) > this.services.clock.now()) return this.armHedge(true);
+    // A silence hedge the budget cannot pay for now may still be paid for at the regular time.
+    if (!this.sendHedge()) this.armHedge(false);
+  }
+
+  /** Sends a hedge when the call, the budget and a node without a try of this call allow; true when it did. */
+  private sendHedge(): boolean {
+    this.hedgeTimer = undefined;
+    if (this.done || this.running.length === 0 || this.hedgesLeft <= 0) return true;
     const { hedgeBudget, selector } = this.services;
-    if (!hedgeBudget.tryWithdraw()) return;
+    if (!hedgeBudget.tryWithdraw()) return false;
     const node = selector.pickExcluding(this.plan.key, this.tried!);
     if (node === undefined || this.tried!.has(node)) {
       // Every selectable node already has a try of this call: a second try on one of them hedges nothing.
       if (node !== undefined) selector.release(node);
       hedgeBudget.refund();
-      return;
+      return true;
     }
     this.hedgesLeft--;
     this.launch(node, true);
+    return true;
   }
 
   private settledTry(t: RunningTry<T>, outcome: TryOutcome, value: T | undefined, error: unknown): void {
@@ -240,6 +296,7 @@ export class CallRun<T> {
     if (this.done) return false;
     this.done = true;
     const { clock } = this.services;
+    if (this.plan.hedge !== undefined) this.services.hedgeBudget.callEnded();
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
     if (this.hedgeTimer !== undefined) clock.clearTimeout(this.hedgeTimer);
     this.plan.signal?.removeEventListener('abort', this.onAbort);

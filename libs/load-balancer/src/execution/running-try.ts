@@ -24,8 +24,11 @@ export type BalancedCall<T> = (node: UpstreamNode, signal: AbortSignal, context:
 /** Where a try's in-flight count and outcome go (the balancer wires the strategy, health model and membership). */
 export interface TryAccounting {
   started(node: UpstreamNode): void;
-  /** `error` is what ended a try that did not succeed (a `TryTimeoutError` at its timeout). */
-  finished(node: UpstreamNode, outcome: TryOutcome, latencyMs: number, error: unknown): void;
+  /**
+   * `error` is what ended a try that did not succeed (a `TryTimeoutError` at its timeout); `answered` is whether `fn`
+   * settled by itself, so the node gave an answer, rather than being stopped (timeout, deadline, abort, lost hedge).
+   */
+  finished(node: UpstreamNode, outcome: TryOutcome, latencyMs: number, error: unknown, answered: boolean): void;
 }
 
 export type TrySettled<T> = (attempt: RunningTry<T>, outcome: TryOutcome, value: T | undefined, error: unknown) => void;
@@ -69,12 +72,12 @@ export class RunningTry<T> {
     try {
       result = fn(this.node, this.controller.signal, context);
     } catch (error) {
-      this.finish('failure', undefined, error);
+      this.finish('failure', undefined, error, true);
       return;
     }
     Promise.resolve(result).then(
-      (value) => this.finish('success', value, undefined),
-      (error: unknown) => this.finish('failure', undefined, error),
+      (value) => this.finish('success', value, undefined, true),
+      (error: unknown) => this.finish('failure', undefined, error, true),
     );
   }
 
@@ -82,14 +85,14 @@ export class RunningTry<T> {
   stop(outcome: TryOutcome, reason: unknown): void {
     if (this.done) return;
     this.controller.abort(reason);
-    this.finish(outcome, undefined, reason);
+    this.finish(outcome, undefined, reason, false);
   }
 
-  private finish(outcome: TryOutcome, value: T | undefined, error: unknown): void {
+  private finish(outcome: TryOutcome, value: T | undefined, error: unknown, answered: boolean): void {
     if (this.done) return;
     this.done = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.accounting.finished(this.node, outcome, this.clock.now() - this.startedAt, error);
+    this.accounting.finished(this.node, outcome, this.clock.now() - this.startedAt, error, answered);
     this.onSettled(this, outcome, value, error);
   }
 }

@@ -1,5 +1,4 @@
 import { UpstreamNode } from '../node/upstream-node.js';
-import { seededRandom } from '../random/random-source.js';
 import { SlowStart } from '../selection/slow-start.js';
 import { NodeHealthModel } from './node-health-model.js';
 
@@ -74,46 +73,49 @@ describe('NodeHealthModel (issue 16 redesign)', () => {
     expect(model.score(nodes[2], 0)).toBe(0);
   });
 
-  it('latency percentiles come from the last 64 successes, and are undefined under 8 samples', () => {
+  it('only successes feed the balancer-wide latency distribution, each of any node once', () => {
     const { nodes, model } = setup();
-    const [n] = nodes;
-    for (let i = 1; i <= 7; i++) model.record(n, i, false, 0);
-    expect(model.latencyPercentile(n, 50)).toBeUndefined();
-    model.record(n, 8, false, 0);
-    model.record(n, 10_000, true, 0); // failures are not latency samples
-    expect(model.latencyPercentile(n, 50)).toBe(4);
-    for (let i = 1; i <= 100; i++) model.record(n, 1_000 + i, false, 0);
-    // The ring holds 1037..1100 now.
-    expect(model.latencyPercentile(n, 1)).toBe(1_037);
-    expect(model.latencyPercentile(n, 99.9)).toBe(1_100);
+    for (let i = 1; i <= 7; i++) model.record(nodes[i % 3], i * 10, false, 0);
+    model.record(nodes[0], 10_000, true, 0); // a failure is no latency sample
+    model.recordAtLeast(nodes[1], 20_000, 0); // nor is a lower bound
+    expect(model.latencies.percentile(50)).toBeUndefined();
+    model.record(nodes[2], 80, false, 0);
+    expect(model.latencies.percentile(50)).toBe(40);
+    expect(model.latencies.percentile(99.9)).toBe(80);
   });
 
-  it('a latency percentile is the nearest rank of the sorted samples, for any ring content, ties included', () => {
-    const random = seededRandom(16);
-    for (let round = 0; round < 300; round++) {
-      const { nodes, model } = setup(1);
-      const [n] = nodes;
-      // 8 to 200 samples (the ring wraps past 64), drawn from few distinct values so ties are common.
-      const samples = Array.from({ length: 8 + Math.floor(random() * 193) }, () => Math.floor(random() * 12) * 25);
-      for (const ms of samples) model.record(n, ms, false, 0);
-      const kept = samples.slice(-64).toSorted((a, b) => a - b);
-      for (const p of [1, 10, 50, 90, 95, 99, 99.9, 100 * random()]) {
-        const rank = Math.max(0, Math.min(kept.length - 1, Math.ceil((p / 100) * kept.length) - 1));
-        expect(model.latencyPercentile(n, p)).toBe(kept[rank]);
-      }
-      // Asking does not disturb the samples themselves.
-      expect(model.latencyPercentile(n, 50)).toBe(kept[Math.ceil(kept.length / 2) - 1]);
-    }
-  });
-
-  it('recordAtLeast (a try that lost to a hedge) only raises the estimate, and counts no request or sample', () => {
+  it('recordAtLeast (a try that lost to a hedge) only raises the estimate, and counts no request', () => {
     const { nodes, model } = setup();
     const [n] = nodes;
     model.record(n, 2_000, false, 0);
     model.recordAtLeast(n, 400, 0);
     expect(n.cost).toBe(2_000);
     model.recordAtLeast(n, 2_500, 0);
-    expect(n).toMatchObject({ cost: 2_500, requests: 1, latencySampleCount: 1 });
+    expect(n).toMatchObject({ cost: 2_500, requests: 1, failures: 0, consecutiveFailures: 0 });
+  });
+
+  it('each loss to a hedge in a row doubles the p2c factor like a failure (16× at most), until a success', () => {
+    const { nodes, model } = setup();
+    const [n] = nodes;
+    model.record(n, 100, false, 0);
+    const factors = [1, 2, 3, 4, 5, 6].map(() => {
+      model.recordAtLeast(n, 300, 0);
+      return n.errorFactor;
+    });
+    expect(factors).toEqual([2, 4, 8, 16, 16, 16]);
+    expect(n.consecutiveLosses).toBe(6);
+    // Losses and failures share the one streak (a failure after 2 losses weighs like a third failure in a row).
+    model.record(n, 100, false, 0);
+    model.recordAtLeast(n, 300, 0);
+    model.recordAtLeast(n, 300, 0);
+    model.record(n, 100, true, 0);
+    expect(n.errorFactor).toBeCloseTo((1 + 5 * n.errorRate) * 8, 9);
+    // A failure does not end the loss streak; a success does, and so does forgive() after an ejection.
+    model.record(n, 100, false, 0);
+    expect(n).toMatchObject({ consecutiveLosses: 0, consecutiveFailures: 0 });
+    model.recordAtLeast(n, 300, 0);
+    model.forgive(n, 0);
+    expect(n).toMatchObject({ consecutiveLosses: 0, errorFactor: 1 });
   });
 
   it('item 5: a load report weighs the p2c factor by 1 / (1 − utilization), capped at 20×, and decays with τ', () => {

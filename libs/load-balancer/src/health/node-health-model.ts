@@ -1,13 +1,11 @@
 import type { UpstreamNode } from '../node/upstream-node.js';
-import { LATENCY_SAMPLES } from '../node/upstream-node.js';
 import type { SlowStart } from '../selection/slow-start.js';
+import { LatencyDistribution } from './latency-distribution.js';
 
 /** Median latency used as the health-score reference is recomputed at most this often. */
 const REFERENCE_REFRESH_MS = 1_000;
 /** Utilization above this weighs like this (1 / (1 − 0.95) = 20×), so a node reporting 100 % stays finite. */
 const MAX_UTILIZATION = 0.95;
-/** A latency percentile needs at least this many samples to mean anything. */
-const MIN_PERCENTILE_SAMPLES = 8;
 
 export interface HealthModelSettings {
   readonly decayMs: number;
@@ -16,15 +14,17 @@ export interface HealthModelSettings {
 }
 
 /**
- * What the balancer knows about each node's service: peak-EWMA latency, a time-decayed error rate, the failure
- * streak, the p2c error factor, the health score and the recent successful latencies (for hedging percentiles).
- * The only writer of those fields. Every operation is O(1) except an amortized median refresh.
+ * What the balancer knows about each node's service: peak-EWMA latency, a time-decayed error rate, the failure and
+ * loss streaks, the p2c error factor and the health score, plus the balancer-wide distribution of successful
+ * latencies (for hedging percentiles). The only writer of those fields. Every operation is O(1) except an amortized
+ * median refresh.
  */
 export class NodeHealthModel {
+  /** Successful latencies of every node, for hedge percentiles. */
+  readonly latencies = new LatencyDistribution();
   private referenceLatency = 0;
   private referenceStamp = Number.NEGATIVE_INFINITY;
   private recordsSinceReference = 0;
-  private readonly scratch = new Float64Array(LATENCY_SAMPLES);
 
   constructor(
     private readonly settings: HealthModelSettings,
@@ -57,7 +57,10 @@ export class NodeHealthModel {
     const sample = failed ? Math.max(latencyMs, decayed) : Math.max(0, latencyMs);
     node.cost = sample > decayed ? sample : decayed + sample * (1 - w);
     node.costStamp = now;
-    if (!failed) node.latencySamples[node.latencySampleCount++ % LATENCY_SAMPLES] = sample;
+    if (!failed) {
+      this.latencies.add(sample);
+      node.consecutiveLosses = 0;
+    }
 
     const we = Math.exp((node.rateStamp - now) / decayMs);
     node.decayedFailures = node.decayedFailures * we + (failed ? 1 : 0);
@@ -80,10 +83,15 @@ export class NodeHealthModel {
   }
 
   /**
-   * A try stopped because another one answered first: its node took at least `elapsedMs`. Only raises the latency
-   * estimate (a lower bound must not make a slow node look fast); no request, error or percentile sample is counted.
+   * A try stopped because another node answered its call first: its node took at least `elapsedMs`. Raises the
+   * latency estimate to that lower bound, never lowers it, and lengthens the node's loss streak. No request, error or
+   * percentile sample is counted. The streak matters because a hedge hides how slow a node is: a node at 2 s whose
+   * tries all lose to hedges at 250 ms would look like a 250 ms node and keep its share of calls, each one paying
+   * for a hedge. So each loss in a row doubles its p2c load figure, as a failure does, until it answers first again.
    */
   recordAtLeast(node: UpstreamNode, elapsedMs: number, now: number): void {
+    node.consecutiveLosses++;
+    node.errorFactor = this.errorFactor(node, now);
     const decayed = node.cost * Math.exp((node.costStamp - now) / this.settings.decayMs);
     if (elapsedMs <= decayed) return;
     node.cost = elapsedMs;
@@ -100,6 +108,7 @@ export class NodeHealthModel {
     node.decayedFailures = 0;
     node.decayedRequests = 0;
     node.consecutiveFailures = 0;
+    node.consecutiveLosses = 0;
     node.errorFactor = this.errorFactor(node, now);
     node.healthScore = this.score(node, now);
   }
@@ -111,9 +120,10 @@ export class NodeHealthModel {
   }
 
   private errorFactor(node: UpstreamNode, now: number): number {
-    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure in a
-    // row also doubles the load figure (up to 16×) until the next success.
-    const failures = (1 + this.settings.errorPenalty * node.errorRate) * 2 ** Math.min(node.consecutiveFailures, 4);
+    // Soft failure accrual: the decayed rate reacts slowly on a node with a long good history, so each failure (or
+    // loss to a hedge) in a row also doubles the load figure, up to 16×, until the next success.
+    const streak = Math.min(node.consecutiveFailures + node.consecutiveLosses, 4);
+    const failures = (1 + this.settings.errorPenalty * node.errorRate) * 2 ** streak;
     if (node.utilization === 0) return failures;
     return failures / (1 - Math.min(this.utilization(node, now), MAX_UTILIZATION));
   }
@@ -129,20 +139,6 @@ export class NodeHealthModel {
     const reference = this.reference(now);
     const latencyFactor = latency > 0 && reference > 0 ? Math.min(1, reference / latency) : 1;
     return (1 - node.errorRate) * latencyFactor * this.slowStart.factor(node, now);
-  }
-
-  /**
-   * The `percentile`-th (nearest rank) of the node's last successful latencies; undefined with fewer than 8 of them.
-   * Called on every hedged call: a selection on a copy (O(n)), not a sort (a typed-array sort of 64 cost ~4 µs).
-   */
-  latencyPercentile(node: UpstreamNode, percentile: number): number | undefined {
-    const count = Math.min(node.latencySampleCount, LATENCY_SAMPLES);
-    if (count < MIN_PERCENTILE_SAMPLES) return undefined;
-    const values = this.scratch;
-    const samples = node.latencySamples;
-    // A loop, not set(subarray()): the view would be an allocation per hedged call.
-    for (let i = 0; i < count; i++) values[i] = samples[i];
-    return select(values, count, Math.min(count - 1, Math.ceil((percentile / 100) * count) - 1));
   }
 
   private reference(now: number): number {
@@ -170,29 +166,4 @@ export class NodeHealthModel {
     const mid = values.length >> 1;
     return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
   }
-}
-
-/** The `k`-th smallest (0-based) of `values[0, n)`, which it reorders: Hoare's quickselect. */
-function select(values: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i] < pivot) i++;
-      while (values[j] > pivot) j--;
-      if (i <= j) {
-        const swap = values[i];
-        values[i++] = values[j];
-        values[j--] = swap;
-      }
-    }
-    // Now values[lo..j] <= pivot <= values[i..hi], and everything strictly between equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k];
-  }
-  return values[k];
 }

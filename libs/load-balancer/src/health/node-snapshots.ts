@@ -21,6 +21,7 @@ export function snapshotNode(
     latencyMs: health.latencyMs(node, now),
     errorRate: node.errorRate,
     consecutiveFailures: node.consecutiveFailures,
+    consecutiveLosses: node.consecutiveLosses,
     ejections: node.ejections,
     ejectedForMs:
       node.state === 'ejected' && Number.isFinite(node.ejectedUntil) ? Math.max(0, node.ejectedUntil - now) : 0,

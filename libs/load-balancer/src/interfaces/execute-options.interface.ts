@@ -6,17 +6,24 @@ export interface HedgeOptions {
   /** Send a hedge once the running try has taken this long (an integer from 0 to 2147483647 ms). */
   delayMs?: number;
   /**
-   * Or send it once the running try has taken longer than this percentile (a number from 1 to 99.9) of its node's
-   * last 64 successful latencies. No hedge while the node has fewer than 8 of them.
+   * Or send it once the running try has taken longer than this percentile (a number from 1 to 99.9) of the
+   * balancer's last 512 successful latencies, all nodes together. No hedge while it has fewer than 8 of them.
    */
   percentile?: number;
   /** Hedges per call (each on a node without a try of this call). Default 1. */
   maxExtra?: number;
   /**
    * Share of extra load hedges may add, balancer-wide: each hedged call earns this share of a token and each hedge
-   * spends one (banking at most 10). A number from 0 to 1; default 0.1 (at most ~10 % more requests).
+   * spends one (banking at most one per hedged call running, and at least 10). A number from 0 to 1; default 0.1 (at
+   * most ~10 % more requests).
    */
   budget?: number;
+  /**
+   * Also hedge a try at once, before its delay, when its node has gone silent: tries are running on it and it has
+   * answered none of them for 4 × (its latency ÷ tries running), as during a GC pause; the latency is the node's
+   * estimate or the balancer's median, whichever is higher. Paid from the same budget. Default true.
+   */
+  onSilence?: boolean;
 }
 
 /** Options of one `execute` call. @publicApi */

@@ -15,6 +15,8 @@ export interface NodeSnapshot {
   /** Time-decayed error rate in [0, 1]. */
   errorRate: number;
   consecutiveFailures: number;
+  /** Tries in a row stopped because a hedge on another node answered first (reset by a success). */
+  consecutiveLosses: number;
   /** How many times this node has been ejected since it was added. */
   ejections: number;
   /** Remaining ejection time in ms (0 unless ejected). */

@@ -16,6 +16,8 @@ export class UpstreamNode {
   state: NodeState = 'healthy';
   /** Requests started through `execute` (or a half-open probe) and not yet settled. */
   inFlight = 0;
+  /** When the node last answered a try itself (not cut by a timeout or a stop), or was given one while it had none. */
+  progressAt = 0;
   /** Peak-EWMA latency in ms as of `costStamp`; decays toward 0 with time when read. */
   cost = 0;
   costStamp = 0;
@@ -32,6 +34,8 @@ export class UpstreamNode {
   decayedRequests = 0;
   rateStamp = 0;
   consecutiveFailures = 0;
+  /** Tries in a row stopped because another node answered their call first; reset by a success. */
+  consecutiveLosses = 0;
   /** Latest health score in [0, 1], refreshed on every outcome. */
   healthScore = 1;
   /** Whether strategies may currently return this node. */
@@ -50,9 +54,6 @@ export class UpstreamNode {
   discovered = false;
   requests = 0;
   failures = 0;
-  /** Ring of the last successful latencies (ms); `latencySampleCount` counts every sample ever written. */
-  readonly latencySamples = new Float64Array(LATENCY_SAMPLES);
-  latencySampleCount = 0;
 
   constructor(
     id: string,
@@ -80,9 +81,6 @@ export class UpstreamNode {
     return this.decayedRequests > 0 ? this.decayedFailures / this.decayedRequests : 0;
   }
 }
-
-/** Successful latencies kept per node for percentiles (hedge delays). */
-export const LATENCY_SAMPLES = 64;
 
 /** Admission bits: see {@link UpstreamNode.admission}. */
 export const ADMIT_SLOW_START = 1;

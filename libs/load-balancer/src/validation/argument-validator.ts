@@ -21,6 +21,7 @@ function checkHedge(check: Checker, hedge: HedgeOptions, idempotent: unknown, pa
   }
   check.optional(hedge.maxExtra, `${path}.hedge.maxExtra`, RULES.positiveCount);
   check.optional(hedge.budget, `${path}.hedge.budget`, RULES.ratio);
+  check.optional(hedge.onSilence, `${path}.hedge.onSilence`, RULES.boolean);
 }
 
 /**
