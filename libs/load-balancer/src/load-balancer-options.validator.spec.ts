@@ -131,6 +131,65 @@ describe('option validation with the shared bounds (defect 26)', () => {
     expect(() => new LoadBalancer({ nodes, upstreams: [] } as never)).toThrow(/no option "upstreams"\. Known options:/);
   });
 
+  it.each([
+    [
+      { outlierDetection: { consecutiveFailure: 3 } },
+      '`outlierDetection` has no key "consecutiveFailure": did you mean "consecutiveFailures"?',
+    ],
+    [{ slowStart: { window: 1_000 } }, '`slowStart` has no key "window": did you mean "windowMs"?'],
+    [{ retryBudget: { ratio: 0.1, maxToken: 5 } }, '`retryBudget` has no key "maxToken": did you mean "maxTokens"?'],
+    [{ locality: { zone: 'a', minHealthyShares: 0.5 } }, '`locality` has no key "minHealthyShares"'],
+    [{ healthCheck: { interval: 1_000 } }, '`healthCheck` has no key "interval": did you mean "intervalMs"?'],
+    [{ http: { maxResponseByte: 10 } }, '`http` has no key "maxResponseByte": did you mean "maxResponseBytes"?'],
+    [
+      { nodes: [{ id: 'n0', host: 'h', port: 1, wieght: 2 }] },
+      '`nodes[0]` has no key "wieght": did you mean "weight"?',
+    ],
+  ])('a misspelled key inside an option object fails the boot naming it: %j', (options, message) => {
+    const make = () => new LoadBalancer({ nodes: [{ id: 'n0', host: 'h', port: 1 }], ...options } as never);
+    expect(make).toThrow(InvalidLoadBalancerOptionsError);
+    expect(make).toThrow(message);
+    expect(make).toThrow(/Known keys: .* A misspelled key would otherwise be ignored\./);
+  });
+
+  it('a misspelled argument key fails the call before any try, naming it', async () => {
+    const lb = new LoadBalancer({
+      nodes: [
+        { id: 'n0', host: 'h', port: 1 },
+        { id: 'n1', host: 'h', port: 2 },
+      ],
+    });
+    let calls = 0;
+    const fn = () => ++calls;
+    const cases: Array<[object, string]> = [
+      [{ timeotMs: 50 }, '`execute(options)` has no key "timeotMs": did you mean "timeoutMs"?'],
+      [
+        { idempotent: true, hedge: { percentile: 90, onSilent: false } },
+        '`execute(options).hedge` has no key "onSilent": did you mean "onSilence"?',
+      ],
+    ];
+    for (const [options, message] of cases) {
+      const error = await lb.execute(fn, options as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidLoadBalancerArgumentError);
+      expect((error as Error).message).toContain(message);
+    }
+    expect(() => lb.report('n0', { latencyMs: 5, failed: true } as never)).toThrow(
+      '`report(outcome)` has no key "failed"',
+    );
+    await expect(lb.removeNode('n0', { drainTimeout: 10 } as never)).rejects.toThrow(/did you mean "drainTimeoutMs"/);
+    expect(calls).toBe(0);
+    expect(lb.nodes().map((n) => [n.id, n.requests])).toEqual([
+      ['n0', 0],
+      ['n1', 0],
+    ]);
+    // Keys inherited from a prototype are not the caller's: an options object made by a class is fine.
+    class Options {
+      declare readonly extra: number;
+    }
+    Object.defineProperty(Options.prototype, 'extra', { value: 1, enumerable: true });
+    await expect(lb.execute(fn, new Options() as never)).resolves.toBe(1);
+  });
+
   it('defect 26: execute({ timeoutMs: 2^31 }) rejects before any try, naming the argument', async () => {
     const lb = new LoadBalancer({ nodes: [{ id: 'n0', host: 'h', port: 1 }], clock: new ManualClock() });
     let calls = 0;

@@ -14,13 +14,40 @@ import {
   UNKNOWN_OPTION,
   UNKNOWN_STRATEGY,
 } from './load-balancer.messages.js';
-import didYouMean from 'didyoumean2';
 import { BUILTIN_STRATEGIES } from './strategies/builtin-strategies.js';
 import { LoadBalancingStrategy } from './strategies/load-balancing-strategy.js';
-import { checkHeaders, Checker, describeValue, MANAGED_HEADERS, RULES } from './validation/value-rules.js';
+import didYouMean from 'didyoumean2';
+import { checkHeaders, Checker, describeValue, MANAGED_HEADERS, RULES, TYPO } from './validation/value-rules.js';
 
-/** How like a known key an unknown one must be to be suggested: `outlierDetecton` → `outlierDetection` is, `upstreams` → `strategy` is not. */
-const TYPO = { threshold: 0.55 };
+/** The keys of each options object, so a misspelled one fails instead of being ignored. */
+const NODE_KEYS = ['id', 'host', 'port', 'weight', 'metadata', 'zone'];
+const OUTLIER_KEYS = [
+  'consecutiveFailures',
+  'errorRateThreshold',
+  'minRequests',
+  'baseEjectionMs',
+  'maxEjectionMs',
+  'jitter',
+  'maxEjectionPercent',
+  'probeTimeoutMs',
+];
+const SLOW_START_KEYS = ['windowMs', 'minFactor'];
+const RETRY_BUDGET_KEYS = ['ratio', 'minPerSecond', 'maxTokens'];
+const LOCALITY_KEYS = ['zone', 'minHealthyShare', 'minHealthyNodes'];
+const HEALTH_CHECK_KEYS = ['path', 'intervalMs', 'timeoutMs', 'healthyThreshold', 'unhealthyThreshold', 'checker'];
+const HTTP_KEYS = [
+  'protocol',
+  'connections',
+  'timeoutMs',
+  'maxResponseBytes',
+  'loadReportHeader',
+  'deadlineMs',
+  'deadlineHeader',
+  'retries',
+  'headers',
+  'connectTimeoutMs',
+];
+const DNS_DISCOVERY_KEYS = ['hostname', 'port', 'weight', 'refreshIntervalMs'];
 
 /**
  * The lib's one validation path: boot-time options here, call-time arguments in `ArgumentValidator`, both with the
@@ -60,6 +87,8 @@ export function resolveNodeConfig(balancer: string, config: NodeConfig, source: 
         : FIX_DISCOVERED_NODE(balancer, label);
   const check = new Checker(InvalidLoadBalancerOptionsError, fix);
   check.required(config, path, RULES.object);
+  // A discovery provider may pass a registry's extra fields through; a node the user wrote may not misspell one.
+  if (source.kind !== 'discovery') check.knownKeys(config, path, NODE_KEYS);
   check.required(config.host, `${path}.host`, RULES.nonEmptyString);
   check.required(config.port, `${path}.port`, RULES.port);
   check.optional(config.weight, `${path}.weight`, RULES.weight);
@@ -155,6 +184,7 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
   const outlier = options.outlierDetection;
   if (outlier !== undefined && outlier !== false) {
     check.required(outlier, 'outlierDetection', RULES.object);
+    check.knownKeys(outlier, 'outlierDetection', OUTLIER_KEYS);
     check.optional(outlier.consecutiveFailures, 'outlierDetection.consecutiveFailures', RULES.positiveCount);
     check.optional(outlier.errorRateThreshold, 'outlierDetection.errorRateThreshold', RULES.ratio);
     check.optional(outlier.minRequests, 'outlierDetection.minRequests', RULES.nonNegative);
@@ -167,12 +197,14 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
   const slowStart = options.slowStart;
   if (slowStart !== undefined && slowStart !== false) {
     check.required(slowStart, 'slowStart', RULES.object);
+    check.knownKeys(slowStart, 'slowStart', SLOW_START_KEYS);
     check.optional(slowStart.windowMs, 'slowStart.windowMs', RULES.durationMs);
     check.optional(slowStart.minFactor, 'slowStart.minFactor', RULES.ratio);
   }
   const budget = options.retryBudget;
   if (budget !== undefined && budget !== false) {
     check.required(budget, 'retryBudget', RULES.object);
+    check.knownKeys(budget, 'retryBudget', RETRY_BUDGET_KEYS);
     check.optional(budget.ratio, 'retryBudget.ratio', RULES.nonNegative);
     check.optional(budget.minPerSecond, 'retryBudget.minPerSecond', RULES.nonNegative);
     check.optional(budget.maxTokens, 'retryBudget.maxTokens', RULES.positive);
@@ -180,6 +212,7 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
   const locality = options.locality;
   if (locality !== undefined) {
     check.required(locality, 'locality', RULES.object);
+    check.knownKeys(locality, 'locality', LOCALITY_KEYS);
     check.required(locality.zone, 'locality.zone', RULES.nonEmptyString);
     check.optional(locality.minHealthyShare, 'locality.minHealthyShare', RULES.ratio);
     check.optional(locality.minHealthyNodes, 'locality.minHealthyNodes', RULES.positiveCount);
@@ -187,6 +220,7 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
   const health = options.healthCheck;
   if (health !== undefined && health !== false) {
     check.required(health, 'healthCheck', RULES.object);
+    check.knownKeys(health, 'healthCheck', HEALTH_CHECK_KEYS);
     check.optional(health.path, 'healthCheck.path', RULES.path);
     check.optional(health.intervalMs, 'healthCheck.intervalMs', RULES.timerMs);
     check.optional(health.timeoutMs, 'healthCheck.timeoutMs', RULES.timerMs);
@@ -211,6 +245,7 @@ export function validateLoadBalancerOptions(balancer: string, options: LoadBalan
 export function validateDnsDiscoveryOptions(options: DnsDiscoveryOptions): void {
   const check = new Checker(InvalidLoadBalancerOptionsError, FIX_DNS_DISCOVERY);
   check.required(options, 'DnsDiscovery(options)', RULES.object);
+  check.knownKeys(options, 'DnsDiscovery(options)', DNS_DISCOVERY_KEYS);
   check.required(options.hostname, 'DnsDiscovery(options).hostname', RULES.nonEmptyString);
   check.required(options.port, 'DnsDiscovery(options).port', RULES.port);
   check.optional(options.weight, 'DnsDiscovery(options).weight', RULES.weight);
@@ -225,6 +260,7 @@ export function validateHttpClientOptions(
 ): void {
   const check = new Checker(InvalidLoadBalancerOptionsError, FIX_OPTION(balancer));
   check.required(options, path, RULES.object);
+  check.knownKeys(options, path, HTTP_KEYS);
   check.optional(options.protocol, `${path}.protocol`, RULES.protocol);
   check.optional(options.connections, `${path}.connections`, RULES.positiveCount);
   check.optional(options.timeoutMs, `${path}.timeoutMs`, RULES.timerMs);

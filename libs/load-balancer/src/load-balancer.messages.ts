@@ -8,6 +8,17 @@ export const NO_AVAILABLE_NODE = (balancer: string, members: number) =>
 export const INVALID_VALUE = (path: string, expectation: string, got: string, fix: string) =>
   `\`${path}\` must be ${expectation}; got ${got}. ${fix}`;
 
+export const UNKNOWN_KEY = (
+  path: string,
+  key: string,
+  suggestion: string | undefined,
+  known: readonly string[],
+  fix: string,
+) =>
+  `\`${path}\` has no key "${key}"` +
+  (suggestion === undefined ? '.' : `: did you mean "${suggestion}"?`) +
+  ` Known keys: ${known.join(', ')}. A misspelled key would otherwise be ignored. ${fix}`;
+
 export const FIX_OPTION = (balancer: string) =>
   `Fix it in the options of load balancer "${balancer}", or leave it out for its default.`;
 

@@ -4,9 +4,30 @@ import type { LoadBalancedRequestOptions } from '../interfaces/http-request-opti
 import { FIX_CALL } from '../load-balancer.messages.js';
 import { checkHeaders, Checker, RULES } from './value-rules.js';
 
+/** The keys of each argument object, so a misspelled one fails instead of being ignored. */
+const HEDGE_KEYS = ['delayMs', 'percentile', 'maxExtra', 'budget', 'onSilence'];
+const EXECUTE_KEYS = ['key', 'retries', 'timeoutMs', 'deadlineMs', 'signal', 'retryOn', 'idempotent', 'hedge'];
+const REPORT_KEYS = ['latencyMs', 'error'];
+const REMOVE_KEYS = ['drainTimeoutMs'];
+const REQUEST_KEYS = [
+  'method',
+  'headers',
+  'body',
+  'query',
+  'key',
+  'retries',
+  'timeoutMs',
+  'maxResponseBytes',
+  'hedge',
+  'deadlineMs',
+  'idempotent',
+  'signal',
+];
+
 /** A hedge policy: exactly one of `delayMs` / `percentile`, and only on a call marked idempotent. */
 function checkHedge(check: Checker, hedge: HedgeOptions, idempotent: unknown, path: string): void {
   check.required(hedge, `${path}.hedge`, RULES.object);
+  check.knownKeys(hedge, `${path}.hedge`, HEDGE_KEYS);
   if (idempotent !== true) {
     throw check.fail(
       `${path}.idempotent`,
@@ -55,6 +76,7 @@ export class ArgumentValidator {
     const check = this.executeCheck;
     check.required(fn, 'execute(fn)', RULES.function);
     check.required(options, 'execute(options)', RULES.object);
+    check.knownKeys(options, 'execute(options)', EXECUTE_KEYS);
     this.routingKey(options.key, 'execute(options).key');
     check.optional(options.retries, 'execute(options).retries', RULES.count);
     check.optional(options.timeoutMs, 'execute(options).timeoutMs', RULES.timerMs);
@@ -69,6 +91,7 @@ export class ArgumentValidator {
     const check = this.reportCheck;
     check.required(nodeId, 'report(nodeId)', RULES.nonEmptyString);
     check.required(outcome, 'report(outcome)', RULES.object);
+    check.knownKeys(outcome, 'report(outcome)', REPORT_KEYS);
     check.required(outcome.latencyMs, 'report(outcome).latencyMs', RULES.latencyMs);
     check.optional(outcome.error, 'report(outcome).error', RULES.errorFlag);
   }
@@ -82,6 +105,7 @@ export class ArgumentValidator {
     const check = this.removeCheck;
     check.required(id, 'removeNode(id)', RULES.nonEmptyString);
     check.required(options, 'removeNode(options)', RULES.object);
+    check.knownKeys(options as object, 'removeNode(options)', REMOVE_KEYS);
     const drainTimeoutMs = (options as { drainTimeoutMs?: unknown }).drainTimeoutMs;
     check.optional(drainTimeoutMs, 'removeNode(options).drainTimeoutMs', RULES.timerOrZeroMs);
   }
@@ -91,6 +115,7 @@ export class ArgumentValidator {
     const check = this.requestCheck;
     check.required(path, 'request(path)', RULES.path);
     check.required(options, 'request(options)', RULES.object);
+    check.knownKeys(options, 'request(options)', REQUEST_KEYS);
     check.optional(options.method, 'request(options).method', RULES.token);
     if (options.headers !== undefined) checkHeaders(check, options.headers, 'request(options).headers');
     if (options.query !== undefined) {
