@@ -263,6 +263,25 @@ describe('hedged requests (issue 16 item 2)', () => {
       await Promise.all(calls);
     });
 
+    it('a watched hedge that fails leaves the next hedge due at the regular delay', async () => {
+      const { clock, executor, hedgeBudget, percentiles } = setup(4);
+      percentiles.set(50, 100);
+      hedgeBudget.deposit(9);
+      const { tries, fn } = controlled();
+      const call = executor.execute(fn, { idempotent: true, hedge: { delayMs: 500, maxExtra: 2 } });
+      // n0 is silent after 4 × 100 / 1 = 400 ms: the first hedge goes out then.
+      clock.advance(400);
+      expect(tries.map((t) => t.node)).toEqual(['n0', 'n1']);
+      tries[1].reject(new Error('the hedge failed'));
+      await flush();
+      clock.advance(899 - 400);
+      expect(tries).toHaveLength(2);
+      clock.advance(1);
+      expect(tries.map((t) => t.node)).toEqual(['n0', 'n1', 'n2']);
+      tries[2].resolve('second hedge');
+      await expect(call).resolves.toBe('second hedge');
+    });
+
     it('without latency samples nothing is silent: only the delay applies', async () => {
       const { clock, executor, hedgeBudget } = setup();
       hedgeBudget.deposit(5);

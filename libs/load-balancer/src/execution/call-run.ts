@@ -194,7 +194,9 @@ export class CallRun<T> {
   private silenceCheck(): void {
     this.hedgeTimer = undefined;
     const t = this.watched!;
-    if (this.done || t.settled) return;
+    if (this.done) return;
+    // The watched try failed while an earlier one runs on: a further hedge is still due at the regular time.
+    if (t.settled) return this.armHedge(false);
     if (this.silentAt(t.node) > this.services.clock.now()) return this.armHedge(true);
     // A silence hedge the budget cannot pay for now may still be paid for at the regular time.
     if (!this.sendHedge()) this.armHedge(false);
