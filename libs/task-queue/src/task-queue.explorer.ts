@@ -20,6 +20,7 @@ import {
   UNKNOWN_TASK_EVENT,
   UNREGISTERED_QUEUE,
 } from './task-queue.messages.js';
+import { onlyKeys } from './options/option-rules.js';
 import {
   queueNameOption,
   resolveHandlerOptions,
@@ -29,6 +30,9 @@ import {
   type ScheduleMetadata,
 } from './task-queue.options.js';
 import { RegisteredTaskHandler } from './task-runner.js';
+
+/** The keys of `@OnTaskEvent(event, options)`'s options. */
+const ON_TASK_EVENT_OPTION_KEYS = ['queue'] as const;
 
 /** @internal A `@TaskHandler` method found at init, with its options checked; not yet bound to a queue. */
 interface DiscoveredHandler {
@@ -137,12 +141,16 @@ export class TaskQueueExplorer {
   checkQueuesExist(): void {
     for (const found of this.discover()) {
       if (!this.queues.has(found.queue)) {
-        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, `@TaskHandler("${found.name}")`, found.queue, [...this.queues]));
+        throw new InvalidTaskQueueOptionsError(
+          UNREGISTERED_QUEUE(found.where, `@TaskHandler("${found.name}")`, found.queue, [...this.queues]),
+        );
       }
     }
     for (const found of this.listeners) {
       if (!this.queues.has(found.queue)) {
-        throw new InvalidTaskQueueOptionsError(UNREGISTERED_QUEUE(found.where, `@OnTaskEvent("${found.event}")`, found.queue, [...this.queues]));
+        throw new InvalidTaskQueueOptionsError(
+          UNREGISTERED_QUEUE(found.where, `@OnTaskEvent("${found.event}")`, found.queue, [...this.queues]),
+        );
       }
     }
   }
@@ -187,6 +195,9 @@ export class TaskQueueExplorer {
     if (!TASK_EVENT_NAMES.includes(meta.event)) {
       throw new InvalidTaskQueueOptionsError(UNKNOWN_TASK_EVENT(`${at}: event`, meta.event, TASK_EVENT_NAMES));
     }
+    if (meta.given !== null && typeof meta.given === 'object') {
+      onlyKeys(`${at}: options`, meta.given, ON_TASK_EVENT_OPTION_KEYS);
+    }
     if (meta.queue !== undefined) queueNameOption(`${at}: queue`, meta.queue);
     return { event: meta.event, queue: meta.queue ?? this.root.queueName, where, listener };
   }
@@ -203,6 +214,9 @@ export class TaskQueueExplorer {
       );
     }
     const at = `@TaskHandler("${meta.name}") on ${where}`;
+    // The schedule first: its check knows every @ScheduledTask key, so a misspelled `everyMs` is named as such.
+    const resolved =
+      schedule === undefined ? undefined : resolveSchedule(`@ScheduledTask("${meta.name}") on ${where}`, schedule);
     const options = resolveHandlerOptions(at, meta.options);
     return {
       name: meta.name,
@@ -210,7 +224,7 @@ export class TaskQueueExplorer {
       queue: options.queue ?? this.root.queueName,
       invoke,
       options,
-      schedule: schedule === undefined ? undefined : resolveSchedule(`@ScheduledTask("${meta.name}") on ${where}`, schedule),
+      schedule: resolved,
     };
   }
 }

@@ -33,6 +33,12 @@ export const UNKNOWN_OPTION = (where: string, key: string, suggestion: string | 
   (suggestion === undefined ? '.' : `: did you mean \`${suggestion}\`?`) +
   ` Known options: ${known.join(', ')}. Fix its name or remove it (a misspelled option would otherwise be ignored).`;
 
+/** A key of a nested options object (or of a call's options) that its interface does not declare. */
+export const UNKNOWN_KEY = (path: string, key: string, suggestion: string | undefined, known: readonly string[]) =>
+  `\`${path}\` has no key "${key}"` +
+  (suggestion === undefined ? '.' : `: did you mean "${suggestion}"?`) +
+  ` Known keys: ${known.join(', ')}. Fix its name or remove it (a misspelled key would otherwise be ignored).`;
+
 /** The shared shape: `<option path>` must be <expectation>; got <value>. <how to fix> */
 export const INVALID_OPTION = (option: string, value: unknown, expected: string, fix = 'Check your configuration.') =>
   `\`${option}\` must be ${expected}; got ${safeString(value)}. ${fix}`;

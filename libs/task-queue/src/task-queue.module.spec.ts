@@ -1,15 +1,22 @@
 import { Controller, Injectable, Logger, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { redisUrl, uniquePrefix } from '../../../test/harness/index.js';
+import { OnTaskEvent } from './decorators/on-task-event.decorator.js';
+import { ScheduledTask } from './decorators/scheduled-task.decorator.js';
 import { TaskHandler } from './decorators/task-handler.decorator.js';
+import { until } from './drivers/driver.conformance.js';
 import { DuplicateTaskHandlerError } from './errors/duplicate-task-handler.error.js';
 import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
 import { UnknownTaskError } from './errors/unknown-task.error.js';
+import type { BatchTask } from './interfaces/task-handler-options.interface.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
+import type { TaskEvent } from './interfaces/task-event.interface.js';
 import type { TaskQueueModuleOptions } from './interfaces/task-queue-options.interface.js';
 import { TaskQueueModule } from './task-queue.module.js';
 import { TaskQueue } from './task-queue.service.js';
+import { getTaskQueueToken } from './task-queue.tokens.js';
 
 @Injectable()
 class MailService {
@@ -285,5 +292,202 @@ describe('hostile inputs at each public entry point (issue 11)', () => {
     );
     await expect(queue.enqueueMany('send-mail' as never)).rejects.toThrow(/`enqueueMany\(items\)` must be an array/);
     await moduleRef.close();
+  });
+});
+
+describe('unknown keys in @TaskHandler, enqueue and call options', () => {
+  it.each([
+    [
+      { atempts: 2 },
+      'options',
+      'atempts',
+      'attempts',
+      'queue, concurrency, attempts, backoff, timeoutMs, batch, rateLimit',
+    ],
+    [{ backoff: { type: 'fixed', delay: 10 } }, 'backoff', 'delay', 'delayMs', 'type, delayMs, jitter'],
+    [{ batch: { maxSize: 2, maxWait: 10 } }, 'batch', 'maxWait', 'maxWaitMs', 'maxSize, maxWaitMs'],
+    [{ rateLimit: { max: 2, perMS: 1_000 } }, 'rateLimit', 'perMS', 'perMs', 'max, perMs'],
+  ])(
+    'fails the boot on the @TaskHandler options %o, naming the handler, the path and the nearest key',
+    async (options, path, key, suggestion, known) => {
+      @Injectable()
+      class Typo {
+        @TaskHandler('typo', options as never)
+        run() {}
+      }
+      await expect(boot({}, { providers: [Typo] })).rejects.toThrow(InvalidTaskQueueOptionsError);
+      await expect(boot({}, { providers: [Typo] })).rejects.toThrow(
+        `\`@TaskHandler("typo") on Typo.run: ${path}\` has no key "${key}": did you mean "${suggestion}"? ` +
+          `Known keys: ${known}. Fix its name or remove it (a misspelled key would otherwise be ignored).`,
+      );
+    },
+  );
+
+  it.each([
+    [{ dealyMs: 1_000 }, '`enqueue("send-mail") options` has no key "dealyMs": did you mean "delayMs"?'],
+    [{ dedupkey: 'k' }, '`enqueue("send-mail") options` has no key "dedupkey": did you mean "dedupKey"?'],
+    [
+      { backoff: { type: 'fixed', delayMs: 10, jitterr: 0.1 } },
+      '`enqueue("send-mail").backoff` has no key "jitterr": did you mean "jitter"? Known keys: type, delayMs, jitter.',
+    ],
+  ])(
+    'rejects the enqueue options %o with InvalidEnqueueOptionsError, also in enqueueMany, and enqueues nothing',
+    async (options, message) => {
+      const moduleRef = await boot({});
+      const queue = moduleRef.get(TaskQueue);
+      await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(
+        InvalidEnqueueOptionsError,
+      );
+      await expect(queue.enqueue('send-mail', { to: 'x' }, options as never)).rejects.toThrow(message);
+      const many = queue.enqueueMany([
+        { name: 'send-mail', payload: { to: 'ok' } },
+        { name: 'send-mail', payload: { to: 'x' }, options: options as never },
+      ]);
+      await expect(many).rejects.toThrow(InvalidEnqueueOptionsError);
+      await expect(many).rejects.toThrow(message);
+      expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, active: 0, completed: 0 });
+      await moduleRef.close();
+    },
+  );
+
+  it('rejects a misspelled key of an enqueueMany item, listDead or waitUntilIdle with InvalidTaskQueueArgumentError', async () => {
+    const moduleRef = await boot({});
+    const queue = moduleRef.get(TaskQueue);
+    const many = queue.enqueueMany([
+      { name: 'send-mail', payload: { to: 'ok' } },
+      { name: 'send-mail', payload: { to: 'x' }, option: { delayMs: 5 } } as never,
+    ]);
+    await expect(many).rejects.toThrow(InvalidTaskQueueArgumentError);
+    await expect(many).rejects.toThrow(
+      '`enqueueMany(items)[1]` has no key "option": did you mean "options"? Known keys: name, payload, options.',
+    );
+    await expect(queue.listDead({ limt: 5 } as never)).rejects.toThrow(InvalidTaskQueueArgumentError);
+    await expect(queue.listDead({ limt: 5 } as never)).rejects.toThrow(
+      '`listDead(options)` has no key "limt": did you mean "limit"? Known keys: offset, limit.',
+    );
+    await expect(queue.waitUntilIdle({ timeout: 5 } as never)).rejects.toThrow(InvalidTaskQueueArgumentError);
+    await expect(queue.waitUntilIdle({ timeout: 5 } as never)).rejects.toThrow(
+      '`waitUntilIdle(options)` has no key "timeout": did you mean "timeoutMs"?',
+    );
+    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, active: 0, completed: 0 });
+    await moduleRef.close();
+  });
+
+  it('never checks the keys of a payload', async () => {
+    const moduleRef = await boot({});
+    const queue = moduleRef.get(TaskQueue);
+    const payload = { to: 'a', dealyMs: 1, atempts: 2, backoff: { typo: true } };
+    await queue.enqueue('send-mail', payload, { delayMs: 0 });
+    await queue.enqueueMany([{ name: 'send-mail', payload, options: {} }]);
+    await queue.waitUntilIdle({ timeoutMs: 5_000 });
+    expect(moduleRef.get(MailService).sent).toEqual(['a#1', 'a#1']);
+    await moduleRef.close();
+  });
+});
+
+describe('every nested option object filled with every key it declares (BullMQ, real Redis)', () => {
+  const backoff = { type: 'exponential', delayMs: 10, jitter: 0.1 } as const;
+  const retention = { completed: { count: 50, ageMs: 60_000 }, dead: { count: 50, ageMs: 60_000 } };
+  const bullmq = { reconnectMaxDelayMs: 1_000, lockDurationMs: 5_000, stalledIntervalMs: 5_000, maxStalledCount: 2 };
+
+  @Injectable()
+  class Everything {
+    readonly runs: string[] = [];
+    readonly billed: TaskEvent[] = [];
+
+    @TaskHandler('all-options', {
+      concurrency: 2,
+      attempts: 2,
+      backoff,
+      timeoutMs: 5_000,
+      rateLimit: { max: 100, perMs: 1_000 },
+    })
+    all(payload: { n: number }) {
+      this.runs.push(`all-${payload.n}`);
+    }
+
+    @TaskHandler('bulk', { attempts: 1, batch: { maxSize: 2, maxWaitMs: 20 } })
+    bulk(tasks: BatchTask<{ n: number }>[]) {
+      for (const task of tasks) this.runs.push(`bulk-${task.payload.n}`);
+    }
+
+    @TaskHandler('charge', { queue: 'keys-billing', backoff })
+    charge() {
+      this.runs.push('charge');
+    }
+
+    @ScheduledTask('tick', {
+      queue: 'keys-ticks',
+      everyMs: 200,
+      payload: { dealyMs: 'task data' },
+      attempts: 1,
+      backoff,
+    })
+    tick(payload: unknown) {
+      this.runs.push(`tick-${JSON.stringify(payload)}`);
+    }
+
+    @OnTaskEvent('completed', { queue: 'keys-billing' })
+    onBilled(event: TaskEvent) {
+      this.billed.push(event);
+    }
+  }
+
+  it('boots, enqueues with every enqueue option, and runs everything', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TaskQueueModule.forRoot({
+          driver: 'bullmq',
+          // ioredis options beside the URL are ioredis's own: never key-checked.
+          connection: { url: redisUrl(), connectTimeout: 5_000 },
+          prefix: uniquePrefix('tq-keys'),
+          concurrency: 4,
+          attempts: 2,
+          backoff,
+          timeoutMs: 10_000,
+          dedupWindowMs: 60_000,
+          shutdownDeadlineMs: 2_000,
+          workers: true,
+          keepCompleted: 10,
+          retention,
+          enqueueTimeoutMs: 5_000,
+          bullmq,
+          warnWithoutShutdownHooks: false,
+        }),
+        TaskQueueModule.registerQueue({ name: 'keys-billing', concurrency: 2, backoff, retention, bullmq }),
+        TaskQueueModule.registerQueue({ name: 'keys-ticks' }),
+      ],
+      providers: [Everything],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const queue = moduleRef.get(TaskQueue);
+      const billing = moduleRef.get<TaskQueue>(getTaskQueueToken('keys-billing'));
+      await queue.enqueue('all-options', { n: 1 }, { delayMs: 1, priority: 3, attempts: 2, backoff, dedupKey: 'k1' });
+      await queue.enqueue('all-options', { n: 2 }, { group: 'tenant-a', attempts: 1 });
+      await queue.enqueueMany([
+        { name: 'all-options', payload: { n: 3 }, options: { delayMs: 0, backoff, dedupKey: 'k3' } },
+        { name: 'bulk', payload: { n: 1 } },
+        { name: 'bulk', payload: { n: 2 }, options: {} },
+      ]);
+      await billing.enqueue('charge', undefined, { attempts: 1 });
+      await queue.waitUntilIdle({ timeoutMs: 15_000 });
+      await billing.waitUntilIdle({ timeoutMs: 15_000 });
+      const everything = moduleRef.get(Everything);
+      await until(() => everything.runs.includes('tick-{"dealyMs":"task data"}'), 15_000);
+      expect(everything.runs.filter((r) => !r.startsWith('tick-')).toSorted()).toEqual([
+        'all-1',
+        'all-2',
+        'all-3',
+        'bulk-1',
+        'bulk-2',
+        'charge',
+      ]);
+      await until(() => everything.billed.length === 1);
+      expect(everything.billed[0]).toMatchObject({ queue: 'keys-billing', name: 'charge' });
+      expect(await queue.listDead({ offset: 0, limit: 10 })).toEqual([]);
+    } finally {
+      await moduleRef.close();
+    }
   });
 });

@@ -207,3 +207,85 @@ describe('unknown option keys', () => {
     ).not.toThrow();
   });
 });
+
+const register = (queue: Record<string, unknown>) => () =>
+  resolveRegisteredQueueOptions({ driver: 'memory' }, { name: 'mail', ...queue } as never, undefined);
+
+describe('unknown keys inside nested option objects', () => {
+  const fill = { count: 1, ageMs: 1_000 };
+  it.each([
+    [
+      'bullmq',
+      { bullmq: { lockDuratonMs: 1_000 } },
+      'lockDuratonMs',
+      'lockDurationMs',
+      'reconnectMaxDelayMs, lockDurationMs',
+    ],
+    ['retention', { retention: { complete: fill } }, 'complete', 'completed', 'completed, dead'],
+    ['retention.completed', { retention: { completed: { agMs: 1_000 } } }, 'agMs', 'ageMs', 'count, ageMs'],
+    ['retention.dead', { retention: { dead: { cont: 5 } } }, 'cont', 'count', 'count, ageMs'],
+    ['backoff', { backoff: { type: 'fixed', delayMs: 10, jiter: 0.2 } }, 'jiter', 'jitter', 'type, delayMs, jitter'],
+  ])(
+    'fail the boot on a misspelled key in `%s`, naming the path, the key and the nearest known one',
+    (path, options, key, suggestion, known) => {
+      expect(boot(options)).toThrow(InvalidTaskQueueOptionsError);
+      expect(boot(options)).toThrow(
+        `\`${path}\` has no key "${key}": did you mean "${suggestion}"? Known keys: ${known}`,
+      );
+      expect(boot(options)).toThrow(/\(a misspelled key would otherwise be ignored\)\.$/);
+    },
+  );
+
+  it('name no suggestion when the key looks like none of the known ones (a BullMQ Worker option, say)', () => {
+    expect(boot({ bullmq: { removeOnComplete: 10 } })).toThrow(
+      /^`bullmq` has no key "removeOnComplete"\. Known keys: reconnectMaxDelayMs, lockDurationMs, stalledIntervalMs, maxStalledCount\. /,
+    );
+  });
+
+  it('in registerQueue options too, through the same check as forRoot', () => {
+    expect(register({ retention: { dead: { agMs: 1 } } })).toThrow(InvalidTaskQueueOptionsError);
+    expect(register({ retention: { dead: { agMs: 1 } } })).toThrow(
+      '`retention.dead` has no key "agMs": did you mean "ageMs"?',
+    );
+    expect(register({ bullmq: { maxStaledCount: 2 } })).toThrow(
+      '`bullmq` has no key "maxStaledCount": did you mean "maxStalledCount"?',
+    );
+  });
+
+  it('leave ioredis options, cluster options and inherited keys alone', () => {
+    const ioredis = {
+      driver: 'bullmq',
+      connection: { url: 'redis://127.0.0.1:6379', enableOfflineQueue: false, keepAlive: 1 },
+    };
+    expect(boot(ioredis)).not.toThrow();
+    expect(
+      boot({ driver: 'bullmq', connection: { host: '127.0.0.1', port: 6379, connectTimeout: 5, lazyConnect: true } }),
+    ).not.toThrow();
+    expect(
+      boot({
+        driver: 'bullmq',
+        connection: { cluster: seeds, clusterOptions: { scaleReads: 'slave', slotsRefreshTimeout: 1 } },
+      }),
+    ).not.toThrow();
+    // Only own keys count, as for JSON: an options object built on a prototype passes.
+    expect(boot({ bullmq: Object.create({ inherited: true }) as object })).not.toThrow();
+  });
+
+  it('accept every nested object filled with every key it declares', () => {
+    const resolved = resolveTaskQueueOptions(
+      {
+        backoff: { type: 'exponential', delayMs: 100, jitter: 0.1 },
+        retention: { completed: { count: 5, ageMs: 1_000 }, dead: { count: 6, ageMs: 2_000 } },
+        bullmq: { reconnectMaxDelayMs: 1_000, lockDurationMs: 2_000, stalledIntervalMs: 3_000, maxStalledCount: 2 },
+      },
+      'orders',
+    );
+    expect(resolved.retention).toEqual({ completed: { count: 5, ageMs: 1_000 }, dead: { count: 6, ageMs: 2_000 } });
+    expect(resolved.bullmq).toEqual({
+      reconnectMaxDelayMs: 1_000,
+      lockDurationMs: 2_000,
+      stalledIntervalMs: 3_000,
+      maxStalledCount: 2,
+    });
+  });
+});

@@ -2,7 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import { InvalidEnqueueOptionsError } from './errors/invalid-enqueue-options.error.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
 import { InvalidTaskQueueOptionsError } from './errors/invalid-task-queue-options.error.js';
-import type { EnqueueOptions } from './interfaces/enqueue-options.interface.js';
+import type { EnqueueManyItem, EnqueueOptions } from './interfaces/enqueue-options.interface.js';
 import type { TaskBackoffOptions } from './interfaces/task-backoff-options.interface.js';
 import type { TaskHandlerOptions } from './interfaces/task-handler-options.interface.js';
 import type {
@@ -10,6 +10,7 @@ import type {
   TaskQueueConnection,
   RegisterTaskQueueOptions,
   TaskQueueModuleOptions,
+  TaskQueueRetention,
   TaskRetentionLimit,
 } from './interfaces/task-queue-options.interface.js';
 import {
@@ -46,8 +47,10 @@ import {
   DELAY_FIX,
   fail,
   integer,
+  keysOf,
   knownKeys,
   msOption,
+  onlyKeys,
   queueNameOption,
   TIMER_FIX,
   timerOption,
@@ -117,6 +120,49 @@ const MODULE_OPTION_KEYS: readonly (keyof TaskQueueModuleOptions)[] = [
   'warnWithoutShutdownHooks',
 ];
 
+/*
+ * The keys of each nested plain options object (and of each call's options), for `onlyKeys`. Not checked, on
+ * purpose: `connection` (ioredis's own options, handed to BullMQ/ioredis as they are), its `cluster` seed nodes and
+ * `clusterOptions` (ioredis's too), a BullModule.forRoot connection or client, and task payloads.
+ */
+const BULLMQ_TUNING_KEYS = keysOf<BullMqWorkerTuning>({
+  reconnectMaxDelayMs: true,
+  lockDurationMs: true,
+  stalledIntervalMs: true,
+  maxStalledCount: true,
+});
+const RETENTION_KEYS = keysOf<TaskQueueRetention>({ completed: true, dead: true });
+const RETENTION_LIMIT_KEYS = keysOf<TaskRetentionLimit>({ count: true, ageMs: true });
+const BACKOFF_KEYS = keysOf<TaskBackoffOptions>({ type: true, delayMs: true, jitter: true });
+const HANDLER_OPTION_KEYS = keysOf<TaskHandlerOptions>({
+  queue: true,
+  concurrency: true,
+  attempts: true,
+  backoff: true,
+  timeoutMs: true,
+  batch: true,
+  rateLimit: true,
+});
+const BATCH_KEYS = keysOf<NonNullable<TaskHandlerOptions['batch']>>({ maxSize: true, maxWaitMs: true });
+const RATE_LIMIT_KEYS = keysOf<NonNullable<TaskHandlerOptions['rateLimit']>>({ max: true, perMs: true });
+const ENQUEUE_OPTION_KEYS = keysOf<EnqueueOptions>({
+  delayMs: true,
+  priority: true,
+  attempts: true,
+  backoff: true,
+  dedupKey: true,
+  group: true,
+});
+/** @internal */
+export const ENQUEUE_MANY_ITEM_KEYS = keysOf<EnqueueManyItem>({ name: true, payload: true, options: true });
+/** @internal */
+export const LIST_DEAD_OPTION_KEYS = keysOf<{ offset?: number; limit?: number }>({ offset: true, limit: true });
+/** @internal */
+export const WAIT_UNTIL_IDLE_OPTION_KEYS = keysOf<{ timeoutMs?: number }>({ timeoutMs: true });
+
+// Module-level, so that a call passes them without allocating: the path is built only when a key is unknown.
+const enqueueOptionsPath = (taskName: string) => `enqueue("${taskName}") options`;
+
 /** @internal Validates the module options (naming the offending one) and applies the defaults. */
 export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueName: string): ResolvedTaskQueueOptions {
   // A forRootAsync factory that forgot to return its object lands here as undefined.
@@ -146,6 +192,8 @@ export function resolveTaskQueueOptions(options: TaskQueueModuleOptions, queueNa
       'an object { lockDurationMs?, stalledIntervalMs?, maxStalledCount?, reconnectMaxDelayMs? }',
     );
   }
+  // Our own tuning, mapped key by key onto BullMQ's Worker options (not handed to BullMQ as it is): checked.
+  onlyKeys('bullmq', bullmq, BULLMQ_TUNING_KEYS);
   timerOption('bullmq.lockDurationMs', bullmq.lockDurationMs, 1);
   timerOption('bullmq.stalledIntervalMs', bullmq.stalledIntervalMs, 1);
   count('bullmq.maxStalledCount', bullmq.maxStalledCount, 1);
@@ -247,6 +295,7 @@ export function resolveBackoff(
   if (backoff === null || typeof backoff !== 'object') {
     throw onError(INVALID_OPTION(option, backoff, '{ type: "exponential" | "fixed", delayMs, jitter? }'));
   }
+  onlyKeys(option, backoff, BACKOFF_KEYS, onError);
   if (backoff.type !== 'exponential' && backoff.type !== 'fixed') {
     throw onError(INVALID_OPTION(`${option}.type`, backoff.type, '"exponential" or "fixed"'));
   }
@@ -262,10 +311,12 @@ function resolveRetention(retention: TaskQueueModuleOptions['retention'], keepCo
   if (retention !== undefined && (retention === null || typeof retention !== 'object')) {
     fail('retention', retention, 'an object { completed?: { count?, ageMs? }, dead?: { count?, ageMs? } }');
   }
+  if (retention !== undefined) onlyKeys('retention', retention, RETENTION_KEYS);
   const limit = (kind: 'completed' | 'dead', defaults: Required<TaskRetentionLimit>) => {
     const given = retention?.[kind];
     if (given === undefined) return defaults;
     if (given === null || typeof given !== 'object') fail(`retention.${kind}`, given, 'an object { count?, ageMs? }');
+    onlyKeys(`retention.${kind}`, given, RETENTION_LIMIT_KEYS);
     return {
       count: count(`retention.${kind}.count`, given.count) ?? defaults.count,
       ageMs: msOption(`retention.${kind}.ageMs`, given.ageMs, 1, MAX_DELAY_MS) ?? defaults.ageMs,
@@ -284,6 +335,7 @@ export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions)
   if (options === null || typeof options !== 'object') {
     throw onError(INVALID_OPTION(`enqueue("${taskName}") options`, options, 'an object or undefined'));
   }
+  onlyKeys(enqueueOptionsPath, options, ENQUEUE_OPTION_KEYS, onError, taskName);
   const delayMs =
     integer(at('delayMs'), options.delayMs, 0, MAX_DELAY_MS, onError, DELAY_FIX, options.delayMs !== undefined) ?? 0;
   const priority =
@@ -339,6 +391,7 @@ export function resolveEnqueueOptions(taskName: string, options: EnqueueOptions)
 export function resolveHandlerOptions(where: string, options: TaskHandlerOptions) {
   const at = (key: string) => `${where}: ${key}`;
   if (options === null || typeof options !== 'object') fail(at('options'), options, 'an object or undefined');
+  onlyKeys(at('options'), options, HANDLER_OPTION_KEYS);
   if (options.queue !== undefined) queueNameOption(at('queue'), options.queue);
   return {
     queue: options.queue,
@@ -357,6 +410,7 @@ function resolveRateLimit(
 ): { max: number; perMs: number } | undefined {
   if (limit === undefined) return undefined;
   if (limit === null || typeof limit !== 'object') fail(option, limit, 'an object { max, perMs }');
+  onlyKeys(option, limit, RATE_LIMIT_KEYS);
   const max = integer(`${option}.max`, limit.max, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
   const perMs = integer(`${option}.perMs`, limit.perMs, 1, MAX_TIMER_MS, bootError, TIMER_FIX, true);
   return { max: max as number, perMs: perMs as number };
@@ -368,6 +422,7 @@ function resolveBatch(
 ): { maxSize: number; maxWaitMs: number } | undefined {
   if (batch === undefined) return undefined;
   if (batch === null || typeof batch !== 'object') fail(option, batch, 'an object { maxSize, maxWaitMs }');
+  onlyKeys(option, batch, BATCH_KEYS);
   const maxSize = integer(`${option}.maxSize`, batch.maxSize, 1, Number.MAX_SAFE_INTEGER, bootError, CONFIG_FIX, true);
   const maxWaitMs = integer(`${option}.maxWaitMs`, batch.maxWaitMs, 0, MAX_TIMER_MS, bootError, TIMER_FIX, true);
   return { maxSize: maxSize as number, maxWaitMs: maxWaitMs as number };
@@ -405,6 +460,15 @@ export const argument = {
       throw argumentError(INVALID_OPTION('context.log(line)', value, 'a string', 'Format the line first.'));
     }
     return value;
+  },
+  /** An options object of a call, or an `enqueueMany` item: only the keys its type declares. */
+  keys<C = undefined>(
+    path: string | ((context: C) => string),
+    value: object,
+    known: readonly string[],
+    context?: C,
+  ): void {
+    onlyKeys(path, value, known, argumentError, context);
   },
   array(name: string, value: unknown, expected: string): void {
     if (!Array.isArray(value)) throw argumentError(INVALID_OPTION(name, value, expected, 'Pass an array.'));

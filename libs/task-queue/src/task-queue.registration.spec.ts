@@ -28,7 +28,11 @@ class FeatureA {}
 @Module({})
 class FeatureB {}
 
-const feature = (module: typeof FeatureA, queue: RegisterTaskQueueOptions, providers: unknown[] = []): DynamicModule => ({
+const feature = (
+  module: typeof FeatureA,
+  queue: RegisterTaskQueueOptions,
+  providers: unknown[] = [],
+): DynamicModule => ({
   module,
   imports: [TaskQueueModule.registerQueue(queue)],
   providers: providers as never[],
@@ -76,7 +80,10 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
   it.each([
     [{ name: 'a:b' }, /`registerQueue\(\{ name \}\)` must be a non-empty string without ":"; got "a:b"/],
     [{ name: '' }, /`registerQueue\(\{ name \}\)` must be a non-empty string/],
-    [{ name: 'x', driver: 'bullmq' }, /`registerQueue\("x"\)\.driver` must be left out.*Set it in TaskQueueModule\.forRoot/],
+    [
+      { name: 'x', driver: 'bullmq' },
+      /`registerQueue\("x"\)\.driver` must be left out.*Set it in TaskQueueModule\.forRoot/,
+    ],
     [{ name: 'x', connection: { url: 'redis://h:1' } }, /`registerQueue\("x"\)\.connection` must be left out/],
     [{ name: 'x', concurrency: 0 }, /`concurrency` must be an integer ≥ 1; got 0/],
   ])('rejects registerQueue(%j) at boot, naming the option', async (queue, message) => {
@@ -111,7 +118,10 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
       @TaskHandler('ping')
       ping() {}
     }
-    const moduleRef = await boot([feature(FeatureA, { name: 'billing' }, [BillingHandlers, BillingProducer])], [Listeners]);
+    const moduleRef = await boot(
+      [feature(FeatureA, { name: 'billing' }, [BillingHandlers, BillingProducer])],
+      [Listeners],
+    );
     const billing = moduleRef.get(BillingProducer, { strict: false }).queue;
     await billing.enqueue('charge');
     await moduleRef.get(TaskQueue).enqueue('ping');
@@ -127,7 +137,9 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
       @OnTaskEvent('dead', { queue: 'nowhere' })
       onDead() {}
     }
-    await expect(boot([], [Stray])).rejects.toThrow(/@OnTaskEvent\("dead"\) on Stray\.onDead runs on the queue "nowhere"/);
+    await expect(boot([], [Stray])).rejects.toThrow(
+      /@OnTaskEvent\("dead"\) on Stray\.onDead runs on the queue "nowhere"/,
+    );
     @Injectable()
     class Typo {
       @OnTaskEvent('done' as never)
@@ -151,6 +163,38 @@ describe('TaskQueueModule.registerQueue (issue 15 item 1)', () => {
       run() {}
     }
     await expect(boot([], [Scheduled])).rejects.toThrow(message);
+  });
+
+  it.each([
+    [{ everyMS: 1_000 }, 'everyMS', 'everyMs'],
+    [{ cron: '0 3 * * *', tZ: 'Europe/Paris' }, 'tZ', 'tz'],
+    [{ everyMs: 1_000, atempts: 2 }, 'atempts', 'attempts'],
+  ])(
+    'rejects a misspelled @ScheduledTask key in %j at boot, with the nearest known one',
+    async (options, key, suggestion) => {
+      @Injectable()
+      class Scheduled {
+        @ScheduledTask('nightly', options as never)
+        run() {}
+      }
+      await expect(boot([], [Scheduled])).rejects.toThrow(InvalidTaskQueueOptionsError);
+      await expect(boot([], [Scheduled])).rejects.toThrow(
+        `\`@ScheduledTask("nightly") on Scheduled.run: options\` has no key "${key}": did you mean "${suggestion}"? ` +
+          'Known keys: queue, concurrency, attempts, backoff, timeoutMs, batch, rateLimit, cron, tz, everyMs, payload.',
+      );
+    },
+  );
+
+  it('rejects a misspelled @OnTaskEvent option at boot, instead of listening on the default queue', async () => {
+    @Injectable()
+    class Listener {
+      @OnTaskEvent('dead', { qeue: 'billing' } as never)
+      onDead() {}
+    }
+    await expect(boot([], [Listener])).rejects.toThrow(InvalidTaskQueueOptionsError);
+    await expect(boot([], [Listener])).rejects.toThrow(
+      '`@OnTaskEvent on Listener.onDead: options` has no key "qeue": did you mean "queue"? Known keys: queue.',
+    );
   });
 
   it('issue 15 item 3: the memory driver runs a schedule on the fake clock, one run per occurrence, in its zone', async () => {

@@ -27,7 +27,14 @@ import {
   UNKNOWN_TASK_EVENT,
 } from './task-queue.messages.js';
 import { InvalidTaskQueueArgumentError } from './errors/invalid-task-queue-argument.error.js';
-import { argument, resolveEnqueueOptions, type ResolvedTaskQueueOptions } from './task-queue.options.js';
+import {
+  argument,
+  ENQUEUE_MANY_ITEM_KEYS,
+  LIST_DEAD_OPTION_KEYS,
+  resolveEnqueueOptions,
+  type ResolvedTaskQueueOptions,
+  WAIT_UNTIL_IDLE_OPTION_KEYS,
+} from './task-queue.options.js';
 import { type RegisteredTaskHandler, TaskRunner } from './task-runner.js';
 
 /**
@@ -104,7 +111,10 @@ export class TaskQueue
   async enqueueMany(items: readonly EnqueueManyItem[]): Promise<TaskRef[]> {
     argument.array('enqueueMany(items)', items, 'an array of { name, payload?, options? }');
     if (items.length === 0) return [];
-    const tasks = items.map((item) => this.prepare(item.name, item.payload, item.options));
+    const tasks = items.map((item, i) => {
+      argument.keys(enqueueManyItemPath, item, ENQUEUE_MANY_ITEM_KEYS, i);
+      return this.prepare(item.name, item.payload, item.options);
+    });
     const telemetry = this.runner.telemetry;
     const refs = await (telemetry.recordsEnqueue()
       ? telemetry.send(tasks, () => this.driver.enqueue(tasks), this.driver.kind === 'memory')
@@ -119,6 +129,7 @@ export class TaskQueue
 
   /** Dead tasks (attempts exhausted or non-retryable), most recent first, with payload, last error and attempts. */
   async listDead(options: { offset?: number; limit?: number } = {}): Promise<TaskInfo[]> {
+    argument.keys('listDead(options)', options, LIST_DEAD_OPTION_KEYS);
     return this.driver.listDead(
       argument.count('listDead({ offset })', options.offset) ?? 0,
       argument.count('listDead({ limit })', options.limit) ?? 100,
@@ -158,6 +169,7 @@ export class TaskQueue
    * and fake timers, advance the clock for delayed tasks. Rejects after `timeoutMs` when given.
    */
   async waitUntilIdle(options: { timeoutMs?: number } = {}): Promise<void> {
+    argument.keys('waitUntilIdle(options)', options, WAIT_UNTIL_IDLE_OPTION_KEYS);
     return this.driver.waitUntilIdle(argument.timerMs('waitUntilIdle({ timeoutMs })', options.timeoutMs));
   }
 
@@ -263,3 +275,6 @@ export class TaskQueue
     };
   }
 }
+
+/** Module-level, so that enqueueMany allocates nothing for it: the path is built only when an item has a bad key. */
+const enqueueManyItemPath = (index: number) => `enqueueMany(items)[${index}]`;

@@ -5,6 +5,8 @@ import { TASK_EVENT_METADATA } from '../task-queue.constants.js';
 export interface TaskEventMetadata {
   event: TaskEventName;
   queue: string | undefined;
+  /** The options as given, for the boot's check of their keys. */
+  given?: unknown;
 }
 
 /**
@@ -17,7 +19,7 @@ export function OnTaskEvent(event: TaskEventName, options: { queue?: string } = 
     const method = descriptor.value as object;
     const stacked = (Reflect.getMetadata(TASK_EVENT_METADATA, method) as TaskEventMetadata[] | undefined) ?? [];
     // Decorators apply bottom-up: prepend, so the list reads in source order.
-    Reflect.defineMetadata(TASK_EVENT_METADATA, [{ event, queue: options?.queue }, ...stacked], method);
+    Reflect.defineMetadata(TASK_EVENT_METADATA, [{ event, queue: options?.queue, given: options }, ...stacked], method);
     return descriptor;
   };
 }

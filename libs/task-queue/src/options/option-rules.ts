@@ -1,7 +1,7 @@
 import { InvalidTaskQueueOptionsError } from '../errors/invalid-task-queue-options.error.js';
 import { MAX_DELAY_MS, MAX_TIMER_MS } from '../task-queue.constants.js';
 import didYouMean from 'didyoumean2';
-import { INVALID_OPTION, UNKNOWN_OPTION } from '../task-queue.messages.js';
+import { INVALID_OPTION, UNKNOWN_KEY, UNKNOWN_OPTION } from '../task-queue.messages.js';
 
 /** How like a known key an unknown one must be to be suggested: `shutdownTimeoutMs` → `shutdownDeadlineMs` is, `redis` → `prefix` is not. */
 const TYPO = { threshold: 0.55 };
@@ -63,13 +63,41 @@ export function bool(option: string, value: boolean | undefined): boolean | unde
 
 /** Fails on a key `known` does not list, suggesting the nearest known one when it looks like a typo of it. */
 export function knownKeys(where: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    throw new InvalidTaskQueueOptionsError(
-      UNKNOWN_OPTION(where, key, didYouMean(key, [...known], TYPO) ?? undefined, known),
-    );
-  }
+  const key = unknownKey(options, known);
+  if (key !== undefined) throw new InvalidTaskQueueOptionsError(UNKNOWN_OPTION(where, key, suggest(key, known), known));
 }
+
+/**
+ * The nested-object form of `knownKeys`, for every plain options object the user writes inside another one
+ * (`retention.completed`, `backoff`, `rateLimit`, …) or passes to a call (`enqueue` options): fails on an own
+ * enumerable key that its interface does not declare, naming `path`, the key and the nearest known one. It
+ * allocates nothing on valid input (enqueue calls it): the path is a string, or built by `path(context)` only
+ * when it fails. Never call it on a Redis connection, a client, a class instance or task data.
+ */
+export function onlyKeys<C = undefined>(
+  path: string | ((context: C) => string),
+  value: object,
+  known: readonly string[],
+  onError: (message: string) => Error = bootError,
+  context?: C,
+): void {
+  const key = unknownKey(value, known);
+  if (key === undefined) return;
+  throw onError(UNKNOWN_KEY(typeof path === 'string' ? path : path(context as C), key, suggest(key, known), known));
+}
+
+/** Every key of an options interface, listed once: the compiler rejects a missing or an undeclared one. */
+export const keysOf = <T>(keys: Record<keyof T, true>): readonly string[] => Object.keys(keys);
+
+/** `for…in` + `Object.hasOwn`: no key array (Object.keys would allocate one), and only own enumerable keys. */
+function unknownKey(value: object, known: readonly string[]): string | undefined {
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !known.includes(key)) return key;
+  }
+  return undefined;
+}
+
+const suggest = (key: string, known: readonly string[]) => didYouMean(key, [...known], TYPO) ?? undefined;
 
 export function fail(option: string, value: unknown, expected: string, fix?: string): never {
   throw new InvalidTaskQueueOptionsError(INVALID_OPTION(option, value, expected, fix));

@@ -1,5 +1,21 @@
 import { CronExpressionParser } from 'cron-parser';
-import { fail, timerOption } from './option-rules.js';
+import type { ScheduledTaskOptions } from '../interfaces/scheduled-task-options.interface.js';
+import { fail, keysOf, onlyKeys, timerOption } from './option-rules.js';
+
+/** Every key of `ScheduledTaskOptions`: the handler options and the schedule's own (`payload` is task data, unchecked). */
+const SCHEDULED_TASK_OPTION_KEYS = keysOf<ScheduledTaskOptions>({
+  queue: true,
+  concurrency: true,
+  attempts: true,
+  backoff: true,
+  timeoutMs: true,
+  batch: true,
+  rateLimit: true,
+  cron: true,
+  tz: true,
+  everyMs: true,
+  payload: true,
+});
 
 /** @internal A schedule as `@ScheduledTask` gives it (before checks). */
 export interface ScheduleMetadata {
@@ -12,8 +28,7 @@ export interface ScheduleMetadata {
 
 /** @internal A checked schedule: exactly one of `cron` (with its zone) and `everyMs`. */
 export type ResolvedSchedule =
-  | { kind: 'cron'; cron: string; tz: string; payload: unknown }
-  | { kind: 'every'; everyMs: number; payload: unknown };
+  { kind: 'cron'; cron: string; tz: string; payload: unknown } | { kind: 'every'; everyMs: number; payload: unknown };
 
 /** @internal Checks `@ScheduledTask` options at boot; the cron pattern and zone are parsed once here. */
 export function resolveSchedule(where: string, meta: ScheduleMetadata): ResolvedSchedule {
@@ -21,6 +36,7 @@ export function resolveSchedule(where: string, meta: ScheduleMetadata): Resolved
   if (meta.given === null || typeof meta.given !== 'object') {
     fail(at('options'), meta.given, 'an object { cron } or { everyMs }', 'Give a cron pattern or an interval.');
   }
+  onlyKeys(at('options'), meta.given, SCHEDULED_TASK_OPTION_KEYS);
   if ((meta.cron === undefined) === (meta.everyMs === undefined)) {
     fail(
       at('cron / everyMs'),
