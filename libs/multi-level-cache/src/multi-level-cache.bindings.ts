@@ -15,7 +15,7 @@ import {
   UNCACHEABLE_RESULT,
   UNKEYABLE_ARGUMENT,
 } from './multi-level-cache.messages.js';
-import { invalidOption } from './multi-level-cache.options.js';
+import { checkKnownKeys, invalidOption } from './multi-level-cache.options.js';
 import type { MultiLevelCache } from './multi-level-cache.service.js';
 
 /*
@@ -191,17 +191,14 @@ export function evictBinding(
   };
 }
 
-/** Decorator options must be an object of known options (a typo would otherwise be ignored silently). */
+/**
+ * Decorator options must be an object of known options (a typo would otherwise be ignored silently). Checked here,
+ * once per method at init: never on a call.
+ */
 function checkShape(decorator: string, label: string, options: unknown, known: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     invalidOption(`${decorator}(${label})`, options, 'an options object');
-  for (const key of Object.keys(options))
-    if (!known.includes(key))
-      invalidOption(
-        `${decorator}(${label}).${key}`,
-        (options as Record<string, unknown>)[key],
-        `one of the known options (${known.join(', ')})`,
-      );
+  checkKnownKeys(options, `${decorator}(${label})`, known);
 }
 
 /** Runs the module's call-option validation, naming the decorated method in the error. */

@@ -510,7 +510,16 @@ describe('hostile @Cached / @CacheEvict options', () => {
     ['a ttl of 400 days', () => Cached({ ttl: 400 * 86_400_000 }), /Hostile\.run.*ttl.*34560000000/],
     ['a fractional nullTtl', () => Cached({ nullTtl: 0.5 }), /Hostile\.run.*nullTtl/],
     ['a key that is not a function', () => Cached({ key: 'k' as never }), /@Cached\(Hostile\.run\)\.key/],
-    ['an unknown option (typo)', () => Cached({ tll: 5 } as never), /@Cached\(Hostile\.run\)\.tll/],
+    [
+      'an unknown option (typo)',
+      () => Cached({ tll: 5 } as never),
+      /^`@Cached\(Hostile\.run\)` has no key "tll": did you mean "ttl"\? Known keys: ttl, nullTtl, key, /,
+    ],
+    [
+      'an unknown evict option (typo)',
+      () => CacheEvict({ tag: ['t'] } as never),
+      /^`@CacheEvict\(Hostile\.run\)` has no key "tag": did you mean "tags"\? Known keys: keys, tags, cache\./,
+    ],
     ['tags that are not strings', () => Cached({ tags: [1] as never }), /Hostile\.run.*tags/],
     ['a non-boolean lease', () => Cached({ lease: 'yes' as never }), /@Cached\(Hostile\.run\)\.lease/],
     [

@@ -9,6 +9,11 @@ export const UNKNOWN_OPTION = (key: string, suggestion: string | undefined, know
   ` Known options: ${known.join(', ')}. Fix its name or remove it from the options passed to ` +
   'MultiLevelCacheModule.forRoot/forRootAsync (a misspelled option would otherwise be ignored).';
 
+export const UNKNOWN_KEY = (path: string, key: string, suggestion: string | undefined, known: readonly string[]) =>
+  `\`${path}\` has no key "${key}"` +
+  (suggestion === undefined ? '.' : `: did you mean "${suggestion}"?`) +
+  ` Known keys: ${known.join(', ')}. Fix its name or remove it (a misspelled key would otherwise be ignored).`;
+
 export const MALFORMED_RECORD = (namespace: string, key: string, problem: string) =>
   `Redis entry "${namespace}::${key}" is not a record this cache can trust (${problem}); it counts as a miss and the loader's value replaces it. Another writer (or another version of this cache) may share the namespace "${namespace}": give each application its own namespace. Logged once per kind.`;
 

@@ -1,7 +1,14 @@
 import { InvalidCacheOptionsError } from './errors/invalid-cache-options.error.js';
-import type { KeyvStoreLike, MultiLevelCacheModuleOptions } from './interfaces/multi-level-cache-options.interface.js';
+import type {
+  ClusterSeed,
+  KeyvStoreLike,
+  L1Options,
+  L2Options,
+  LeaseOptions,
+  MultiLevelCacheModuleOptions,
+} from './interfaces/multi-level-cache-options.interface.js';
 import didYouMean from 'didyoumean2';
-import { INVALID_OPTION, UNKNOWN_OPTION } from './multi-level-cache.messages.js';
+import { INVALID_OPTION, UNKNOWN_KEY, UNKNOWN_OPTION } from './multi-level-cache.messages.js';
 
 /** How like a known key an unknown one must be to be suggested: `softTimeout` → `softTimeoutMs` is, `redisUrl` → `refreshAhead` is not. */
 const TYPO = { threshold: 0.55 };
@@ -54,19 +61,61 @@ const KNOWN = [
   'isGlobal',
 ];
 
+/**
+ * Every key of an options interface, checked by the compiler both ways: a key missing from the list, or one the
+ * interface does not declare, fails the typecheck, so the lists below cannot drift from the interfaces.
+ */
+const keysOf =
+  <T>() =>
+  <const K extends readonly (keyof T & string)[]>(
+    keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, K[number]> }),
+  ): readonly string[] =>
+    keys;
+
+const L1_KEYS = keysOf<L1Options>()(['maxEntries', 'maxSizeBytes', 'ttl', 'offlineTtl']);
+const L2_KEYS = keysOf<L2Options>()([
+  'url',
+  'cluster',
+  'store',
+  'timeoutMs',
+  'breakerThreshold',
+  'breakerHalfOpenAfterMs',
+  'connectTimeoutMs',
+  'bus',
+]);
+const LEASE_KEYS = keysOf<LeaseOptions>()(['ttlMs', 'waitMs', 'pollMs']);
+const SEED_KEYS = keysOf<ClusterSeed>()(['host', 'port']);
+
+/**
+ * Throws `InvalidCacheOptionsError` for the first own enumerable key of `options` that is not in `known`, naming it
+ * with its path, the nearest known key and the known ones: a misspelled key would otherwise be ignored. `path`:
+ * where the object sits (`l1`, `l2.cluster[0]`, `@Cached(Class.method)`), or undefined for the module options
+ * themselves. Only for plain option objects the user writes: never a client, a store, a class instance or cached
+ * data. Allocates nothing when every key is known. @internal
+ */
+export function checkKnownKeys(options: object, path: string | undefined, known: readonly string[]): void {
+  for (const key in options) {
+    if (!Object.hasOwn(options, key) || known.includes(key)) continue;
+    const suggestion = didYouMean(key, [...known], TYPO) ?? undefined;
+    if (path === undefined) throw new InvalidCacheOptionsError(UNKNOWN_OPTION(key, suggestion, known), key);
+    throw new InvalidCacheOptionsError(UNKNOWN_KEY(path, key, suggestion, known), `${path}.${key}`);
+  }
+}
+
 /** Validates module options at boot and fills defaults; throws `InvalidCacheOptionsError` naming the bad option. */
 export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): ResolvedOptions {
   const o = (raw ?? {}) as MultiLevelCacheModuleOptions & Record<string, unknown>;
   if (typeof o !== 'object') fail('options', o, 'an object');
-  for (const key of Object.keys(o)) {
-    if (KNOWN.includes(key)) continue;
-    throw new InvalidCacheOptionsError(UNKNOWN_OPTION(key, didYouMean(key, [...KNOWN], TYPO) ?? undefined, KNOWN), key);
-  }
+  checkKnownKeys(o, undefined, KNOWN);
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0))
     fail('name', o.name, 'a non-empty string (the name of the cache, for @InjectCache(name))');
   const namespace = o.namespace ?? o.name ?? 'cache';
   if (typeof namespace !== 'string' || namespace.length === 0) fail('namespace', namespace, 'a non-empty string');
   const ttl = millis('ttl', o.ttl, TTL, 60_000);
+  if (o.l1 !== undefined && o.l1 !== false) {
+    if (!isPlainOptions(o.l1)) fail('l1', o.l1, '{ maxEntries?, maxSizeBytes?, ttl?, offlineTtl? } or false');
+    checkKnownKeys(o.l1, 'l1', L1_KEYS);
+  }
   const l1 =
     o.l1 === false
       ? undefined
@@ -77,12 +126,10 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
           ttl: millis('l1.ttl', o.l1?.ttl, TTL, MAX_TTL_MS),
           offlineTtl: millis('l1.offlineTtl', o.l1?.offlineTtl, TIMER, 1_000),
         };
-  if (o.l1 !== undefined && o.l1 !== false && (typeof o.l1 !== 'object' || o.l1 === null)) {
-    fail('l1', o.l1, '{ maxEntries?, maxSizeBytes?, ttl?, offlineTtl? } or false');
-  }
   let l2: ResolvedOptions['l2'];
   if (o.l2 !== undefined && o.l2 !== false) {
-    if (typeof o.l2 !== 'object' || o.l2 === null) fail('l2', o.l2, '{ url }, { cluster }, { store } or false');
+    if (!isPlainOptions(o.l2)) fail('l2', o.l2, '{ url }, { cluster }, { store } or false');
+    checkKnownKeys(o.l2, 'l2', L2_KEYS);
     const { url, cluster, store } = o.l2;
     if ([url, cluster, store].filter((v) => v !== undefined).length !== 1)
       fail(
@@ -113,6 +160,10 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
     if (typeof l2.bus !== 'boolean') fail('l2.bus', l2.bus, 'a boolean');
   }
   if (!l1 && !l2) fail('l1', o.l1, 'an L1 or an L2 tier (both are off)');
+  if (o.lease !== undefined) {
+    if (!isPlainOptions(o.lease)) fail('lease', o.lease, '{ ttlMs?, waitMs?, pollMs? }');
+    checkKnownKeys(o.lease, 'lease', LEASE_KEYS);
+  }
   const jitter = o.jitter ?? 0;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
     fail('jitter', jitter, 'a number from 0 (inclusive) to 1 (exclusive)');
@@ -138,6 +189,11 @@ export function resolveOptions(raw: MultiLevelCacheModuleOptions | undefined): R
 
 const REDIS_URL = /^rediss?:\/\//;
 
+/** An object literal's shape: not null, not an array. */
+function isPlainOptions(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function isKeyvStore(store: unknown): store is KeyvStoreLike {
   if (typeof store !== 'object' || store === null) return false;
   const { get, set, delete: del } = store as Record<string, unknown>;
@@ -154,9 +210,11 @@ function clusterSeeds(seeds: unknown): string[] {
       if (!REDIS_URL.test(seed)) fail(option, seed, 'a redis:// or rediss:// URL');
       return seed;
     }
-    const { host, port } = (seed ?? {}) as Partial<{ host: unknown; port: unknown }>;
-    if (typeof seed !== 'object' || seed === null || typeof host !== 'string' || host.length === 0)
-      fail(option, seed, '{ host, port } or a redis:// URL');
+    if (!isPlainOptions(seed)) fail(option, seed, '{ host, port } or a redis:// URL');
+    // The seed becomes a URL of host and port only: any other key (a password, tls) would be dropped unseen.
+    checkKnownKeys(seed, option, SEED_KEYS);
+    const { host, port } = seed as Partial<{ host: unknown; port: unknown }>;
+    if (typeof host !== 'string' || host.length === 0) fail(option, seed, '{ host, port } or a redis:// URL');
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
       fail(`${option}.port`, port, 'a TCP port (1–65535)');
     return `redis://${host.includes(':') ? `[${host}]` : host}:${port}`;
