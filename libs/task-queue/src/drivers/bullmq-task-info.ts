@@ -9,6 +9,23 @@ type HashClient = IoRedisEval & {
   hgetall(key: string): Promise<Record<string, string>>;
 };
 
+const STATES: Record<string, TaskState> = {
+  waiting: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  delayed: 'delayed',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+};
+
+/** @internal The task with this id in any state, as `getTask` answers; undefined when BullMQ knows no such job. */
+export async function findTask(queue: Queue, id: string): Promise<TaskInfo | undefined> {
+  const state = STATES[await queue.getJobState(id)];
+  if (state === undefined) return undefined;
+  return readTask(queue, id, state);
+}
+
 /**
  * @internal A BullMQ job as a TaskInfo; one whose hash is not valid JSON is reported as such, never thrown, and
  * repaired for other readers. A job marked unreadable earlier keeps `unreadable` set.
