@@ -237,6 +237,24 @@ describe('hedged requests (issue 16 item 2)', () => {
       await Promise.all(calls);
     });
 
+    it('keeps watching after a check finds the node answering, and hedges once it falls silent', async () => {
+      const { clock, hedgeBudget, tries, calls, nodes } = sixCallsOnThreeNodes();
+      hedgeBudget.deposit(9);
+      // Every node answers once at 150 ms, then none answers again: the check due at 200 ms (4 × 100 / 2) finds
+      // an answer 50 ms old and looks again at 150 + 200 = 350 ms, when every node is silent.
+      clock.advance(150);
+      for (const node of nodes) node.progressAt = clock.now();
+      clock.advance(199);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(0);
+      clock.advance(1);
+      // The second call on each node (2 tries running when it started) is hedged now; the first ones at 400 ms.
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(3);
+      clock.advance(50);
+      expect(tries.filter((t) => t.context.hedge)).toHaveLength(6);
+      for (const t of tries) t.resolve('ok');
+      await Promise.all(calls);
+    });
+
     it('with onSilence: false, waits for the delay whatever the node does', async () => {
       const { clock, hedgeBudget, tries, calls } = sixCallsOnThreeNodes(false);
       hedgeBudget.deposit(9);

@@ -47,4 +47,16 @@ describe('LatencyDistribution (hedge percentiles, balancer-wide)', () => {
       expect(distribution.percentile(p)).toBe(nearestRank(samples, p));
     }
   });
+
+  it('caches at most 8 percentiles: a ninth is computed afresh on every read', () => {
+    const distribution = new LatencyDistribution();
+    for (let i = 0; i < DISTRIBUTION_SAMPLES; i++) distribution.add(1);
+    const cachedOnes = [10, 20, 30, 40, 50, 60, 70, 80];
+    for (const p of cachedOnes) expect(distribution.percentile(p)).toBe(1);
+    expect(distribution.percentile(99)).toBe(1);
+    // 10 slow samples: the exact p99 is 1,000 now; the 8 cached percentiles still read their cached value.
+    for (let i = 0; i < 10; i++) distribution.add(1_000);
+    expect(distribution.percentile(99)).toBe(1_000);
+    expect(distribution.percentile(80)).toBe(1);
+  });
 });
