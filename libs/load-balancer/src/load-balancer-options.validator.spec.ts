@@ -161,14 +161,14 @@ describe('option validation with the shared bounds (defect 26)', () => {
     });
     let calls = 0;
     const fn = () => ++calls;
-    const cases: Array<[object, string]> = [
+    const misspelled: Array<[object, string]> = [
       [{ timeotMs: 50 }, '`execute(options)` has no key "timeotMs": did you mean "timeoutMs"?'],
       [
         { idempotent: true, hedge: { percentile: 90, onSilent: false } },
         '`execute(options).hedge` has no key "onSilent": did you mean "onSilence"?',
       ],
     ];
-    for (const [options, message] of cases) {
+    for (const [options, message] of misspelled) {
       const error = await lb.execute(fn, options as never).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidLoadBalancerArgumentError);
       expect((error as Error).message).toContain(message);
