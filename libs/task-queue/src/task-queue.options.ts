@@ -71,6 +71,7 @@ export {
   resolveSchedule,
   type ScheduleMetadata,
 } from './options/schedule-options.js';
+import { HANDLER_OPTION_KEYS } from './options/handler-option-keys.js';
 
 /** @internal Retention after validation: both limits always set. */
 export interface ResolvedRetention {
@@ -134,15 +135,6 @@ const BULLMQ_TUNING_KEYS = keysOf<BullMqWorkerTuning>({
 const RETENTION_KEYS = keysOf<TaskQueueRetention>({ completed: true, dead: true });
 const RETENTION_LIMIT_KEYS = keysOf<TaskRetentionLimit>({ count: true, ageMs: true });
 const BACKOFF_KEYS = keysOf<TaskBackoffOptions>({ type: true, delayMs: true, jitter: true });
-const HANDLER_OPTION_KEYS = keysOf<TaskHandlerOptions>({
-  queue: true,
-  concurrency: true,
-  attempts: true,
-  backoff: true,
-  timeoutMs: true,
-  batch: true,
-  rateLimit: true,
-});
 const BATCH_KEYS = keysOf<NonNullable<TaskHandlerOptions['batch']>>({ maxSize: true, maxWaitMs: true });
 const RATE_LIMIT_KEYS = keysOf<NonNullable<TaskHandlerOptions['rateLimit']>>({ max: true, perMs: true });
 const ENQUEUE_OPTION_KEYS = keysOf<EnqueueOptions>({

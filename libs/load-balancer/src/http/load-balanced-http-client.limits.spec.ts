@@ -222,6 +222,43 @@ describe('LoadBalancedHttpClient limits against real servers', () => {
     expect(lb.nodes().every((n) => n.inFlight === 0)).toBe(true);
   });
 
+  it('item 2: over HTTP, GETs held by a node that stopped answering are hedged long before their delay', async () => {
+    let paused = false;
+    let heldAborted = 0;
+    const pausing = await listen((_req, res) => {
+      if (!paused) return void res.end('pausing');
+      // A stop-the-world pause: the request is accepted and never answered.
+      res.on('close', () => {
+        if (!res.writableEnded) heldAborted++;
+      });
+    });
+    const fast = await listen((_req, res) => res.end('fast'));
+    servers.push(pausing.server, fast.server);
+    const lb = new LoadBalancer({
+      strategy: 'round-robin',
+      outlierDetection: false,
+      nodes: [
+        { id: 'pausing', host: '127.0.0.1', port: pausing.port },
+        { id: 'fast', host: '127.0.0.1', port: fast.port },
+      ],
+    });
+    const c = new LoadBalancedHttpClient(lb);
+    clients.push(c);
+    // Latency samples from both nodes (no hedge is due within 10 s), then the pause.
+    for (let i = 0; i < 20; i++) await c.get('/warm', { hedge: { delayMs: 10_000, budget: 1 } });
+    paused = true;
+    const started = performance.now();
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => c.get('/h', { hedge: { delayMs: 10_000, budget: 1 }, timeoutMs: 20_000 })),
+    );
+    const elapsedMs = performance.now() - started;
+    expect(responses.map((r) => [r.nodeId, r.text()])).toEqual(Array.from({ length: 4 }, () => ['fast', 'fast']));
+    // Hedged on silence, not at the 10 s delay (generous bound: the silent time here is a few ms).
+    expect(elapsedMs).toBeLessThan(5_000);
+    await vi.waitFor(() => expect(heldAborted).toBe(2), { timeout: 5_000 });
+    expect(lb.nodes().find((n) => n.id === 'pausing')).toMatchObject({ inFlight: 0, consecutiveLosses: 2 });
+  });
+
   it('item 5: loadReportHeader feeds the upstream utilization to the balancer; malformed values are ignored', async () => {
     const values = ['0.75', 'busy', '7'];
     const reporting = await listen((_req, res) => {

@@ -1,21 +1,19 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { ScheduledTaskOptions } from '../interfaces/scheduled-task-options.interface.js';
+import type { TaskHandlerOptions } from '../interfaces/task-handler-options.interface.js';
+import { HANDLER_OPTION_KEYS } from './handler-option-keys.js';
 import { fail, keysOf, onlyKeys, timerOption } from './option-rules.js';
 
 /** Every key of `ScheduledTaskOptions`: the handler options and the schedule's own (`payload` is task data, unchecked). */
-const SCHEDULED_TASK_OPTION_KEYS = keysOf<ScheduledTaskOptions>({
-  queue: true,
-  concurrency: true,
-  attempts: true,
-  backoff: true,
-  timeoutMs: true,
-  batch: true,
-  rateLimit: true,
-  cron: true,
-  tz: true,
-  everyMs: true,
-  payload: true,
-});
+const SCHEDULED_TASK_OPTION_KEYS = [
+  ...HANDLER_OPTION_KEYS,
+  ...keysOf<Omit<ScheduledTaskOptions, keyof TaskHandlerOptions>>({
+    cron: true,
+    tz: true,
+    everyMs: true,
+    payload: true,
+  }),
+];
 
 /** @internal A schedule as `@ScheduledTask` gives it (before checks). */
 export interface ScheduleMetadata {
